@@ -1,0 +1,1 @@
+//! floral-attack (under construction).

@@ -1,0 +1,92 @@
+//! Typed arguments of every subcommand.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `floral run [FILE.ron] [--out DIR]`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The experiment file; without it, the built-in quickstart.
+    pub file: Option<PathBuf>,
+    /// Output directory (default: reports/<experiment name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `floral check FILE.ron`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The experiment file to validate.
+    pub file: PathBuf,
+}
+
+/// `floral svm train --train FILE [--test FILE] --kernel rbf --gamma G --c C [--eps E] [--json]`
+#[derive(Debug, Args)]
+pub struct SvmTrainArgs {
+    /// Training data (LIBSVM/svmlight, optionally .gz, or CSV with a `label` column), or a
+    /// shipped data set as `name:split` (e.g. `moon_floral_seed42:train_adv_10`).
+    #[arg(long)]
+    pub train: String,
+    /// Test data, same formats.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Kernel: linear, rbf or poly.
+    #[arg(long, default_value = "rbf")]
+    pub kernel: String,
+    /// Kernel γ (rbf, poly). Default 1/d.
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Polynomial degree.
+    #[arg(long, default_value_t = 3)]
+    pub degree: u32,
+    /// Polynomial coef0.
+    #[arg(long, default_value_t = 0.0)]
+    pub coef0: f64,
+    /// Box constraint C.
+    #[arg(long, default_value_t = 1.0)]
+    pub c: f64,
+    /// Stopping tolerance on the maximal KKT violation (LIBSVM's -e).
+    #[arg(long, default_value_t = 1e-3)]
+    pub eps: f64,
+    /// Maximum SMO iterations.
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Kernel cache size in MB (only used when the dense Gram does not fit the memory limit).
+    #[arg(long, default_value_t = 200.0)]
+    pub cache_mb: f64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `floral bench projection --n N [--json]`
+#[derive(Debug, Args)]
+pub struct BenchProjectionArgs {
+    /// Problem size.
+    #[arg(long, default_value_t = 100_000)]
+    pub n: usize,
+    /// Seed of the random instance.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Box bound C.
+    #[arg(long, default_value_t = 1.0)]
+    pub c: f64,
+    /// Repetitions (the minimum time is reported).
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `floral bench game [--json]`
+#[derive(Debug, Args)]
+pub struct BenchGameArgs {
+    /// Rounds of the full run.
+    #[arg(long, default_value_t = 501)]
+    pub rounds: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

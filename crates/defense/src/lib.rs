@@ -1,0 +1,1 @@
+//! floral-defense (under construction).

@@ -1,0 +1,1 @@
+//! floral-game (under construction).

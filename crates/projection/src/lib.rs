@@ -1,0 +1,1 @@
+//! floral-projection (under construction).

@@ -1,0 +1,1 @@
+//! floral-report (under construction).

@@ -1,0 +1,1 @@
+//! floral-svm (under construction).

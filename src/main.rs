@@ -1,0 +1,5 @@
+//! The `floral` command.
+
+fn main() -> std::process::ExitCode {
+    floral_cli::main()
+}

@@ -1,0 +1,3 @@
+//! The root integration-test binary: end-to-end runs, CLI error messages and proofs.
+
+mod proofs;

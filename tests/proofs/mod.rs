@@ -1,0 +1,1 @@
+//! Numerical checks of the claims stated in `proofs/*.md`; each test names its file.
