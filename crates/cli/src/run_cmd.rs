@@ -1,11 +1,84 @@
-//! `floral run` and `floral check` (filled in by the game issue).
+//! `floral run` and `floral check`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use floral_experiment::{ExperimentError, Plan, QUICKSTART, check as check_spec, job_count, parse, read, run_and_report};
 
 use crate::{CheckArgs, CliError, RunArgs};
 
-pub(crate) fn run(_a: &RunArgs) -> Result<(), CliError> {
-    Err(CliError::Internal(anyhow::anyhow!("`floral run` is not built yet")))
+fn classify(e: ExperimentError) -> CliError {
+    if e.is_input_error() {
+        CliError::Input(anyhow!(e))
+    } else {
+        CliError::Internal(anyhow!(e))
+    }
 }
 
-pub(crate) fn check(_a: &CheckArgs) -> Result<(), CliError> {
-    Err(CliError::Internal(anyhow::anyhow!("`floral check` is not built yet")))
+fn plan_for(file: Option<&Path>) -> Result<Plan, CliError> {
+    match file {
+        Some(f) => {
+            let spec = read(f).map_err(classify)?;
+            check_spec(spec, f).map_err(classify)
+        }
+        None => {
+            let src = Path::new("<built-in quickstart>");
+            let spec = parse(QUICKSTART, src).map_err(classify)?;
+            check_spec(spec, src).map_err(classify)
+        }
+    }
+}
+
+pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
+    let plan = plan_for(a.file.as_deref())?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&plan.spec.name));
+    let total = job_count(&plan) as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let rows = run_and_report(&plan, &out, &tick).map_err(classify)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    println!("{}: {} runs, report in {}", plan.spec.name, total, out.join("report.md").display());
+    for r in rows {
+        println!(
+            "  {:<28} {:<16} test accuracy {} ± {} ({} seeds)",
+            r.method,
+            r.poison,
+            floral_experiment::report::fmt_num(r.test_accuracy_mean),
+            floral_experiment::report::fmt_num(r.test_accuracy_std),
+            r.n_seeds
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn check(a: &CheckArgs) -> Result<(), CliError> {
+    let plan = plan_for(Some(&a.file))?;
+    println!(
+        "{}: ok ({} methods, {} poison levels, {} seeds, {} runs)",
+        a.file.display(),
+        plan.methods.len(),
+        plan.poison_names.len(),
+        plan.spec.seeds.len(),
+        job_count(&plan)
+    );
+    Ok(())
 }

@@ -86,4 +86,111 @@ pub enum DataError {
         /// The names that exist, comma separated.
         known: String,
     },
+    /// A token that is not what the format expects at that place.
+    #[error("{path}:{line}: malformed token `{token}`: expected {expected}")]
+    MalformedToken {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The token as found (shortened to 40 characters).
+        token: String,
+        /// What was expected there, in words.
+        expected: &'static str,
+    },
+    /// A LIBSVM feature index 0 (indices are 1-based).
+    #[error("{path}:{line}: feature index 0; LIBSVM feature indices are 1-based")]
+    ZeroFeatureIndex {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A LIBSVM feature index not larger than the one before it on the same line.
+    #[error(
+        "{path}:{line}: feature index {index} follows index {previous}; indices must be strictly increasing"
+    )]
+    NonIncreasingIndex {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The offending index (1-based, as written).
+        index: usize,
+        /// The index before it on the same line.
+        previous: usize,
+    },
+    /// A value that parses to NaN or ±infinity.
+    #[error("{path}:{line}: value `{token}` is not finite; expected a finite number")]
+    NonFiniteValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The token as found (shortened to 40 characters).
+        token: String,
+    },
+    /// A CSV row whose number of fields differs from the header's.
+    #[error("{path}:{line}: {got} columns, but the header has {expected}")]
+    ColumnCount {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// Number of columns in the header.
+        expected: usize,
+        /// Number of columns in this row.
+        got: usize,
+    },
+    /// A CSV header without a `label` column.
+    #[error("{path}:{line}: no `label` column in the header `{header}`")]
+    MissingLabelColumn {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number of the header.
+        line: usize,
+        /// The header as found (shortened to 80 characters).
+        header: String,
+    },
+    /// A label outside the allowed set (an integer while parsing; {+1, −1} or {1, 0} when
+    /// converting to binary labels).
+    #[error("{path}:{line}: label {value} is outside the allowed set {allowed}")]
+    LabelOutOfSet {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (0 when unknown).
+        line: usize,
+        /// The label found.
+        value: f64,
+        /// The allowed labels, in words.
+        allowed: &'static str,
+    },
+    /// A data file with no data rows.
+    #[error("{path}: the file holds no data rows")]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A binary data set whose labels are all the same.
+    #[error("{path}: every label is {label}: a single class where two are needed")]
+    SingleClass {
+        /// The file.
+        path: PathBuf,
+        /// The only label present (as written in the file).
+        label: f64,
+    },
+    /// A data file whose dense size would exceed floral's limits.
+    #[error("{path}:{line}: {what} is {got}, above the limit {limit}")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (0 when the problem is the whole file).
+        line: usize,
+        /// What is too large.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// The size found (saturated at `usize::MAX`).
+        got: usize,
+    },
 }

@@ -108,7 +108,9 @@ impl Labels {
                 got: other.len(),
             });
         }
-        Ok((0..self.len()).filter(|&i| self.0[i] != other.0[i]).collect())
+        Ok((0..self.len())
+            .filter(|&i| self.0[i] != other.0[i])
+            .collect())
     }
 
     /// A subset of the labels, in the order of `idx`.
@@ -218,7 +220,10 @@ impl FlipSet {
                 (None, None) => break,
             }
         }
-        Ok(FlipSet { idx: out, n: self.n })
+        Ok(FlipSet {
+            idx: out,
+            n: self.n,
+        })
     }
 }
 

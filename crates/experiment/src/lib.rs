@@ -1,7 +1,19 @@
-//! floral-experiment: RON experiment specs → checked `Plan` → built players → run → report.
+//! floral-experiment: RON experiment specs → checked [`Plan`] → built players → run → report.
+//!
+//! - [`spec`]: the serde-only RON types ([`ExperimentSpec`] and friends).
+//! - [`plan`]: [`parse`]/[`read`] (errors with file:line:col) and [`check`] (cross-field checks,
+//!   data loading) yielding a [`Plan`].
+//! - [`run`]: builds attackers, learners and projectors and runs every job ([`execute`]).
+//! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
-//! command-line front end depends on this crate alone.
+//! command-line front end needs few direct dependencies.
+//!
+//! ```
+//! use floral_experiment::{check, parse, QUICKSTART};
+//! let spec = parse(QUICKSTART, "quickstart.ron".as_ref()).unwrap();
+//! assert_eq!(spec.name, "quickstart");
+//! ```
 
 pub use floral_attack as attack;
 pub use floral_data as data;
@@ -10,3 +22,30 @@ pub use floral_game as game;
 pub use floral_projection as projection;
 pub use floral_report as report;
 pub use floral_svm as svm;
+
+mod error;
+pub mod plan;
+pub mod render;
+pub mod run;
+pub mod spec;
+
+use std::path::Path;
+
+pub use error::ExperimentError;
+pub use plan::{Plan, QUICKSTART, check, parse, read};
+pub use render::{SummaryRow, document, results_json, summary};
+pub use run::{RunResult, execute, job_count};
+pub use spec::ExperimentSpec;
+
+/// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
+/// atomically per file. Returns the summary rows.
+///
+/// # Errors
+/// A failing run or a report write error.
+pub fn run_and_report(plan: &Plan, out: &Path, progress: &(dyn Fn() + Sync)) -> Result<Vec<SummaryRow>, ExperimentError> {
+    let results = execute(plan, progress)?;
+    let doc = document(plan, &results);
+    let json = results_json(plan, &results);
+    floral_report::write_report(out, &doc, &json)?;
+    Ok(summary(plan, &results))
+}

@@ -1,1 +1,29 @@
-//! floral-game (under construction).
+//! floral-game: the attacker ⇄ learner game of FLORAL (FLORAL.md §4, Algorithm 1).
+//!
+//! - [`Attacker`], [`Learner`]: the two players; [`RoundView`] is what the attacker sees.
+//! - [`play`]: the one game loop (attack → O(n·k) label flips on the signed Gram → learner
+//!   step → observers), returning a [`GameOutcome`] whose [`Termination`] is data.
+//! - [`Observer`], [`Fanout`], [`Recorder`]: per-round metrics ([`RoundMetrics`]) and the
+//!   models the output rules ([`OutputRule`]) need; [`Evaluator`] scores kernel models with
+//!   precomputed cross-kernels.
+//!
+//! ```
+//! use floral_data::Labels;
+//! use floral_game::score;
+//! let y = Labels::new(vec![1.0, -1.0]).unwrap();
+//! assert_eq!(score(&[0.3, -2.0], &y).accuracy, 1.0);
+//! ```
+
+mod error;
+mod eval;
+mod observer;
+mod play;
+mod player;
+mod recorder;
+
+pub use error::GameError;
+pub use eval::{DualModel, Evaluator, Score, SplitScores, score};
+pub use observer::{Control, Fanout, NoObserver, Observer, RoundRecord};
+pub use play::{GameOutcome, GameParams, Termination, play};
+pub use player::{Attacker, Budget, Learner, RoundView, StepInfo};
+pub use recorder::{OutputRule, Recorder, RoundMetrics};

@@ -1,1 +1,56 @@
-//! floral-svm (under construction).
+//! floral-svm: kernels, Gram matrices, the signed Gram matrix with O(n) label flips, the
+//! kernel-SVM dual and an exact SMO solver to the standard of LIBSVM.
+//!
+//! The problem (FLORAL.md §2), for labels ỹ ∈ {±1}ⁿ and bounds C_i:
+//!
+//! ```text
+//! min_λ ½ λᵀQ̃λ − 1ᵀλ   s.t. 0 ≤ λ_i ≤ C_i, ỹᵀλ = 0,   Q̃ = diag(ỹ) K diag(ỹ),
+//! ```
+//!
+//! with decision function f(x) = Σ_j λ_j ỹ_j k(x_j, x) + b.
+//!
+//! Implementations:
+//! - [`Kernel`]: [`Linear`] k = aᵀb, [`Rbf`] k = exp(−γ‖a−b‖²), [`Poly`] k = (γaᵀb + coef0)^degree;
+//!   Gram blocks via faer matmul, parallel over fixed blocks (thread-count independent).
+//! - [`Gram`]: K, checked square, finite and exactly symmetric; λ_max(K) for the stability bound
+//!   η < 2/λ_max(K).
+//! - [`SignedGram`]: Q̃ kept in step with the labels; [`SignedGram::flip`] is O(n) and exact.
+//! - [`Dual`]: objective, gradient Q̃λ − 1, LIBSVM's KKT gap m(λ) − M(λ), per-point residuals,
+//!   feasibility; [`BiasRule`] and [`bias`] (LIBSVM's free-SV rule or the FLORAL reference rule).
+//! - [`Smo`]: LIBSVM's SMO (WSS2 working-set selection, shrinking, LRU kernel-row cache,
+//!   per-point bounds, warm starts), on a dense Q̃ ([`Smo::solve`]) or on a data set
+//!   ([`Smo::fit`], dense Gram or kernel rows on demand). Status [`Termination`].
+//! - [`SvmModel`]: support vectors, coefficients λ_j ỹ_j, bias; decision values, predictions,
+//!   accuracy.
+//!
+//! ```
+//! use faer::Mat;
+//! use floral_data::{Dataset, Labels};
+//! use floral_svm::{Rbf, RbfParams, Smo, SmoParams};
+//!
+//! // Two clusters on a line.
+//! let x = Mat::from_fn(6, 1, |i, _| if i < 3 { i as f64 } else { 10.0 + i as f64 });
+//! let y = Labels::new(vec![-1.0, -1.0, -1.0, 1.0, 1.0, 1.0]).unwrap();
+//! let train = Dataset::new(x, y).unwrap();
+//! let kernel = Rbf::new(RbfParams { gamma: 0.1 }).unwrap();
+//! let model = Smo::new(SmoParams::default()).unwrap().fit(&kernel, &train, 10.0).unwrap();
+//! assert_eq!(model.accuracy(&train), 1.0);
+//! assert!(model.n_sv() >= 2);
+//! ```
+
+#![warn(missing_docs)]
+
+mod dual;
+mod error;
+mod gram;
+mod kernel;
+mod model;
+mod smo;
+
+pub use dual::{BiasRule, Dual, bias};
+pub use error::SvmError;
+pub use floral_projection::Bounds;
+pub use gram::{Gram, SignedGram};
+pub use kernel::{Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
+pub use model::SvmModel;
+pub use smo::{DualSolution, Smo, SmoParams, Termination};

@@ -1,0 +1,117 @@
+//! FLORAL's in-game attacker: k flips drawn uniformly among the top-B support vectors by λ.
+
+use floral_data::{FlipSet, FloralRng};
+use floral_game::{Attacker, GameError, RoundView};
+use rand::seq::index::sample;
+
+use crate::AttackError;
+
+/// Parameters of [`RandomTopK`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomTopKParams {
+    /// Flips per round (the budget k).
+    pub k: usize,
+    /// Candidate pool size B (the top-B support vectors by λ). Default (None): 2k, as in the
+    /// authors' code.
+    #[serde(default)]
+    pub pool: Option<usize>,
+    /// λ_i above this counts as a support vector. Default 1e-5 (the authors' code).
+    #[serde(default = "default_sv_threshold")]
+    pub sv_threshold: f64,
+}
+
+fn default_sv_threshold() -> f64 {
+    1e-5
+}
+
+impl Default for RandomTopKParams {
+    fn default() -> Self {
+        Self {
+            k: 5,
+            pool: None,
+            sv_threshold: default_sv_threshold(),
+        }
+    }
+}
+
+/// Randomized top-k (FLORAL.md §3): SV = {i : λ_i > threshold}; sort SV by λ_i descending (ties:
+/// lower index first); pool = first min(|SV|, B); flip k indices drawn uniformly without
+/// replacement from the pool (all of the pool when it has fewer than k). Flips are relative to
+/// the clean labels, so they do not accumulate across rounds.
+#[derive(Debug, Clone)]
+pub struct RandomTopK {
+    k: usize,
+    pool: usize,
+    sv_threshold: f64,
+    order: Vec<usize>,
+}
+
+impl RandomTopK {
+    /// Validate the parameters: B ≥ k, threshold ≥ 0 and finite.
+    ///
+    /// # Errors
+    /// [`AttackError::InvalidParam`] naming the field.
+    pub fn new(p: RandomTopKParams) -> Result<Self, AttackError> {
+        let pool = p.pool.unwrap_or(2 * p.k);
+        if pool < p.k {
+            return Err(AttackError::InvalidParam {
+                field: "pool",
+                expected: ">= k",
+                got: format!("{pool} (k = {})", p.k),
+            });
+        }
+        if !(p.sv_threshold.is_finite() && p.sv_threshold >= 0.0) {
+            return Err(AttackError::InvalidParam {
+                field: "sv_threshold",
+                expected: "a finite number >= 0",
+                got: p.sv_threshold.to_string(),
+            });
+        }
+        Ok(Self {
+            k: p.k,
+            pool,
+            sv_threshold: p.sv_threshold,
+            order: Vec::new(),
+        })
+    }
+
+    /// The pool size B.
+    pub fn pool(&self) -> usize {
+        self.pool
+    }
+}
+
+impl Attacker for RandomTopK {
+    fn name(&self) -> &'static str {
+        "random_top_k"
+    }
+
+    fn attack(&mut self, view: &RoundView<'_>, rng: &mut FloralRng) -> Result<FlipSet, GameError> {
+        let n = view.lambda.nrows();
+        let lambda = view.lambda;
+        self.order.clear();
+        self.order
+            .extend((0..n).filter(|&i| lambda[i] > self.sv_threshold));
+        // Stable sort by λ descending: ties keep index order (as Python's sorted does).
+        self.order
+            .sort_by(|&a, &b| lambda[b].total_cmp(&lambda[a]));
+        let m = self.order.len().min(self.pool);
+        let k = self.k.min(m);
+        let picks = sample(rng, m, k);
+        let idx: Vec<usize> = picks.iter().map(|j| self.order[j]).collect();
+        FlipSet::new(idx, n).map_err(|e| AttackError::from(e).into_game(self.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_defaults_to_twice_k_and_must_cover_k() {
+        let a = RandomTopK::new(RandomTopKParams { k: 3, ..Default::default() }).unwrap();
+        assert_eq!(a.pool(), 6);
+        assert!(RandomTopK::new(RandomTopKParams { k: 3, pool: Some(2), ..Default::default() }).is_err());
+    }
+}

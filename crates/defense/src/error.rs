@@ -1,0 +1,33 @@
+//! The defense crate's error type.
+
+/// Errors of learners and defences.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DefenseError {
+    /// A parameter is out of range.
+    #[error("invalid parameter `{field}`: expected {expected}, got {got}")]
+    InvalidParam {
+        /// Field name.
+        field: &'static str,
+        /// Allowed range.
+        expected: &'static str,
+        /// Value received.
+        got: String,
+    },
+    /// Projection failed.
+    #[error(transparent)]
+    Projection(#[from] floral_projection::ProjError),
+    /// SVM solver failed.
+    #[error(transparent)]
+    Svm(#[from] floral_svm::SvmError),
+}
+
+impl DefenseError {
+    /// Wrap into a [`floral_game::GameError`] naming the learner.
+    pub fn into_game(self, name: &'static str) -> floral_game::GameError {
+        floral_game::GameError::Player {
+            name,
+            source: Box::new(self),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The FLORAL learner: one projected-gradient step on the kernel-SVM dual per round.
+
+use faer::{Col, ColRef};
+use floral_data::FloralRng;
+use floral_game::{GameError, Learner, StepInfo};
+use floral_projection::{Bounds, Projector};
+use floral_svm::{BiasRule, SignedGram, Smo, SmoParams};
+
+use crate::DefenseError;
+
+/// Step-size schedule η_t for round t = 1, 2, ...
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Schedule {
+    /// η_t = η.
+    Constant,
+    /// Cumulative step decay: η_t = η · factor^⌊t / every⌋.
+    StepDecay {
+        /// Decay period in rounds.
+        every: usize,
+        /// Multiplier per period (e.g. 0.1).
+        factor: f64,
+    },
+    /// The authors' code: η_t = η · factor when t is a positive multiple of `every`, else η
+    /// (a non-cumulative quirk: only rounds 100, 200, ... use η/10).
+    ReferenceQuirk {
+        /// Period in rounds.
+        every: usize,
+        /// Multiplier on those rounds.
+        factor: f64,
+    },
+    /// η_t = η / √t.
+    InverseSqrt,
+}
+
+impl Schedule {
+    /// η_t for base step `eta` in round `t` (see the variants for the formulas).
+    pub fn eta(&self, eta: f64, t: usize) -> f64 {
+        match *self {
+            Schedule::Constant => eta,
+            Schedule::StepDecay { every, factor } => {
+                let p = t / every.max(1);
+                eta * factor.powi(i32::try_from(p).unwrap_or(i32::MAX))
+            }
+            Schedule::ReferenceQuirk { every, factor } => {
+                if t > 0 && t % every.max(1) == 0 {
+                    eta * factor
+                } else {
+                    eta
+                }
+            }
+            Schedule::InverseSqrt => eta / (t.max(1) as f64).sqrt(),
+        }
+    }
+}
+
+/// λ^0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Init {
+    /// λ^0 = 0 (the authors' code).
+    Zero,
+    /// λ^0 = the exact SVM dual solution (SMO) on the labels the game starts from.
+    Svm,
+}
+
+/// Which support vectors the bias averages over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BiasChoice {
+    /// The authors' code: mean over all λ_i > threshold of ỹ_s − Σ_j λ_j ỹ_j K_sj.
+    AllSupportVectors,
+    /// LIBSVM's rule: mean over free SVs 0 < λ_i < C, with LIBSVM's fallback.
+    FreeSupportVectors,
+}
+
+/// Parameters of [`FloralLearner`]. Fields left out of a RON file take the reference values
+/// ([`FloralParams::reference`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FloralParams {
+    /// Box bound C > 0.
+    pub c: f64,
+    /// Base step size η > 0.
+    pub eta: f64,
+    /// Step-size schedule.
+    pub schedule: Schedule,
+    /// Initialisation λ^0.
+    pub init: Init,
+    /// Bias rule.
+    pub bias: BiasChoice,
+    /// λ_i above this counts as a support vector (bias rule and reporting). Default 1e-5.
+    pub sv_threshold: f64,
+}
+
+impl FloralParams {
+    /// The authors' released configuration (FLORAL.md §4): C = 10, η = 1e-4, the non-cumulative
+    /// ÷10 every 100 rounds quirk, λ^0 = 0, bias over all SVs, threshold 1e-5.
+    pub fn reference() -> Self {
+        Self {
+            c: 10.0,
+            eta: 1e-4,
+            schedule: Schedule::ReferenceQuirk {
+                every: 100,
+                factor: 0.1,
+            },
+            init: Init::Zero,
+            bias: BiasChoice::AllSupportVectors,
+            sv_threshold: 1e-5,
+        }
+    }
+}
+
+impl Default for FloralParams {
+    fn default() -> Self {
+        Self::reference()
+    }
+}
+
+/// FLORAL's learner: z = λ − η_t(Q̃λ − 1), λ ← Π_{S(ỹ)}(z) with S(ỹ) = {0 ≤ λ ≤ C, ỹᵀλ = 0}
+/// (FLORAL.md §4).
+#[derive(Debug)]
+pub struct FloralLearner {
+    p: FloralParams,
+    projector: Box<dyn Projector>,
+    lambda: Col<f64>,
+    z: Col<f64>,
+    next: Col<f64>,
+}
+
+impl FloralLearner {
+    /// Validate the parameters (C > 0, η > 0, finite; schedule periods ≥ 1; factor > 0).
+    ///
+    /// # Errors
+    /// [`DefenseError::InvalidParam`] naming the field.
+    pub fn new(p: FloralParams, projector: Box<dyn Projector>) -> Result<Self, DefenseError> {
+        let bad = |field, expected, got: f64| DefenseError::InvalidParam {
+            field,
+            expected,
+            got: got.to_string(),
+        };
+        if !(p.c.is_finite() && p.c > 0.0) {
+            return Err(bad("c", "a finite number > 0", p.c));
+        }
+        if !(p.eta.is_finite() && p.eta > 0.0) {
+            return Err(bad("eta", "a finite number > 0", p.eta));
+        }
+        if !(p.sv_threshold.is_finite() && p.sv_threshold >= 0.0) {
+            return Err(bad("sv_threshold", "a finite number >= 0", p.sv_threshold));
+        }
+        match p.schedule {
+            Schedule::StepDecay { every, factor } | Schedule::ReferenceQuirk { every, factor } => {
+                if every == 0 {
+                    return Err(bad("schedule.every", ">= 1", 0.0));
+                }
+                if !(factor.is_finite() && factor > 0.0) {
+                    return Err(bad("schedule.factor", "a finite number > 0", factor));
+                }
+            }
+            Schedule::Constant | Schedule::InverseSqrt => {}
+        }
+        Ok(Self {
+            p,
+            projector,
+            lambda: Col::zeros(0),
+            z: Col::zeros(0),
+            next: Col::zeros(0),
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &FloralParams {
+        &self.p
+    }
+
+    fn rule(&self) -> BiasRule {
+        match self.p.bias {
+            BiasChoice::AllSupportVectors => BiasRule::AllSupportVectors {
+                threshold: self.p.sv_threshold,
+            },
+            BiasChoice::FreeSupportVectors => BiasRule::FreeSupportVectors,
+        }
+    }
+}
+
+impl Learner for FloralLearner {
+    fn name(&self) -> &'static str {
+        "floral"
+    }
+
+    fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
+        let n = q.n();
+        self.z = Col::zeros(n);
+        self.next = Col::zeros(n);
+        self.lambda = match self.p.init {
+            Init::Zero => Col::zeros(n),
+            Init::Svm => {
+                let mut smo = Smo::new(SmoParams::default())
+                    .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+                let sol = smo
+                    .solve(q, Bounds::Uniform(self.p.c), None)
+                    .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+                sol.lambda
+            }
+        };
+        Ok(())
+    }
+
+    fn step(&mut self, round: usize, q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
+        let eta = self.p.schedule.eta(self.p.eta, round);
+        // z = λ − η(Q̃λ − 1)
+        q.matvec_into(self.lambda.as_ref(), self.z.as_mut());
+        for i in 0..self.z.nrows() {
+            self.z[i] = self.lambda[i] - eta * (self.z[i] - 1.0);
+        }
+        let info = self
+            .projector
+            .project_into(self.z.as_ref(), q.labels(), Bounds::Uniform(self.p.c), self.next.as_mut())
+            .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+        let mut d2 = 0.0;
+        for i in 0..self.next.nrows() {
+            let d = self.next[i] - self.lambda[i];
+            d2 += d * d;
+        }
+        std::mem::swap(&mut self.lambda, &mut self.next);
+        Ok(StepInfo {
+            eta,
+            residual: info.residual,
+            projection_iterations: info.iterations,
+            step_norm: d2.sqrt(),
+        })
+    }
+
+    fn lambda(&self) -> ColRef<'_, f64> {
+        self.lambda.as_ref()
+    }
+
+    fn bias(&self, q: &SignedGram) -> f64 {
+        floral_svm::bias(self.rule(), q, self.lambda.as_ref(), Bounds::Uniform(self.p.c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_follow_their_formulas() {
+        let q = Schedule::ReferenceQuirk { every: 100, factor: 0.1 };
+        assert_eq!(q.eta(1.0, 99), 1.0);
+        assert!((q.eta(1.0, 200) - 0.1).abs() < 1e-15);
+        assert_eq!(q.eta(1.0, 201), 1.0);
+        let d = Schedule::StepDecay { every: 100, factor: 0.1 };
+        assert_eq!(d.eta(1.0, 99), 1.0);
+        assert!((d.eta(1.0, 250) - 0.01).abs() < 1e-15);
+        assert!((Schedule::InverseSqrt.eta(2.0, 4) - 1.0).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,409 @@
+//! Turn a plan and its results into the report document and `results.json`.
+
+use std::collections::BTreeMap;
+
+use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_num};
+use serde_json::json;
+
+use crate::plan::{Plan, PlannedMethod};
+use crate::run::{GRID, RunResult, grid_range};
+
+/// One row of the summary: a method (with its output rule) at one poison level.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SummaryRow {
+    /// Method and output rule, e.g. `floral (last)`.
+    pub method: String,
+    /// Poison level.
+    pub poison: String,
+    /// Mean test accuracy over seeds.
+    pub test_accuracy_mean: f64,
+    /// Sample standard deviation of the test accuracy over seeds (0 with one seed).
+    pub test_accuracy_std: f64,
+    /// Mean validation accuracy (None without a validation split).
+    pub validation_accuracy_mean: Option<f64>,
+    /// Number of seeds.
+    pub n_seeds: usize,
+    /// For validation-selected rows: the chosen setting.
+    pub selected: Option<String>,
+}
+
+/// mean and sample standard deviation (n − 1; 0 for one value).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (m, 0.0);
+    }
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (m, var.sqrt())
+}
+
+fn runs_of<'a>(results: &'a [RunResult], method: &str, variant: usize, poison: usize) -> Vec<&'a RunResult> {
+    results
+        .iter()
+        .filter(|r| r.method == method && r.variant == variant && r.poison == poison)
+        .collect()
+}
+
+/// (test accuracies, validation accuracies) of one output rule over the given runs.
+fn accs(runs: &[&RunResult], rule: &str) -> (Vec<f64>, Vec<f64>) {
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    for r in runs {
+        if let Some(o) = r.outputs.iter().find(|o| o.rule == rule) {
+            t.push(o.scores.test.accuracy);
+            if let Some(s) = o.scores.validation {
+                v.push(s.accuracy);
+            }
+        }
+    }
+    (t, v)
+}
+
+fn row(method: String, poison: &str, runs: &[&RunResult], rule: &str, selected: Option<String>) -> Option<SummaryRow> {
+    let (t, v) = accs(runs, rule);
+    if t.is_empty() {
+        return None;
+    }
+    let (m, s) = mean_std(&t);
+    Some(SummaryRow {
+        method,
+        poison: poison.to_string(),
+        test_accuracy_mean: m,
+        test_accuracy_std: s,
+        validation_accuracy_mean: (v.len() == t.len()).then(|| mean_std(&v).0),
+        n_seeds: t.len(),
+        selected,
+    })
+}
+
+/// For a tuned method at one poison level: the (variant, rule) with the highest mean validation
+/// accuracy over seeds (ties: the first in grid order). The test split plays no part.
+pub fn select(plan: &Plan, results: &[RunResult], method: &str, n_variants: usize, poison: usize) -> Option<(usize, String, f64)> {
+    let mut best: Option<(usize, String, f64)> = None;
+    for vi in 0..n_variants {
+        let runs = runs_of(results, method, vi, poison);
+        let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+        for rule in rules {
+            let (_, v) = accs(&runs, &rule);
+            if v.len() != plan.spec.seeds.len() {
+                continue;
+            }
+            let m = mean_std(&v).0;
+            if best.as_ref().is_none_or(|b| m > b.2) {
+                best = Some((vi, rule, m));
+            }
+        }
+    }
+    best
+}
+
+/// The summary rows of an experiment, in method order then poison order.
+pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    for m in &plan.methods {
+        for (p, pname) in plan.poison_names.iter().enumerate() {
+            match m {
+                PlannedMethod::Svm { name, .. } => {
+                    rows.extend(row(name.clone(), pname, &runs_of(results, name, 0, p), "svm", None));
+                }
+                PlannedMethod::Floral { name, variants, tuned: false } => {
+                    let runs = runs_of(results, name, 0, p);
+                    let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+                    for rule in rules {
+                        rows.extend(row(format!("{name} ({rule})"), pname, &runs, &rule, None));
+                    }
+                    let _ = variants;
+                }
+                PlannedMethod::Floral { name, variants, tuned: true } => {
+                    if let Some((vi, rule, _)) = select(plan, results, name, variants.len(), p) {
+                        let label = format!("{}, output={rule}", variants[vi].label);
+                        rows.extend(row(format!("{name} (val-selected)"), pname, &runs_of(results, name, vi, p), &rule, Some(label)));
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn summary_table(plan: &Plan, rows: &[SummaryRow], validation: bool) -> Table {
+    let mut headers = vec!["method".to_string()];
+    headers.extend(plan.poison_names.iter().cloned());
+    let mut by: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for r in rows {
+        if !order.contains(&r.method) {
+            order.push(r.method.clone());
+        }
+    }
+    for (i, name) in order.iter().enumerate() {
+        let mut cells = vec![Cell::Text(name.clone())];
+        for p in &plan.poison_names {
+            let c = rows.iter().find(|r| &r.method == name && &r.poison == p).map_or(Cell::Missing, |r| {
+                if validation {
+                    r.validation_accuracy_mean.map_or(Cell::Missing, Cell::Num)
+                } else {
+                    Cell::MeanStd { mean: r.test_accuracy_mean, std: r.test_accuracy_std }
+                }
+            });
+            cells.push(c);
+        }
+        by.insert(i, cells);
+    }
+    Table {
+        caption: Some(if validation {
+            "Mean validation accuracy over seeds (what settings are chosen on).".into()
+        } else {
+            format!("Test accuracy, mean ± std over {} seed(s).", plan.spec.seeds.len())
+        }),
+        headers,
+        rows: by.into_values().collect(),
+    }
+}
+
+/// The FLORAL method, variant and display name used for plots at a poison level.
+fn plotted_variant(plan: &Plan, results: &[RunResult], p: usize) -> Vec<(String, usize)> {
+    let mut v = Vec::new();
+    for m in &plan.methods {
+        if let PlannedMethod::Floral { name, variants, tuned } = m {
+            let vi = if *tuned {
+                select(plan, results, name, variants.len(), p).map_or(0, |s| s.0)
+            } else {
+                0
+            };
+            v.push((name.clone(), vi));
+        }
+    }
+    v
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect()
+}
+
+fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure> {
+    let mut series = Vec::new();
+    let mut max_round = 1.0f64;
+    for (name, vi) in plotted_variant(plan, results, p) {
+        let runs = runs_of(results, &name, vi, p);
+        let Some(first) = runs.first() else { continue };
+        let mut pts = Vec::new();
+        let mut band = Vec::new();
+        for (ri, m) in first.trace.iter().enumerate() {
+            let vals: Vec<f64> = runs.iter().filter_map(|r| r.trace.get(ri)).map(|t| t.scores.test.accuracy).collect();
+            let (mu, sd) = mean_std(&vals);
+            let x = m.round as f64;
+            max_round = max_round.max(x);
+            pts.push((x, mu));
+            band.push((x, mu - sd, mu + sd));
+        }
+        series.push(Series { name: format!("{name} (test, last iterate)"), points: pts, band: (runs.len() > 1).then_some(band) });
+    }
+    if series.is_empty() {
+        return None;
+    }
+    for m in &plan.methods {
+        if let PlannedMethod::Svm { name, .. } = m {
+            let (t, _) = accs(&runs_of(results, name, 0, p), "svm");
+            let mu = mean_std(&t).0;
+            series.push(Series { name: format!("{name} (test)"), points: vec![(1.0, mu), (max_round, mu)], band: None });
+        }
+    }
+    let pname = &plan.poison_names[p];
+    Some(Figure {
+        file: format!("accuracy_{}.svg", slug(pname)),
+        caption: format!("Test accuracy vs round, training labels: {pname} (mean over seeds; band ± std)."),
+        plot: Plot::Lines(LinePlot {
+            title: format!("Test accuracy vs round ({pname})"),
+            x_label: "round".into(),
+            y_label: "test accuracy".into(),
+            series,
+            y_range: None,
+        }),
+    })
+}
+
+fn decision_plots(plan: &Plan, results: &[RunResult], p: usize) -> Vec<Figure> {
+    let s = &plan.splits[p][0];
+    if !plan.spec.decision_plots || s.train.dim() != 2 {
+        return Vec::new();
+    }
+    let (xr, yr) = grid_range(s);
+    let x = s.train.x();
+    let points: Vec<PlotPoint> = (0..s.train.n())
+        .map(|i| PlotPoint {
+            x: x[(i, 0)],
+            y: x[(i, 1)],
+            label: s.train.y().get(i),
+            highlighted: s.train_clean.as_ref().is_some_and(|c| c.get(i) != s.train.y().get(i)),
+        })
+        .collect();
+    let mut want: Vec<(String, usize, String)> = plotted_variant(plan, results, p)
+        .into_iter()
+        .take(1)
+        .map(|(n, v)| (n.clone(), v, format!("{n}, last iterate")))
+        .collect();
+    if let Some(PlannedMethod::Svm { name, .. }) = plan.methods.iter().find(|m| matches!(m, PlannedMethod::Svm { .. })) {
+        want.push((name.clone(), 0, name.clone()));
+    }
+    let pname = &plan.poison_names[p];
+    let mut figs = Vec::new();
+    for (name, vi, title) in want {
+        let Some(r) = results.iter().find(|r| r.method == name && r.variant == vi && r.poison == p && r.seed == plan.spec.seeds[0]) else { continue };
+        let Some(grid) = &r.grid else { continue };
+        debug_assert_eq!(grid.len(), GRID);
+        figs.push(Figure {
+            file: format!("decision_{}_{}.svg", slug(&name), slug(pname)),
+            caption: format!("Decision boundary of {title}, training labels {pname}, seed {} (highlighted: poisoned labels).", plan.spec.seeds[0]),
+            plot: Plot::Decision(DecisionPlot {
+                title: format!("{title} ({pname})"),
+                x_range: xr,
+                y_range: yr,
+                grid: grid.clone(),
+                points: points.clone(),
+            }),
+        });
+    }
+    figs
+}
+
+fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
+    let mut rows = Vec::new();
+    for (p, pname) in plan.poison_names.iter().enumerate() {
+        for (name, vi) in plotted_variant(plan, results, p) {
+            let runs = runs_of(results, &name, vi, p);
+            if runs.is_empty() {
+                continue;
+            }
+            let san: Vec<f64> = runs.iter().filter_map(|r| r.sanitisation).collect();
+            let nsv: Vec<f64> = runs.iter().map(|r| r.n_sv as f64).collect();
+            let maxl: Vec<f64> = runs.iter().filter_map(|r| r.trace.last().map(|t| t.max_lambda)).collect();
+            let res: f64 = runs.iter().filter_map(|r| r.trace.iter().map(|t| t.residual).reduce(f64::max)).fold(0.0, f64::max);
+            let status: Vec<String> = runs.iter().filter_map(|r| r.status.map(|s| format!("{s:?}"))).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let bv: Vec<f64> = runs.iter().filter_map(|r| r.best_validation_round.map(|x| x as f64)).collect();
+            rows.push(vec![
+                Cell::Text(name.clone()),
+                Cell::Text(pname.clone()),
+                if san.is_empty() { Cell::Missing } else { let (m, s) = mean_std(&san); Cell::MeanStd { mean: m, std: s } },
+                { let (m, s) = mean_std(&nsv); Cell::MeanStd { mean: m, std: s } },
+                { let (m, s) = mean_std(&maxl); Cell::MeanStd { mean: m, std: s } },
+                Cell::Num(res),
+                if bv.is_empty() { Cell::Missing } else { Cell::Num(mean_std(&bv).0) },
+                Cell::Text(status.join(", ")),
+            ]);
+        }
+    }
+    (!rows.is_empty()).then(|| Table {
+        caption: Some("FLORAL diagnostics (mean ± std over seeds): sanitisation = share of initially poisoned training labels that the final labels ỹ^T restore; |SV| and max λ at the last round; worst projection residual |ỹᵀλ| over recorded rounds; mean best-validation round.".into()),
+        headers: ["method", "poison", "sanitisation", "|SV|", "max λ", "max residual", "best-val round", "status"].map(String::from).to_vec(),
+        rows,
+    })
+}
+
+fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for m in &plan.methods {
+        let PlannedMethod::Floral { name, variants, tuned: true } = m else { continue };
+        let mut headers = vec!["setting".to_string(), "output".to_string()];
+        for p in &plan.poison_names {
+            headers.push(format!("{p} val"));
+            headers.push(format!("{p} test"));
+        }
+        let mut rows = Vec::new();
+        for (vi, v) in variants.iter().enumerate() {
+            let runs0 = runs_of(results, name, vi, 0);
+            let rules: Vec<String> = runs0.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+            for rule in rules {
+                let mut cells = vec![Cell::Text(v.label.clone()), Cell::Text(rule.clone())];
+                for p in 0..plan.poison_names.len() {
+                    let chosen = select(plan, results, name, variants.len(), p).is_some_and(|s| s.0 == vi && s.1 == rule);
+                    let (t, va) = accs(&runs_of(results, name, vi, p), &rule);
+                    let vm = mean_std(&va).0;
+                    cells.push(Cell::Text(format!("{}{}", fmt_num(vm), if chosen { " ◀" } else { "" })));
+                    cells.push(Cell::Num(mean_std(&t).0));
+                }
+                rows.push(cells);
+            }
+        }
+        blocks.push(Block::Heading { level: 2, text: format!("Validation-based selection: {name}") });
+        blocks.push(Block::Paragraph(format!(
+            "{} grid points × output rules. For each poisoning level the setting with the highest mean validation accuracy over the seeds is chosen (◀); its test accuracy is what the summary reports as `{name} (val-selected)`. Test columns are shown for transparency only and play no part in the choice.",
+            variants.len()
+        )));
+        blocks.push(Block::Table(Table { caption: None, headers, rows }));
+    }
+    blocks
+}
+
+/// Build the report document.
+pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
+    let rows = summary(plan, results);
+    let mut doc = Document::new(format!("floral report: {}", plan.spec.name));
+    if !plan.spec.description.is_empty() {
+        doc.push(Block::Paragraph(plan.spec.description.clone()));
+    }
+    let s0 = &plan.splits[0][0];
+    doc.push(Block::Paragraph(format!(
+        "Training points: {}, validation: {}, test: {}, features: {}. Seeds: {}. Content hash (sha256 of the canonical experiment below): `{}`.",
+        s0.train.n(),
+        s0.validation.as_ref().map_or(0, |v| v.n()),
+        s0.test.n(),
+        s0.train.dim(),
+        plan.spec.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+        plan.hash
+    )));
+    doc.push(Block::Heading { level: 2, text: "Test accuracy".into() });
+    doc.push(Block::Table(summary_table(plan, &rows, false)));
+    if rows.iter().any(|r| r.validation_accuracy_mean.is_some()) {
+        doc.push(Block::Table(summary_table(plan, &rows, true)));
+    }
+    let selected: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.selected.as_ref().map(|s| format!("{} at {}: {s}", r.method, r.poison)))
+        .collect();
+    if !selected.is_empty() {
+        doc.push(Block::Paragraph("Validation-selected settings:".into()));
+        doc.push(Block::List(selected));
+    }
+    if let Some(t) = diagnostics(plan, results) {
+        doc.push(Block::Heading { level: 2, text: "FLORAL diagnostics".into() });
+        doc.push(Block::Table(t));
+    }
+    for b in tuning_table(plan, results) {
+        doc.push(b);
+    }
+    let mut figs = Vec::new();
+    for p in 0..plan.poison_names.len() {
+        figs.extend(accuracy_plot(plan, results, p));
+    }
+    for p in 0..plan.poison_names.len() {
+        figs.extend(decision_plots(plan, results, p));
+    }
+    if !figs.is_empty() {
+        doc.push(Block::Heading { level: 2, text: "Plots".into() });
+        for f in figs {
+            doc.push(Block::Figure(f));
+        }
+    }
+    doc.push(Block::Heading { level: 2, text: "Experiment".into() });
+    doc.push(Block::Code { lang: "ron".into(), text: plan.canonical.clone() });
+    doc
+}
+
+/// All numbers of the report, machine-readable.
+pub fn results_json(plan: &Plan, results: &[RunResult]) -> serde_json::Value {
+    json!({
+        "name": plan.spec.name,
+        "hash": plan.hash,
+        "seeds": plan.spec.seeds,
+        "poison": plan.poison_names,
+        "summary": summary(plan, results),
+        "runs": results,
+    })
+}

@@ -1,0 +1,228 @@
+//! The RON experiment format: serde-only types, no logic. Every struct denies unknown fields.
+//!
+//! ```text
+//! Experiment(
+//!     name: "quickstart",
+//!     seeds: [7, 8, 9],
+//!     data: Moons(n: 300, noise: 0.15, validation_fraction: 0.2, test_fraction: 0.3),
+//!     poison: [Clean, RandomFlips(fraction: 0.1)],
+//!     kernel: Rbf(gamma: 1.0),
+//!     methods: [
+//!         Floral(name: "floral", learner: (c: 1.0, eta: 0.05, schedule: Constant, init: Zero,
+//!                bias: AllSupportVectors, sv_threshold: 1e-5),
+//!                projector: Exact, attacker: RandomTopK(k: 5, pool: Some(25)), rounds: 200),
+//!         Svm(name: "svm", c: 1.0),
+//!     ],
+//! )
+//! ```
+
+use floral_attack::RandomTopKParams;
+use floral_defense::{FloralParams, Init, Schedule};
+use floral_game::OutputRule;
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Experiment")]
+pub struct ExperimentSpec {
+    /// Name; the default output directory is `reports/<name>`.
+    pub name: String,
+    /// One free-text line shown under the title.
+    #[serde(default)]
+    pub description: String,
+    /// Replication seeds; each seed gives every role its own ChaCha stream.
+    pub seeds: Vec<u64>,
+    /// The data.
+    pub data: DataSpec,
+    /// Poisoning levels of the training labels (the test labels stay clean).
+    pub poison: Vec<PoisonSpec>,
+    /// The kernel.
+    pub kernel: KernelSpec,
+    /// The methods compared.
+    pub methods: Vec<MethodSpec>,
+    /// Record metrics every this many rounds (the last round is always recorded).
+    #[serde(default = "one")]
+    pub record_every: usize,
+    /// Draw decision-boundary plots (2-D data only).
+    #[serde(default = "yes")]
+    pub decision_plots: bool,
+}
+
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum DataSpec {
+    /// scikit-learn-style two moons, generated from the seed, split stratified, standardised on
+    /// the training part.
+    Moons {
+        /// Number of points.
+        n: usize,
+        /// Gaussian noise standard deviation.
+        noise: f64,
+        /// Share of points for validation.
+        validation_fraction: f64,
+        /// Share of points for test.
+        test_fraction: f64,
+    },
+    /// A data set shipped with floral (`moon_floral_seed42`, `breast_cancer`, `mnist_1v7`). For
+    /// the Moon file, the splits are the authors' train/validation/test sheets.
+    Shipped {
+        /// The data set's name.
+        name: String,
+        /// Share of the training sheet held out for validation when the set has no
+        /// validation sheet (stratified, drawn from the data stream of the seed).
+        #[serde(default)]
+        validation_fraction: f64,
+    },
+    /// Files (LIBSVM/svmlight or CSV with a `label` column).
+    Files {
+        /// Training data.
+        train: String,
+        /// Validation data (optional).
+        #[serde(default)]
+        validation: Option<String>,
+        /// Test data.
+        test: String,
+        /// Standardise features with the training mean and standard deviation.
+        #[serde(default)]
+        standardize: bool,
+    },
+}
+
+/// How the training labels are poisoned before the game.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PoisonSpec {
+    /// Clean training labels.
+    Clean,
+    /// A poisoned training sheet of a shipped data set (e.g. `train_adv_10` of the Moon file).
+    Sheet(String),
+    /// Flip this fraction of training labels chosen uniformly at random (data stream).
+    RandomFlips {
+        /// Fraction in [0, 1).
+        fraction: f64,
+    },
+}
+
+/// The kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum KernelSpec {
+    /// k(a, b) = aᵀb.
+    Linear,
+    /// k(a, b) = exp(−γ‖a − b‖²).
+    Rbf {
+        /// γ > 0.
+        gamma: f64,
+    },
+    /// k(a, b) = (γ aᵀb + coef0)^degree.
+    Poly {
+        /// Degree ≥ 1.
+        degree: u32,
+        /// γ > 0.
+        gamma: f64,
+        /// coef0.
+        coef0: f64,
+    },
+}
+
+/// The projector inside the FLORAL learner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ProjectorSpec {
+    /// Exact breakpoint projection.
+    Exact,
+    /// The paper's Algorithm 2.
+    FixedPoint {
+        /// Tolerance on |Δμ| (reference 1e-21).
+        tol: f64,
+        /// Iteration limit (reference 1000).
+        max_iter: usize,
+        /// Finish exactly once the active set has settled.
+        finish_exact: bool,
+    },
+}
+
+/// The in-game attacker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum AttackerSpec {
+    /// FLORAL's randomized top-k.
+    RandomTopK(RandomTopKParams),
+    /// No attack (plain projected gradient descent on the given labels).
+    None,
+}
+
+/// A method compared in the experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum MethodSpec {
+    /// The FLORAL game.
+    Floral(FloralSpec),
+    /// Plain kernel SVM (exact SMO) trained on the poisoned labels.
+    Svm {
+        /// Method name in the report.
+        name: String,
+        /// Box bound C.
+        c: f64,
+    },
+}
+
+/// A FLORAL method (one setting, or a validation-selected grid).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloralSpec {
+    /// Method name in the report.
+    pub name: String,
+    /// The learner's parameters.
+    pub learner: FloralParams,
+    /// The projector.
+    #[serde(default = "exact")]
+    pub projector: ProjectorSpec,
+    /// The attacker.
+    pub attacker: AttackerSpec,
+    /// Learner steps T.
+    pub rounds: usize,
+    /// Initial rounds without attack (the authors' code: 1).
+    #[serde(default)]
+    pub unattacked_rounds: usize,
+    /// How many final iterates the averaged model uses.
+    #[serde(default = "fifty")]
+    pub average_last: usize,
+    /// A grid of alternatives, chosen per poisoning level by mean validation accuracy over the
+    /// seeds (never the test split). Empty: this one setting.
+    #[serde(default)]
+    pub tune: Option<TuneSpec>,
+}
+
+fn exact() -> ProjectorSpec {
+    ProjectorSpec::Exact
+}
+fn fifty() -> usize {
+    50
+}
+
+/// Grid dimensions for validation-based selection. An empty list keeps the base value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TuneSpec {
+    /// Base step sizes η.
+    pub eta: Vec<f64>,
+    /// Schedules.
+    pub schedule: Vec<Schedule>,
+    /// Initialisations.
+    pub init: Vec<Init>,
+    /// Output rules.
+    pub output: Vec<OutputRule>,
+    /// (k, pool) pairs for the randomized top-k attacker.
+    pub k_pool: Vec<(usize, usize)>,
+    /// Rounds T.
+    pub rounds: Vec<usize>,
+}

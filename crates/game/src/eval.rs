@@ -1,0 +1,164 @@
+//! Fast evaluation of kernel models during a game: cross-kernel matrices are computed once, so a
+//! round's evaluation is one matrix-vector product per split.
+
+use faer::{Col, ColRef, Mat, Par, linalg::matmul::matmul, Accum};
+use floral_data::{Dataset, Labels, Split};
+use floral_svm::Kernel;
+
+/// Accuracy and mean hinge loss of a model on one labelled set.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Score {
+    /// Share of points with sign(f(x_i)) = y_i (f = 0 counts as +1).
+    pub accuracy: f64,
+    /// Mean hinge loss (1/m) Σ max(0, 1 − y_i f(x_i)).
+    pub hinge: f64,
+}
+
+/// Score decision values `f` against labels `y`: accuracy of sign(f) (0 → +1) and mean hinge.
+pub fn score(f: &[f64], y: &Labels) -> Score {
+    let m = f.len().max(1) as f64;
+    let mut correct = 0usize;
+    let mut hinge = 0.0;
+    for (fi, &yi) in f.iter().zip(y.as_slice()) {
+        let pred = if *fi >= 0.0 { 1.0 } else { -1.0 };
+        if pred == yi {
+            correct += 1;
+        }
+        hinge += (1.0 - yi * fi).max(0.0);
+    }
+    Score {
+        accuracy: correct as f64 / m,
+        hinge: hinge / m,
+    }
+}
+
+/// A kernel model in dual form over the training points: f(x) = Σ_j α_j k(x_j, x) + b with
+/// α_j = λ_j ỹ_j.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DualModel {
+    /// Coefficients α_j = λ_j ỹ_j (length n_train).
+    pub coef: Col<f64>,
+    /// Bias b.
+    pub bias: f64,
+}
+
+impl DualModel {
+    /// α = λ ∘ ỹ with bias b.
+    pub fn new(lambda: ColRef<'_, f64>, labels: &Labels, bias: f64) -> Self {
+        let coef = Col::from_fn(lambda.nrows(), |i| lambda[i] * labels.get(i));
+        Self { coef, bias }
+    }
+}
+
+/// Precomputed kernel matrices between the training points and every split.
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    k_train: Mat<f64>,
+    k_val: Option<Mat<f64>>,
+    k_test: Mat<f64>,
+    y_train: Labels,
+    y_val: Option<Labels>,
+    y_test: Labels,
+    buf: Vec<f64>,
+}
+
+/// Scores of one model on every split.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SplitScores {
+    /// On the training set, against the training labels given to the game.
+    pub train: Score,
+    /// On the validation set (None when there is none).
+    pub validation: Option<Score>,
+    /// On the (clean) test set.
+    pub test: Score,
+}
+
+fn cross(kernel: &dyn Kernel, a: &Dataset, train: &Dataset) -> Mat<f64> {
+    let mut m = Mat::zeros(a.n(), train.n());
+    kernel.gram_into(a.x(), train.x(), m.as_mut());
+    m
+}
+
+impl Evaluator {
+    /// Build the cross-kernel matrices K(split, train) once.
+    pub fn new(kernel: &dyn Kernel, split: &Split) -> Self {
+        let train = &split.train;
+        Self {
+            k_train: cross(kernel, train, train),
+            k_val: split.validation.as_ref().map(|v| cross(kernel, v, train)),
+            k_test: cross(kernel, &split.test, train),
+            y_train: train.y().clone(),
+            y_val: split.validation.as_ref().map(|v| v.y().clone()),
+            y_test: split.test.y().clone(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Decision values f = K α + b of `model` on the rows of `k`.
+    fn values(k: &Mat<f64>, model: &DualModel, buf: &mut Vec<f64>) {
+        buf.clear();
+        buf.resize(k.nrows(), 0.0);
+        let mut out = faer::ColMut::from_slice_mut(buf.as_mut_slice());
+        matmul(out.as_mut().as_mat_mut(), Accum::Replace, k.as_ref(), model.coef.as_mat(), 1.0, Par::Seq);
+        for v in buf.iter_mut() {
+            *v += model.bias;
+        }
+    }
+
+    /// Decision values on the test set.
+    pub fn test_values(&mut self, model: &DualModel) -> Vec<f64> {
+        let mut buf = Vec::new();
+        Self::values(&self.k_test, model, &mut buf);
+        buf
+    }
+
+    /// Scores of `model` on train, validation and test.
+    pub fn scores(&mut self, model: &DualModel) -> SplitScores {
+        let mut buf = std::mem::take(&mut self.buf);
+        Self::values(&self.k_train, model, &mut buf);
+        let train = score(&buf, &self.y_train);
+        let validation = match (&self.k_val, &self.y_val) {
+            (Some(k), Some(y)) => {
+                Self::values(k, model, &mut buf);
+                Some(score(&buf, y))
+            }
+            _ => None,
+        };
+        Self::values(&self.k_test, model, &mut buf);
+        let test = score(&buf, &self.y_test);
+        self.buf = buf;
+        SplitScores {
+            train,
+            validation,
+            test,
+        }
+    }
+
+    /// Validation score only (None without a validation set).
+    pub fn validation(&mut self, model: &DualModel) -> Option<Score> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let s = match (&self.k_val, &self.y_val) {
+            (Some(k), Some(y)) => {
+                Self::values(k, model, &mut buf);
+                Some(score(&buf, y))
+            }
+            _ => None,
+        };
+        self.buf = buf;
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_counts_zero_as_positive_and_averages_hinge() {
+        let y = Labels::new(vec![1.0, -1.0, 1.0, -1.0]).unwrap();
+        let s = score(&[0.0, -2.0, -0.5, 0.5], &y);
+        assert_eq!(s.accuracy, 0.5);
+        // hinge: 1, 0, 1.5, 1.5 → mean 1.0
+        assert!((s.hinge - 1.0).abs() < 1e-15);
+    }
+}

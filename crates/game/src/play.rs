@@ -1,0 +1,180 @@
+//! The one game loop.
+
+use faer::Col;
+use floral_data::{FlipSet, Labels, Streams};
+use floral_svm::SignedGram;
+
+use crate::{Attacker, Budget, Control, GameError, Learner, Observer, RoundRecord, RoundView};
+
+/// Parameters of one game.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GameParams {
+    /// Number of learner steps T (≥ 1).
+    pub rounds: usize,
+    /// The attacker's per-round budget.
+    pub budget: Budget,
+    /// Number of initial rounds played on the clean labels without consulting the attacker.
+    /// The authors' code has one (its round 0 is a warm-up, so its first step sees clean labels).
+    pub unattacked_rounds: usize,
+    /// Stop with `Converged` once ‖λ^t − λ^{t−1}‖₂ ≤ tol (None: never).
+    pub tol: Option<f64>,
+}
+
+impl Default for GameParams {
+    fn default() -> Self {
+        Self {
+            rounds: 200,
+            budget: Budget { k: 5 },
+            unattacked_rounds: 0,
+            tol: None,
+        }
+    }
+}
+
+/// How a game ended. Termination is data, not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Termination {
+    /// All rounds were played.
+    RoundsDone,
+    /// The step norm fell below the tolerance.
+    Converged,
+    /// An observer asked to stop.
+    StoppedByObserver,
+}
+
+/// The result of a game.
+#[derive(Debug, Clone)]
+pub struct GameOutcome {
+    /// How the game ended.
+    pub status: Termination,
+    /// Rounds actually played.
+    pub rounds_played: usize,
+    /// The flips of the last round.
+    pub final_flips: FlipSet,
+    /// The labels ỹ^T of the last step.
+    pub final_labels: Labels,
+    /// λ^T.
+    pub lambda: Col<f64>,
+    /// b^T.
+    pub bias: f64,
+}
+
+/// Play the game: for t = 1..=T,
+///   ỹ^t = y with the attacker's flips (from λ^{t−1}; none in the unattacked rounds),
+///   λ^t = learner step on Q̃(ỹ^t) (FLORAL: λ^t = Π_{S(ỹ^t)}(λ^{t−1} − η_t(Q̃^t λ^{t−1} − 1))),
+/// then notify the observers (FLORAL.md §4, Algorithm 1).
+///
+/// `q` must hold the Gram matrix of the training points; its labels are reset to `clean` and
+/// updated in O(n) per changed label each round.
+///
+/// # Errors
+/// A budget violation (naming the attacker), a non-finite λ or bias (naming the round), or any
+/// player's or observer's error.
+pub fn play(
+    params: &GameParams,
+    q: &mut SignedGram,
+    clean: &Labels,
+    attacker: &mut dyn Attacker,
+    learner: &mut dyn Learner,
+    rngs: &mut Streams,
+    obs: &mut dyn Observer,
+) -> Result<GameOutcome, GameError> {
+    if params.rounds == 0 {
+        return Err(GameError::InvalidParam {
+            field: "rounds",
+            expected: ">= 1",
+            got: "0".into(),
+        });
+    }
+    let n = clean.len();
+    q.set_labels(clean)?;
+    learner.reset(q)?;
+    let mut flips = FlipSet::empty(n);
+    let mut labels = clean.clone();
+    let mut status = Termination::RoundsDone;
+    let mut played = 0;
+    for round in 1..=params.rounds {
+        let new_flips = if round <= params.unattacked_rounds {
+            FlipSet::empty(n)
+        } else {
+            let view = RoundView {
+                round,
+                lambda: learner.lambda(),
+                q,
+                clean,
+                budget: params.budget,
+            };
+            attacker.attack(&view, &mut rngs.attacker)?
+        };
+        if new_flips.len() > params.budget.k {
+            return Err(GameError::BudgetExceeded {
+                attacker: attacker.name(),
+                round,
+                got: new_flips.len(),
+                k: params.budget.k,
+            });
+        }
+        if new_flips.n() != n {
+            return Err(GameError::Player {
+                name: attacker.name(),
+                source: format!(
+                    "round {round}: flip set built for {} labels, the training set has {n}",
+                    new_flips.n()
+                )
+                .into(),
+            });
+        }
+        for &i in flips.symmetric_difference(&new_flips)?.indices() {
+            q.flip(i);
+            labels.flip(i);
+        }
+        flips = new_flips;
+        let step = learner.step(round, q, &mut rngs.learner)?;
+        let lambda = learner.lambda();
+        if lambda.iter().any(|v| !v.is_finite()) {
+            return Err(GameError::NonFinite {
+                round,
+                quantity: "lambda",
+            });
+        }
+        let bias = learner.bias(q);
+        if !bias.is_finite() {
+            return Err(GameError::NonFinite {
+                round,
+                quantity: "bias",
+            });
+        }
+        played = round;
+        let rec = RoundRecord {
+            round,
+            flips: &flips,
+            labels: &labels,
+            q,
+            lambda,
+            bias,
+            step,
+        };
+        let control = obs.on_round(&rec)?;
+        if control == Control::Stop {
+            status = Termination::StoppedByObserver;
+            break;
+        }
+        if let Some(tol) = params.tol {
+            if step.step_norm <= tol {
+                status = Termination::Converged;
+                break;
+            }
+        }
+    }
+    let out = GameOutcome {
+        status,
+        rounds_played: played,
+        final_flips: flips,
+        final_labels: labels,
+        lambda: learner.lambda().to_owned(),
+        bias: learner.bias(q),
+    };
+    obs.on_finish(&out)?;
+    Ok(out)
+}

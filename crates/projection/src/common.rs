@@ -1,0 +1,203 @@
+//! Private helpers shared by the projectors: input checks, exact power-of-two rescaling,
+//! per-point bound access, clipping and compensated sums.
+
+use faer::{ColMut, ColRef};
+use floral_data::Labels;
+
+use crate::{Bounds, ProjError};
+
+/// Above this magnitude (times n) sums could overflow: rescale by a power of two.
+const HUGE: f64 = 8.452_712_498_170_644e270; // 2^900
+/// Below this magnitude products could underflow: rescale by a power of two.
+const TINY: f64 = 1.183_052_186_166_774_7e-271; // 2^-900
+
+/// 2^k for k in [-1022, 1023], built from its bits (exact).
+pub(crate) fn pow2(k: i32) -> f64 {
+    let k = k.clamp(-1022, 1023);
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// A power of two `sc` such that the problem scaled by `sc` (z·sc, C·sc) has magnitudes in a
+/// safe range: 1 when `s` (the largest magnitude) is unremarkable. Multiplying by a power of two
+/// is exact for normal numbers, and the projection is positively homogeneous,
+/// Π_{sc·C}(sc·z) = sc·Π_C(z), so this changes nothing but the range.
+pub(crate) fn scale_for(s: f64, n: usize) -> f64 {
+    if s == 0.0 || !s.is_finite() {
+        return 1.0;
+    }
+    let big = s * (n.max(1) as f64) * 4.0;
+    if !big.is_finite() || big > HUGE {
+        let e = s.log2().ceil() as i32;
+        pow2(-e.min(1022))
+    } else if s < TINY {
+        pow2(900)
+    } else {
+        1.0
+    }
+}
+
+/// Check the lengths of `y`, `out` and the bounds against `z`, and every bound.
+pub(crate) fn check_dims(
+    n: usize,
+    y: &Labels,
+    c: Bounds<'_>,
+    out_len: usize,
+) -> Result<(), ProjError> {
+    if y.len() != n {
+        return Err(ProjError::DimensionMismatch { what: "labels vs z", expected: n, got: y.len() });
+    }
+    if out_len != n {
+        return Err(ProjError::DimensionMismatch { what: "out vs z", expected: n, got: out_len });
+    }
+    c.validate(n)
+}
+
+/// max_i |z_i|, or the first non-finite entry as an error.
+pub(crate) fn max_abs_finite(z: &[f64]) -> Result<f64, ProjError> {
+    let mut m = 0.0_f64;
+    for (i, &v) in z.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(ProjError::NonFinite { index: i, value: v });
+        }
+        m = m.max(v.abs());
+    }
+    Ok(m)
+}
+
+/// Run `f` on `z` and `out` as contiguous slices, copying through `zbuf`/`obuf` when a view is
+/// strided.
+pub(crate) fn with_slices<R>(
+    z: ColRef<'_, f64>,
+    mut out: ColMut<'_, f64>,
+    zbuf: &mut Vec<f64>,
+    obuf: &mut Vec<f64>,
+    f: impl FnOnce(&[f64], &mut [f64]) -> R,
+) -> R {
+    let zs: &[f64] = match z.try_as_col_major() {
+        Some(c) => c.as_slice(),
+        None => {
+            zbuf.clear();
+            zbuf.extend(z.iter().copied());
+            zbuf
+        }
+    };
+    if let Some(o) = out.as_mut().try_as_col_major_mut() {
+        return f(zs, o.as_slice_mut());
+    }
+    obuf.clear();
+    obuf.resize(zs.len(), 0.0);
+    let r = f(zs, obuf);
+    out.copy_from(ColRef::from_slice(obuf));
+    r
+}
+
+/// Access to the upper bounds, monomorphised so the hot loops do not branch on the variant.
+pub(crate) trait Upper: Copy {
+    /// C_i.
+    fn at(self, i: usize) -> f64;
+}
+
+/// One bound for all points.
+#[derive(Clone, Copy)]
+pub(crate) struct Uni(pub(crate) f64);
+
+impl Upper for Uni {
+    #[inline(always)]
+    fn at(self, _i: usize) -> f64 {
+        self.0
+    }
+}
+
+/// One bound per point.
+#[derive(Clone, Copy)]
+pub(crate) struct Per<'a>(pub(crate) &'a [f64]);
+
+impl Upper for Per<'_> {
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        self.0[i]
+    }
+}
+
+/// clip(x, 0, c) = min(max(x, 0), c) for c ≥ 0.
+#[inline(always)]
+pub(crate) fn clip(x: f64, c: f64) -> f64 {
+    x.max(0.0).min(c)
+}
+
+/// Neumaier's compensated sum: the running sum and its correction term.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KahanSum {
+    sum: f64,
+    comp: f64,
+}
+
+impl KahanSum {
+    /// Add one term.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// The compensated total.
+    #[inline(always)]
+    pub(crate) fn value(self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_is_exact_and_clamped() {
+        assert_eq!(pow2(0), 1.0);
+        assert_eq!(pow2(3), 8.0);
+        assert_eq!(pow2(-2), 0.25);
+        assert_eq!(pow2(1023), 2f64.powi(1023));
+        assert_eq!(pow2(-1022), f64::MIN_POSITIVE);
+        assert_eq!(pow2(5000), pow2(1023));
+    }
+
+    #[test]
+    fn scale_only_when_needed() {
+        assert_eq!(scale_for(1.0, 1000), 1.0);
+        assert_eq!(scale_for(0.0, 10), 1.0);
+        let sc = scale_for(1e300, 10);
+        assert!(sc < 1.0 && (1e300 * sc) <= 4.0 && (1e300 * sc) >= 0.25);
+        assert_eq!(sc, pow2(sc.log2() as i32));
+        let sc = scale_for(f64::MAX, 1);
+        assert!((f64::MAX * sc).is_finite() && f64::MAX * sc <= 4.0);
+        let sc = scale_for(1e-300, 10);
+        assert_eq!(sc, pow2(900));
+        assert!(1e-300 * sc < 1.0);
+    }
+
+    #[test]
+    fn kahan_beats_naive_on_cancellation() {
+        let mut k = KahanSum::default();
+        for x in [1e16, 1.0, -1e16, 1.0] {
+            k.add(x);
+        }
+        assert_eq!(k.value(), 2.0);
+    }
+
+    #[test]
+    fn clip_and_max_abs() {
+        assert_eq!(clip(-1.0, 2.0), 0.0);
+        assert_eq!(clip(3.0, 2.0), 2.0);
+        assert_eq!(clip(1.5, 2.0), 1.5);
+        assert_eq!(max_abs_finite(&[1.0, -3.0]).unwrap(), 3.0);
+        assert!(matches!(
+            max_abs_finite(&[1.0, f64::NAN]),
+            Err(ProjError::NonFinite { index: 1, .. })
+        ));
+    }
+}

@@ -1,0 +1,134 @@
+//! The command line: exit codes and error messages for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn floral() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floral"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("floral-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const GOOD: &str = r#"Experiment(
+    name: "tiny",
+    seeds: [1],
+    data: Moons(n: 60, noise: 0.1, validation_fraction: 0.2, test_fraction: 0.3),
+    poison: [Clean],
+    kernel: Rbf(gamma: 1.0),
+    methods: [
+        Floral((name: "floral", learner: (c: 1.0, eta: 0.05), attacker: RandomTopK((k: 2, pool: Some(4))), rounds: 5)),
+        Svm(name: "svm", c: 1.0),
+    ],
+)
+"#;
+
+/// Write `text` as an experiment file and run `floral check` on it: (exit code, stderr).
+fn check_text(name: &str, text: &str) -> (i32, String) {
+    let d = scratch(name);
+    let f = d.join("e.ron");
+    std::fs::write(&f, text).unwrap();
+    let o = floral().arg("check").arg(&f).output().unwrap();
+    (o.status.code().unwrap(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn good_file_checks() {
+    let (code, err) = check_text("good", GOOD);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn typo_in_field_names_file_line_and_field() {
+    let (code, err) = check_text("typo", &GOOD.replace("seeds:", "sedes:"));
+    assert_eq!(code, 1);
+    assert!(err.contains("e.ron:3:"), "{err}");
+    assert!(err.contains("sedes"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_line() {
+    let (code, err) = check_text("type", &GOOD.replace("rounds: 5", "rounds: \"five\""));
+    assert_eq!(code, 1);
+    assert!(err.contains("e.ron:7:"), "{err}");
+}
+
+#[test]
+fn k_above_pool_is_rejected() {
+    let (code, err) = check_text("kpool", &GOOD.replace("k: 2, pool: Some(4)", "k: 5, pool: Some(4)"));
+    assert_eq!(code, 1);
+    assert!(err.contains("methods[0].attacker.pool") && err.contains(">= k = 5"), "{err}");
+}
+
+#[test]
+fn pool_above_n_is_rejected() {
+    let (code, err) = check_text("pooln", &GOOD.replace("pool: Some(4)", "pool: Some(1000)"));
+    assert_eq!(code, 1);
+    assert!(err.contains("methods[0].attacker.pool") && err.contains("training points"), "{err}");
+}
+
+#[test]
+fn non_positive_c_is_rejected() {
+    let (code, err) = check_text("c", &GOOD.replace("c: 1.0, eta", "c: 0.0, eta"));
+    assert_eq!(code, 1);
+    assert!(err.contains("methods[0].learner.c") && err.contains("> 0"), "{err}");
+    let (code, err) = check_text("csvm", &GOOD.replace("Svm(name: \"svm\", c: 1.0)", "Svm(name: \"svm\", c: -1.0)"));
+    assert_eq!(code, 1);
+    assert!(err.contains("methods[1].c"), "{err}");
+}
+
+#[test]
+fn missing_data_file_is_named() {
+    let text = GOOD.replace(
+        "Moons(n: 60, noise: 0.1, validation_fraction: 0.2, test_fraction: 0.3)",
+        "Files(train: \"/nonexistent/train.libsvm\", test: \"/nonexistent/test.libsvm\")",
+    );
+    let (code, err) = check_text("missing", &text);
+    assert_eq!(code, 1);
+    assert!(err.contains("/nonexistent/train.libsvm"), "{err}");
+}
+
+#[test]
+fn missing_experiment_file_exits_1() {
+    let o = floral().args(["check", "/nonexistent/x.ron"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.ron"));
+}
+
+#[test]
+fn failed_run_leaves_existing_report_intact() {
+    let d = scratch("intact");
+    let out = d.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.md"), "previous report\n").unwrap();
+    let f = d.join("bad.ron");
+    std::fs::write(&f, GOOD.replace("c: 1.0, eta", "c: 0.0, eta")).unwrap();
+    let o = floral().arg("run").arg(&f).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(out.join("report.md")).unwrap(), "previous report\n");
+}
+
+#[test]
+fn run_writes_report_json_and_plots() {
+    let d = scratch("run");
+    let f = d.join("e.ron");
+    std::fs::write(&f, GOOD).unwrap();
+    let out = d.join("out");
+    let o = floral().arg("run").arg(&f).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("floral (last)") && md.contains("svm"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let summary = json["summary"].as_array().unwrap();
+    assert!(summary.iter().any(|r| r["method"] == "svm" && r["n_seeds"] == 1));
+    for r in summary {
+        let acc = r["test_accuracy_mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+        assert!(r["test_accuracy_std"].as_f64().is_some() && r["poison"].is_string());
+    }
+    assert!(Path::new(&out.join("accuracy_clean.svg")).exists());
+}
