@@ -54,7 +54,7 @@ fn typo_in_field_names_file_line_and_field() {
 fn wrong_type_names_line() {
     let (code, err) = check_text("type", &GOOD.replace("rounds: 5", "rounds: \"five\""));
     assert_eq!(code, 1);
-    assert!(err.contains("e.ron:7:"), "{err}");
+    assert!(err.contains("e.ron:8:") && err.contains("Expected integer"), "{err}");
 }
 
 #[test]

@@ -55,6 +55,13 @@ pub struct SvmTrainArgs {
     /// Kernel cache size in MB (only used when the dense Gram does not fit the memory limit).
     #[arg(long, default_value_t = 200.0)]
     pub cache_mb: f64,
+    /// Build the dense n×n Gram matrix when it needs at most this many MB (n²·8 bytes);
+    /// otherwise kernel rows are computed on demand through the cache.
+    #[arg(long, default_value_t = 1024.0)]
+    pub dense_limit_mb: f64,
+    /// Turn off LIBSVM's shrinking heuristic (LIBSVM's `-h 0`).
+    #[arg(long)]
+    pub no_shrinking: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -165,7 +165,7 @@ pub enum AttackerSpec {
 #[serde(deny_unknown_fields)]
 pub enum MethodSpec {
     /// The FLORAL game.
-    Floral(FloralSpec),
+    Floral(Box<FloralSpec>),
     /// Plain kernel SVM (exact SMO) trained on the poisoned labels.
     Svm {
         /// Method name in the report.

@@ -63,8 +63,10 @@ impl ProjScratch {
 /// (b)). The root is bracketed between two consecutive breakpoints (by selection or by sort,
 /// [`ExactMethod`]), then solved on that linear piece: μ = t + (Σ_{I_C} y_i C_i +
 /// Σ_{I_x} (y_i z_i − t)) / |I_x| for a reference point t of the bracket, with compensated sums.
-/// If the resulting |yᵀλ| is above 1e-13·(1 + Σλ) one Newton correction μ ← μ + yᵀλ/|I_x| is
-/// tried and the better output kept.
+/// If the resulting |yᵀλ| is above 1e-13·(1 + Σλ) (only for ill-conditioned inputs, e.g. C below
+/// the spacing of the floats near z), the problem is solved once more for δ = μ − μ₁ with every
+/// z_i − μ₁y_i formed first, and λ = clip((z − μ₁y) − δy, 0, C) is kept if its residual is
+/// smaller.
 ///
 /// Numerics: bounds above 2·max|z| are capped at 2·max|z| (this does not change Π, proofs claim
 /// (e)), and a problem whose magnitudes could overflow or underflow is rescaled by an exact power
@@ -132,11 +134,11 @@ impl ExactProjector {
             let ys = y.as_slice();
             Ok(match c {
                 Bounds::Uniform(cu) => {
-                    let p = Prob { z: zs, y: ys, b: Uni(cu), sc, cap };
+                    let p = Prob { z: zs, y: ys, b: Uni(cu), sc, cap, shift: 0.0 };
                     p.solve(method, items, bps, os)
                 }
                 Bounds::PerPoint(cs) => {
-                    let p = Prob { z: zs, y: ys, b: Per(cs), sc, cap };
+                    let p = Prob { z: zs, y: ys, b: Per(cs), sc, cap, shift: 0.0 };
                     p.solve(method, items, bps, os)
                 }
             })
@@ -167,74 +169,74 @@ impl Projector for ExactProjector {
     }
 }
 
-/// One coordinate in the sign-folded form u = y·z·sc, bound c = min(C, cap)·sc, so that
-/// z − μy = y(u − μ) and the term of φ is clip(u − μ, 0, c) (y = +1) or −clip(μ − u, 0, c)
-/// (y = −1). The term is linear with slope −1 ("free") between the breakpoints a ≤ b.
+/// One coordinate in the sign-folded form u = y·z·sc − shift, bound c = min(C, cap)·sc, so
+/// that z − μy = y(u − μ) and the term of φ is y·clip(y(u − μ), 0, c). The term is linear with
+/// slope −1 ("free") between the breakpoints a ≤ b. Every operation is branch-free (labels are
+/// random, so branches on them would mispredict half of the time).
 #[derive(Debug, Clone, Copy)]
 struct Item {
     u: f64,
     c: f64,
-    pos: bool,
-}
-
-/// Where an item stands on a whole bracket [lo, hi].
-enum State {
-    /// Clipped on the whole bracket: its term of φ is this constant (C, 0 or −C).
-    Const(f64),
-    /// Free on the whole bracket: its term is u − μ.
-    Free,
-    /// A breakpoint lies strictly inside the bracket.
-    Open,
+    /// The label y_i = ±1.
+    s: f64,
 }
 
 impl Item {
+    /// 1 for y = +1, 0 for y = −1.
+    #[inline(always)]
+    fn p(self) -> f64 {
+        0.5 + 0.5 * self.s
+    }
+
     /// Breakpoints (a, b): y = +1 → (u − c, u); y = −1 → (u, u + c).
     #[inline(always)]
     fn breaks(self) -> (f64, f64) {
-        if self.pos { (self.u - self.c, self.u) } else { (self.u, self.u + self.c) }
+        let p = self.p();
+        (self.u - p * self.c, self.u + (1.0 - p) * self.c)
     }
 
     /// y_i clip(z_i − μ y_i, 0, C_i) in the folded form.
     #[inline(always)]
     fn term(self, mu: f64) -> f64 {
-        if self.pos { clip(self.u - mu, self.c) } else { -clip(mu - self.u, self.c) }
+        self.s * clip(self.s * (self.u - mu), self.c)
     }
 
     /// λ_i = clip(z_i − μ y_i, 0, C_i) (scaled).
     #[inline(always)]
     fn lambda(self, mu: f64) -> f64 {
-        if self.pos { clip(self.u - mu, self.c) } else { clip(mu - self.u, self.c) }
-    }
-
-    #[inline(always)]
-    fn state(self, lo: f64, hi: f64) -> State {
-        let (a, b) = self.breaks();
-        if hi <= a {
-            State::Const(if self.pos { self.c } else { 0.0 })
-        } else if lo >= b {
-            State::Const(if self.pos { 0.0 } else { -self.c })
-        } else if a <= lo && hi <= b {
-            State::Free
-        } else {
-            State::Open
-        }
+        clip(self.s * (self.u - mu), self.c)
     }
 }
 
+/// Sample size (in items) for the pivot of one selection step.
+const SAMPLE: usize = 1024;
+
+/// Running totals of the items whose state is known on the whole bracket:
+/// φ(μ) = k_const + s_free − m·μ + Σ_{open items} term(μ).
+#[derive(Default)]
+struct Settled {
+    k_const: f64,
+    s_free: f64,
+    m: f64,
+}
+
 /// A validated problem in folded, capped, scaled form.
+#[derive(Clone, Copy)]
 struct Prob<'a, B: Upper> {
     z: &'a [f64],
     y: &'a [f64],
     b: B,
     sc: f64,
     cap: f64,
+    /// Reference subtracted from every u (the refinement step solves for μ − shift).
+    shift: f64,
 }
 
 impl<B: Upper> Prob<'_, B> {
     #[inline(always)]
     fn item(&self, i: usize) -> Item {
         let yi = self.y[i];
-        Item { u: yi * self.z[i] * self.sc, c: self.b.at(i).min(self.cap) * self.sc, pos: yi > 0.0 }
+        Item { u: yi * self.z[i] * self.sc - self.shift, c: self.b.at(i).min(self.cap) * self.sc, s: yi }
     }
 
     fn n(&self) -> usize {
@@ -257,52 +259,58 @@ impl<B: Upper> Prob<'_, B> {
         if n == 0 {
             return ProjInfo { mu: 0.0, iterations: 0, residual: 0.0 };
         }
-        let (lo, hi, iterations) = match method {
-            ExactMethod::Select => self.bracket_select(items, bps),
-            ExactMethod::Sort => self.bracket_sort(bps),
-        };
-        let mu = self.root_on_bracket(lo, hi);
-        let (mut r, sum, free) = self.write(mu, out);
-        let mut mu_final = mu;
-        if free > 0 && r.abs() > 1e-13 * (self.sc + sum) {
-            let mu2 = mu + r / free as f64;
-            let (r2, _, _) = self.write(mu2, out);
+        let (mu, mut iterations) = self.root(method, items, bps);
+        let (r, sum, _) = self.write(mu, out);
+        let mut best = (0.0, mu, r);
+        if r.abs() > 1e-13 * (self.sc + sum) {
+            // Ill-conditioned in floating point (e.g. C far below the spacing of the floats near
+            // z, or heavy cancellation): solve again for δ = μ − μ₁ with u shifted by μ₁, where
+            // the coordinates near the root are represented exactly (Sterbenz), and keep the
+            // better output.
+            let shifted = Prob { shift: self.shift + mu, ..*self };
+            let (delta, it2) = shifted.root(method, items, bps);
+            iterations += it2;
+            let (r2, _, _) = shifted.write(delta, out);
             if r2.abs() < r.abs() {
-                r = r2;
-                mu_final = mu2;
+                best = (mu, delta, r2);
             } else {
                 self.write(mu, out);
             }
         }
-        ProjInfo { mu: mu_final / self.sc, iterations, residual: r.abs() / self.sc }
+        let (base, delta, r) = best;
+        ProjInfo { mu: (base + delta) / self.sc, iterations, residual: r.abs() / self.sc }
+    }
+
+    /// A root of φ (scaled units, relative to `shift`) and the iterations spent.
+    fn root(&self, method: ExactMethod, items: &mut Vec<Item>, bps: &mut Vec<f64>) -> (f64, usize) {
+        let (lo, hi, iterations) = match method {
+            ExactMethod::Select => self.bracket_select(items, bps),
+            ExactMethod::Sort => self.bracket_sort(bps),
+        };
+        (self.root_on_bracket(lo, hi), iterations)
     }
 
     /// Bracket [lo, hi] with φ(lo) ≥ 0 ≥ φ(hi) and no breakpoint strictly inside, by
     /// median-of-breakpoints selection. Returns (lo, hi, pivots evaluated).
+    ///
+    /// Each step takes as pivot the median of the in-bracket breakpoints of a strided sample of
+    /// the open items (all of them when few, or when the previous sampled step removed less than
+    /// a quarter of the open items, which keeps the total work O(n) in the worst case), evaluates
+    /// φ there, halves the bracket, and folds the items whose state is then known into
+    /// [`Settled`].
     fn bracket_select(&self, items: &mut Vec<Item>, bps: &mut Vec<f64>) -> (f64, f64, usize) {
         items.clear();
         items.extend((0..self.n()).map(|i| self.item(i)));
         let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        // φ = k_const + s_free − m·μ + Σ_{open items} term(μ) on the current bracket.
-        let (mut k_const, mut s_free, mut m) = (0.0_f64, 0.0_f64, 0.0_f64);
+        let mut st = Settled::default();
         let mut iters = 0;
+        let mut full = false;
         while !items.is_empty() {
-            bps.clear();
-            for it in items.iter() {
-                let (a, b) = it.breaks();
-                if lo < a && a < hi {
-                    bps.push(a);
-                }
-                if lo < b && b < hi {
-                    bps.push(b);
-                }
-            }
-            if bps.is_empty() {
-                break; // every item is determined (cannot happen: Open implies a breakpoint inside)
-            }
-            let k = bps.len() / 2;
-            let (_, &mut pivot, _) = bps.select_nth_unstable_by(k, f64::total_cmp);
-            let f = k_const + s_free - m * pivot + items.iter().map(|it| it.term(pivot)).sum::<f64>();
+            let Some(pivot) = pivot(items, lo, hi, bps, full) else {
+                break; // no breakpoint inside: every item is settled (cannot happen, see `fold`)
+            };
+            let f = st.k_const + st.s_free - st.m * pivot
+                + items.iter().map(|it| it.term(pivot)).sum::<f64>();
             iters += 1;
             if f > 0.0 {
                 lo = pivot;
@@ -312,18 +320,10 @@ impl<B: Upper> Prob<'_, B> {
                 lo = pivot;
                 hi = pivot;
             }
-            items.retain(|it| match it.state(lo, hi) {
-                State::Const(v) => {
-                    k_const += v;
-                    false
-                }
-                State::Free => {
-                    s_free += it.u;
-                    m += 1.0;
-                    false
-                }
-                State::Open => true,
-            });
+            let before = items.len();
+            fold(items, lo, hi, &mut st);
+            // A sampled pivot that removed too little: take the exact median next time.
+            full = !full && 4 * items.len() > 3 * before;
         }
         (lo, hi, iters)
     }
@@ -369,23 +369,28 @@ impl<B: Upper> Prob<'_, B> {
         for i in 0..self.n() {
             let it = self.item(i);
             let (a, b) = it.breaks();
-            if t <= a {
-                if it.pos {
-                    k.add(it.c);
-                }
-            } else if t >= b {
-                if !it.pos {
-                    k.add(-it.c);
-                }
-            } else {
-                s.add(it.u - t);
-                m += 1;
-            }
+            let p = it.p();
+            let left = t <= a; // y = +1: clipped at C; y = −1: at 0
+            let right = t >= b; // y = +1: at 0; y = −1: clipped at C
+            let free = !(left | right);
+            k.add(f64::from(u8::from(left)) * p * it.c - f64::from(u8::from(right)) * (1.0 - p) * it.c);
+            s.add(f64::from(u8::from(free)) * (it.u - t));
+            m += usize::from(free);
         }
+        let k = k.value();
         if m == 0 {
-            return t;
+            // φ ≡ K on the bracket. K ≠ 0 only when rounding merged breakpoints (C below the
+            // float spacing near z): φ(lo) ≥ 0 ≥ φ(hi) then puts the root at the end where φ
+            // actually changes sign.
+            return if k > 0.0 && hi.is_finite() {
+                hi
+            } else if k < 0.0 && lo.is_finite() {
+                lo
+            } else {
+                t
+            };
         }
-        let mu = t + (k.value() + s.value()) / m as f64;
+        let mu = t + (k + s.value()) / m as f64;
         mu.max(lo).min(hi)
     }
 
@@ -400,13 +405,66 @@ impl<B: Upper> Prob<'_, B> {
         for (i, o) in out.iter_mut().enumerate() {
             let it = self.item(i);
             let l = it.lambda(mu);
-            free += usize::from(l > 0.0 && l < it.c);
+            free += usize::from((l > 0.0) & (l < it.c));
             *o = l * inv;
-            r.add(if it.pos { l } else { -l });
+            r.add(it.s * l);
             s.add(l);
         }
         (r.value(), s.value(), free)
     }
+}
+
+/// The median of the in-bracket breakpoints of the open items (of a strided sample of them
+/// unless `full` or there are few), or `None` when no breakpoint lies strictly inside (lo, hi).
+fn pivot(items: &[Item], lo: f64, hi: f64, bps: &mut Vec<f64>, full: bool) -> Option<f64> {
+    let collect = |bps: &mut Vec<f64>, step: usize| {
+        bps.clear();
+        for it in items.iter().step_by(step) {
+            let (a, b) = it.breaks();
+            if lo < a && a < hi {
+                bps.push(a);
+            }
+            if lo < b && b < hi {
+                bps.push(b);
+            }
+        }
+    };
+    let step = if full || items.len() <= 2 * SAMPLE { 1 } else { items.len() / SAMPLE };
+    collect(bps, step);
+    if bps.is_empty() && step > 1 {
+        collect(bps, 1);
+    }
+    if bps.is_empty() {
+        return None;
+    }
+    let k = bps.len() / 2;
+    let (_, &mut p, _) = bps.select_nth_unstable_by(k, f64::total_cmp);
+    Some(p)
+}
+
+/// Fold the items whose state is known on the whole bracket [lo, hi] into `st` and keep the
+/// others ("open": a breakpoint lies strictly inside), compacting in place without branches.
+///
+/// An item is clipped on the whole bracket when hi ≤ a (term p·c) or lo ≥ b (term (p − 1)·c),
+/// free when a ≤ lo and hi ≤ b (term u − μ), and open otherwise; an open item always has a
+/// breakpoint strictly inside (lo, hi), so [`pivot`] finds one while items remain.
+fn fold(items: &mut Vec<Item>, lo: f64, hi: f64, st: &mut Settled) {
+    let mut k = 0;
+    for j in 0..items.len() {
+        let it = items[j];
+        let (a, b) = it.breaks();
+        let p = it.p();
+        let left = hi <= a;
+        let right = lo >= b;
+        let free = !(left | right) & (a <= lo) & (hi <= b);
+        let (lf, rf, ff) = (f64::from(u8::from(left)), f64::from(u8::from(right)), f64::from(u8::from(free)));
+        st.k_const += lf * p * it.c + rf * (p - 1.0) * it.c;
+        st.s_free += ff * it.u;
+        st.m += ff;
+        items[k] = it;
+        k += usize::from(!(left | right | free));
+    }
+    items.truncate(k);
 }
 
 #[cfg(test)]
@@ -414,7 +472,7 @@ mod tests {
     use super::*;
 
     fn prob<'a>(z: &'a [f64], y: &'a [f64], c: f64) -> Prob<'a, Uni> {
-        Prob { z, y, b: Uni(c), sc: 1.0, cap: f64::INFINITY }
+        Prob { z, y, b: Uni(c), sc: 1.0, cap: f64::INFINITY, shift: 0.0 }
     }
 
     #[test]
@@ -427,10 +485,20 @@ mod tests {
         assert_eq!(a.term(0.0), 0.5);
         assert_eq!(b.term(1.0), -1.0);
         assert_eq!(b.term(0.0), -0.5);
-        assert!(matches!(a.state(-0.4, 0.4), State::Free));
-        assert!(matches!(a.state(0.6, 1.0), State::Const(v) if v == 0.0));
-        assert!(matches!(b.state(0.6, 1.0), State::Const(v) if v == -1.0));
-        assert!(matches!(a.state(-1.0, 0.0), State::Open));
+        assert_eq!((a.lambda(0.0), b.lambda(0.0)), (0.5, 0.5));
+        // fold: a is free on [−0.4, 0.4]; b is clipped at C on [0.6, 1.0] (term −1); an item
+        // with a breakpoint inside stays open.
+        let mut st = Settled::default();
+        let mut v = vec![a];
+        fold(&mut v, -0.4, 0.4, &mut st);
+        assert!(v.is_empty() && st.m == 1.0 && st.s_free == 0.5);
+        let mut st = Settled::default();
+        let mut v = vec![b, a];
+        fold(&mut v, 0.6, 1.0, &mut st);
+        assert!(v.is_empty() && st.k_const == -1.0 && st.m == 0.0);
+        let mut v = vec![a];
+        fold(&mut v, -1.0, 0.0, &mut Settled::default());
+        assert_eq!(v.len(), 1);
     }
 
     #[test]
@@ -464,5 +532,22 @@ mod tests {
         let mu = p.root_on_bracket(lo, hi);
         assert!(mu.is_finite() && mu >= 0.9);
         assert_eq!(p.phi(mu), 0.0);
+    }
+
+    #[test]
+    fn merged_breakpoints_are_refined() {
+        // C = 1 is far below the float spacing near 1e300 (≈ 1e284): the breakpoints u − C and u
+        // coincide in floating point. The true root is μ = 1e300 − 0.5.
+        let z = [1e300, -1e300, 3e299, -7e299, 1e300];
+        let y = Labels::new(vec![1.0, -1.0, 1.0, -1.0, 1.0]).unwrap();
+        let zc = faer::Col::from_fn(5, |i| z[i]);
+        for method in [ExactMethod::Select, ExactMethod::Sort] {
+            let mut out = faer::Col::<f64>::zeros(5);
+            let p = ExactProjector::new(ExactParams { method }).unwrap();
+            let info = p.project_into(zc.as_ref(), &y, Bounds::Uniform(1.0), out.as_mut()).unwrap();
+            let got: Vec<f64> = (0..5).map(|i| out[i]).collect();
+            assert_eq!(got, vec![0.5, 0.0, 0.0, 1.0, 0.5]);
+            assert_eq!(info.residual, 0.0);
+        }
     }
 }

@@ -132,8 +132,10 @@ struct Pass {
 }
 
 impl<B: Upper> Iter<'_, B> {
-    /// One pass at μ (scaled units). With `state`, record memberships and count changes.
-    fn pass(&self, mu: f64, state: Option<&mut [u8]>, record: bool) -> Pass {
+    /// One pass at μ (scaled units), without branches on the data. With `TRACK`, also φ(μ)
+    /// (compensated) and, given `state`, the memberships: changes against the stored state are
+    /// counted, and stored when `record`.
+    fn pass<const TRACK: bool>(&self, mu: f64, state: Option<&mut [u8]>, record: bool) -> Pass {
         let mut n_x = 0usize;
         let mut sum_c = 0.0;
         let mut sum_x = 0.0;
@@ -144,22 +146,20 @@ impl<B: Upper> Iter<'_, B> {
             let (zi, yi) = (self.z[i] * self.sc, self.y[i]);
             let ci = self.b.at(i) * self.sc;
             let v = zi - mu * yi;
-            let s = if v >= ci {
-                sum_c += yi * ci;
-                phi.add(yi * ci);
-                AT_UPPER
-            } else if v > 0.0 {
-                n_x += 1;
-                sum_x += zi * yi;
-                phi.add(yi * v);
-                FREE
-            } else {
-                AT_ZERO
-            };
-            if let Some(st) = state.as_deref_mut() {
-                changed += usize::from(st[i] != s);
-                if record {
-                    st[i] = s;
+            let upper = v >= ci; // I_C
+            let free = (v > 0.0) & !upper; // I_x
+            let (uf, ff) = (f64::from(u8::from(upper)), f64::from(u8::from(free)));
+            n_x += usize::from(free);
+            sum_c += uf * (yi * ci);
+            sum_x += ff * (zi * yi);
+            if TRACK {
+                phi.add(uf * (yi * ci) + ff * (yi * v));
+                if let Some(st) = state.as_deref_mut() {
+                    let s = AT_ZERO + u8::from(upper) * AT_UPPER + u8::from(free) * FREE;
+                    changed += usize::from(st[i] != s);
+                    if record {
+                        st[i] = s;
+                    }
                 }
             }
         }
@@ -173,14 +173,17 @@ impl<B: Upper> Iter<'_, B> {
         let mut mu = 0.0_f64;
         let mut iterations = 0usize;
         while iterations < p.max_iter {
-            let st = if p.finish_exact { Some(state.as_mut_slice()) } else { None };
-            let ps = self.pass(mu, st, true);
+            let ps = if p.finish_exact {
+                self.pass::<true>(mu, Some(state.as_mut_slice()), true)
+            } else {
+                self.pass::<false>(mu, None, false)
+            };
             let rho = (2 * ps.n_x).max(1) as f64;
             let mu_new = ((rho - ps.n_x as f64) / rho) * mu + (1.0 / rho) * ps.sum;
             iterations += 1;
             if p.finish_exact && iterations >= 2 && ps.changed == 0 && ps.n_x > 0 {
                 let mu_hat = mu + ps.phi / ps.n_x as f64;
-                if mu_hat.is_finite() && self.pass(mu_hat, Some(state.as_mut_slice()), false).changed == 0 {
+                if mu_hat.is_finite() && self.pass::<true>(mu_hat, Some(state.as_mut_slice()), false).changed == 0 {
                     mu = mu_hat;
                     break;
                 }
@@ -225,14 +228,16 @@ mod tests {
     #[test]
     fn pass_counts_sets_and_phi() {
         let it = Iter { z: &[2.0, 0.5, -1.0], y: &[1.0, 1.0, -1.0], b: Uni(1.0), sc: 1.0 };
-        let p = it.pass(0.0, None, false);
+        let p = it.pass::<true>(0.0, None, false);
         // z − 0·y = (2, 0.5, −1): I_C = {0}, I_x = {1}, I_0 = {2}.
         assert_eq!(p.n_x, 1);
         assert_eq!(p.sum, 1.0 + 0.5);
         assert_eq!(p.phi, 1.0 + 0.5);
         let mut st = vec![u8::MAX; 3];
-        assert_eq!(it.pass(0.0, Some(&mut st), true).changed, 3);
+        assert_eq!(it.pass::<true>(0.0, Some(&mut st), true).changed, 3);
         assert_eq!(st, vec![AT_UPPER, FREE, AT_ZERO]);
-        assert_eq!(it.pass(0.0, Some(&mut st), false).changed, 0);
+        assert_eq!(it.pass::<true>(0.0, Some(&mut st), false).changed, 0);
+        let q = it.pass::<false>(0.0, None, false);
+        assert_eq!((q.n_x, q.sum), (p.n_x, p.sum));
     }
 }

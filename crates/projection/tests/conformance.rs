@@ -109,7 +109,11 @@ fn check_non_expansive(p: &dyn Projector, inst: &Instance, shift: &[f64], exact:
 }
 
 /// Π(2^k z; 2^k C) = 2^k Π(z; C) for k far into the huge and tiny ranges.
+///
+/// Algorithm 2's tolerance is absolute, so for it the check applies when both outputs are
+/// feasible to rounding relative to their own scale: |yᵀλ| ≤ 1e-12·(s + Σλ).
 fn check_homogeneous(p: &dyn Projector, inst: &Instance, exact: bool) -> Result<(), TestCaseError> {
+    let conv = |info: &floral_projection::ProjInfo, l: &[f64], s: f64| info.residual <= 1e-12 * (s + l.iter().sum::<f64>());
     let (l, info) = project(p, inst);
     for k in [-1000, -300, 300, 1000] {
         let s = 2f64.powi(k);
@@ -121,7 +125,7 @@ fn check_homogeneous(p: &dyn Projector, inst: &Instance, exact: bool) -> Result<
         };
         let (ls, is) = project(p, &scaled);
         prop_assert!(ls.iter().all(|v| v.is_finite()));
-        if exact || (converged(&info, &l) && converged(&is, &ls)) {
+        if exact || (conv(&info, &l, 1.0) && conv(&is, &ls, s)) {
             let back: Vec<f64> = ls.iter().map(|v| v / s).collect();
             let d = max_abs_diff(&back, &l);
             prop_assert!(d <= 1e-12 * inst.scale(), "k = {k}: scaled result differs by {d}");
@@ -131,7 +135,7 @@ fn check_homogeneous(p: &dyn Projector, inst: &Instance, exact: bool) -> Result<
 }
 
 /// Deterministic edge cases: never a panic, typed errors, documented answers.
-fn check_edge_cases(p: &dyn Projector) {
+fn check_edge_cases(p: &dyn Projector, exact: bool) {
     let col = |v: &[f64]| Col::from_fn(v.len(), |i| v[i]);
     let run = |z: &[f64], y: &[f64], c: Bounds<'_>| {
         let mut out = Col::<f64>::zeros(z.len());
@@ -174,7 +178,7 @@ fn check_edge_cases(p: &dyn Projector) {
         assert!(l.iter().all(|&v| v.is_finite() && (0.0..=c).contains(&v)), "{l:?}");
         let sum: f64 = l.iter().map(|v| v / 4.0).sum(); // /4: no overflow at f64::MAX
         assert!(info.residual.is_finite());
-        assert!(info.residual / 4.0 <= 1e-12 * (1.0 + sum) || p.name().starts_with("fixed"), "C = {c}: residual {}", info.residual);
+        assert!(!exact || info.residual / 4.0 <= 1e-12 * (1.0 + sum), "C = {c}: residual {}", info.residual);
     }
     // NaN or inf in z is an error naming the entry; out is untouched.
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
@@ -265,7 +269,7 @@ macro_rules! projector_suite {
             const EXACT: bool = $exact;
 
             proptest! {
-                #![proptest_config(ProptestConfig::with_cases(64))]
+                #![proptest_config(config("proptest-regressions/conformance.txt", 64))]
 
                 #[test]
                 fn feasible(inst in instance(40)) {
@@ -308,7 +312,7 @@ macro_rules! projector_suite {
 
             #[test]
             fn edge_cases() {
-                check_edge_cases(&*make());
+                check_edge_cases(&*make(), EXACT);
             }
 
             #[test]
@@ -344,6 +348,34 @@ fn fixed_point_cycle_counterexample() {
                 let (e, _) = exact(&inst);
                 assert!((l1_diff(&l, &e) - 2.0).abs() < 1e-12);
             }
+        }
+    }
+}
+
+/// Empirical, not proved (proofs/projection.md claim (c) says what is and is not proved): on a
+/// seeded batch of moderately sized random instances (n = 50 and 200, z uniform in [−C, 2C],
+/// balanced random labels) Algorithm 2 reaches a residual at rounding level and agrees with the
+/// exact projection to 1e-9. Cycles exist (see the counterexample above) and were measured at
+/// about 0.2–0.4% of random instances with n ≤ 10, none in 4000 with n ∈ {50, 200}.
+#[test]
+fn fixed_point_agrees_on_seeded_batch() {
+    use floral_data::{Stream, stream};
+    use rand::Rng;
+    let mut rng = stream(2024, Stream::Analysis);
+    let fp = FixedPointProjector::default();
+    for n in [50, 200] {
+        for _ in 0..100 {
+            let c = rng.random_range(0.1..5.0);
+            let inst = Instance {
+                z: (0..n).map(|_| rng.random_range(-c..2.0 * c)).collect(),
+                pos: (0..n).map(|_| rng.random::<bool>()).collect(),
+                c,
+                per: None,
+            };
+            let (l, info) = project(&fp, &inst);
+            let (e, _) = exact(&inst);
+            assert!(converged(&info, &l), "n = {n}: residual {}", info.residual);
+            assert!(max_abs_diff(&l, &e) <= 1e-9 * inst.scale());
         }
     }
 }

@@ -6,6 +6,18 @@ use floral_data::Labels;
 use floral_projection::{Bounds, ExactProjector, ProjInfo, Projector};
 use proptest::prelude::*;
 
+/// Proptest configuration: `cases` cases (or `PROPTEST_CASES` for a stress run), failures persisted to `file` (relative to the crate root,
+/// where cargo runs the tests) so that regressions are committed and replayed.
+pub fn config(file: &'static str, cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(file),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 /// A projection problem: z, labels (true = +1), and a uniform C or per-point C_i.
 #[derive(Debug, Clone)]
 pub struct Instance {
@@ -51,21 +63,24 @@ fn entry() -> impl Strategy<Value = f64> {
     prop_oneof![4 => -3.0..3.0_f64, 1 => (-6i32..=6).prop_map(|k| f64::from(k) * 0.5)]
 }
 
+/// Random instances of exactly n points (see [`instance`]).
+pub fn instance_of_size(n: usize) -> impl Strategy<Value = Instance> {
+    (
+        proptest::collection::vec(entry(), n),
+        proptest::collection::vec(any::<bool>(), n),
+        prop_oneof![0.01..10.0_f64, Just(1.0)],
+        proptest::option::weighted(
+            0.3,
+            proptest::collection::vec(prop_oneof![0.0..5.0_f64, Just(0.0), Just(1.0)], n),
+        ),
+    )
+        .prop_map(|(z, pos, c, per)| Instance { z, pos, c, per })
+}
+
 /// Random instances with 0 ≤ n ≤ max_n, uniform C in [0.01, 10] (or exactly 1), and per-point
 /// bounds (some of them 0) in about a third of the cases.
 pub fn instance(max_n: usize) -> impl Strategy<Value = Instance> {
-    (0..=max_n).prop_flat_map(|n| {
-        (
-            proptest::collection::vec(entry(), n),
-            proptest::collection::vec(any::<bool>(), n),
-            prop_oneof![0.01..10.0_f64, Just(1.0)],
-            proptest::option::weighted(
-                0.3,
-                proptest::collection::vec(prop_oneof![0.0..5.0_f64, Just(0.0), Just(1.0)], n),
-            ),
-        )
-            .prop_map(|(z, pos, c, per)| Instance { z, pos, c, per })
-    })
+    (0..=max_n).prop_flat_map(instance_of_size)
 }
 
 /// Project `z` of `inst` with `p`, returning (λ, info).

@@ -8,6 +8,9 @@
 use super::qmatrix::{CachedQ, RowSource};
 use crate::Termination;
 
+/// Entries per block of the branch-free WSS loop.
+const WSS_CHUNK: usize = 8;
+
 /// τ of LIBSVM: the curvature used when a_ij = Q̃_ii + Q̃_jj − 2ỹ_iỹ_jQ̃_ij ≤ 0 (non-PSD kernels).
 const TAU: f64 = 1e-12;
 
@@ -44,11 +47,18 @@ struct Solver<S: RowSource> {
     g_bar: Vec<f64>,
     alpha: Vec<f64>,
     status: Vec<Status>,
+    /// 0 when the index is in I_up, −∞ otherwise (kept in step with `status` and `y`).
+    pen_up: Vec<f64>,
+    /// 0 when the index is in I_low, −∞ otherwise.
+    pen_low: Vec<f64>,
     c: Vec<f64>,
     qd: Vec<f64>,
     active_set: Vec<usize>,
     unshrink: bool,
     eps: f64,
+    /// (max_{t ∈ I_up} −ỹ_tG_t, its last arg-max) over the current active set, computed during
+    /// the gradient update of the previous step; `None` when it must be recomputed.
+    next_up: Option<(f64, usize)>,
 }
 
 /// Run SMO. `y` are the signs ỹ (±1), `c` the bounds C_i ≥ 0, `alpha` a feasible start (all in
@@ -71,11 +81,14 @@ pub(crate) fn solve<S: RowSource>(
         g_bar: vec![0.0; l],
         alpha,
         status: vec![Status::Lower; l],
+        pen_up: vec![0.0; l],
+        pen_low: vec![0.0; l],
         c: c.to_vec(),
         qd,
         active_set: (0..l).collect(),
         unshrink: false,
         eps: settings.eps,
+        next_up: None,
     };
     for i in 0..l {
         s.update_status(i);
@@ -114,6 +127,19 @@ impl<S: RowSource> Solver<S> {
         } else {
             Status::Free
         };
+        let (not_upper, not_lower) = match self.status[i] {
+            Status::Lower => (true, false),
+            Status::Upper => (false, true),
+            Status::Free => (true, true),
+            Status::Fixed => (false, false),
+        };
+        let (up, low) = if self.y[i] > 0.0 {
+            (not_upper, not_lower)
+        } else {
+            (not_lower, not_upper)
+        };
+        self.pen_up[i] = if up { 0.0 } else { f64::NEG_INFINITY };
+        self.pen_low[i] = if low { 0.0 } else { f64::NEG_INFINITY };
     }
 
     #[inline]
@@ -159,6 +185,7 @@ impl<S: RowSource> Solver<S> {
                 counter = l.min(1000);
                 if st.shrinking {
                     self.do_shrinking();
+                    self.next_up = None;
                 }
             }
             let (i, j) = match self.select_working_set() {
@@ -167,6 +194,7 @@ impl<S: RowSource> Solver<S> {
                     // Optimal on the active set: rebuild the whole gradient and check again.
                     self.reconstruct_gradient();
                     self.active_size = l;
+                    self.next_up = None;
                     match self.select_working_set() {
                         Some(p) => {
                             counter = 1; // shrink at the next iteration
@@ -264,16 +292,19 @@ impl<S: RowSource> Solver<S> {
         }
         let dai = self.alpha[i] - old_ai;
         let daj = self.alpha[j] - old_aj;
-        {
-            let (qi, qj) = self.q.rows2(i, j, asz);
-            for ((gk, &a), &b) in self.g[..asz].iter_mut().zip(qi).zip(qj) {
-                *gk += a * dai + b * daj;
-            }
-        }
         let ui = self.is_upper(i);
         let uj = self.is_upper(j);
         self.update_status(i);
         self.update_status(j);
+        {
+            // G_k += Q̃_ik Δλ_i + Q̃_jk Δλ_j, fused with the first half of the next working-set
+            // selection: the last arg-max of −ỹ_kG_k over I_up (statuses are already updated).
+            let (qi, qj) = self.q.rows2(i, j, asz);
+            let y = &self.y[..asz];
+            let pen_up = &self.pen_up[..asz];
+            let (gmax, gmax_idx) = update_gradient(&mut self.g[..asz], qi, qj, dai, daj, y, pen_up);
+            self.next_up = Some((gmax, gmax_idx));
+        }
         let l = self.l;
         if ui != self.is_upper(i) {
             let qi = self.q.row(i, l);
@@ -292,75 +323,36 @@ impl<S: RowSource> Solver<S> {
     }
 
     /// WSS2 (second-order working-set selection): i maximises −ỹ_i G_i over I_up; j minimises
-    /// −b_ij²/a_ij over the j ∈ I_low that violate with i. None when m(λ) − M(λ) < eps.
+    /// −b_ij²/a_ij over the j ∈ I_low that violate with i, where b_ij = −ỹ_iG_i + ỹ_jG_j > 0 and
+    /// a_ij = Q̃_ii + Q̃_jj − 2ỹ_iỹ_jQ̃_ij (τ when ≤ 0). None when m(λ) − M(λ) < eps.
+    ///
+    /// Same arithmetic and tie-breaking (last index wins) as LIBSVM. Set membership enters as
+    /// additive penalties (0 or −∞), so each block of `WSS_CHUNK` entries is computed without
+    /// branches (vectorised); a block is scanned element by element only when it can improve
+    /// the running optimum.
     fn select_working_set(&mut self) -> Option<(usize, usize)> {
         let asz = self.active_size;
-        let mut gmax = f64::NEG_INFINITY;
-        let mut gmax2 = f64::NEG_INFINITY;
-        let mut gmax_idx = usize::MAX;
-        for t in 0..asz {
-            if self.y[t] > 0.0 {
-                if !self.is_upper(t) && -self.g[t] >= gmax {
-                    gmax = -self.g[t];
-                    gmax_idx = t;
-                }
-            } else if !self.is_lower(t) && self.g[t] >= gmax {
-                gmax = self.g[t];
-                gmax_idx = t;
-            }
-        }
+        let y = &self.y[..asz];
+        let g = &self.g[..asz];
+        let pen_up = &self.pen_up[..asz];
+        let pen_low = &self.pen_low[..asz];
+        let (gmax, gmax_idx) = match self.next_up.take() {
+            Some(found) => found,
+            None => max_up(y, g, pen_up),
+        };
         let i = gmax_idx;
-        let mut gmin_idx = usize::MAX;
-        let mut obj_diff_min = f64::INFINITY;
-        if i != usize::MAX {
-            let yi = self.y[i];
-            let qdi = self.qd[i];
-            let qi = self.q.row(i, asz);
-            for j in 0..asz {
-                let gj = self.g[j];
-                if self.y[j] > 0.0 {
-                    if !matches!(self.status[j], Status::Lower | Status::Fixed) {
-                        let grad_diff = gmax + gj;
-                        if gj >= gmax2 {
-                            gmax2 = gj;
-                        }
-                        if grad_diff > 0.0 {
-                            let quad = qdi + self.qd[j] - 2.0 * yi * qi[j];
-                            let obj_diff = if quad > 0.0 {
-                                -(grad_diff * grad_diff) / quad
-                            } else {
-                                -(grad_diff * grad_diff) / TAU
-                            };
-                            if obj_diff <= obj_diff_min {
-                                gmin_idx = j;
-                                obj_diff_min = obj_diff;
-                            }
-                        }
-                    }
-                } else if !matches!(self.status[j], Status::Upper | Status::Fixed) {
-                    let grad_diff = gmax - gj;
-                    if -gj >= gmax2 {
-                        gmax2 = -gj;
-                    }
-                    if grad_diff > 0.0 {
-                        let quad = qdi + self.qd[j] + 2.0 * yi * qi[j];
-                        let obj_diff = if quad > 0.0 {
-                            -(grad_diff * grad_diff) / quad
-                        } else {
-                            -(grad_diff * grad_diff) / TAU
-                        };
-                        if obj_diff <= obj_diff_min {
-                            gmin_idx = j;
-                            obj_diff_min = obj_diff;
-                        }
-                    }
-                }
-            }
+        if i == usize::MAX {
+            return None;
         }
-        if gmax + gmax2 < self.eps || gmin_idx == usize::MAX {
+        let yi = y[i];
+        let qdi = self.qd[i];
+        let qd = &self.qd[..asz];
+        let qi = self.q.row(i, asz);
+        let (gmax2, best_idx) = select_j(gmax, yi, qdi, y, g, pen_low, qi, qd);
+        if gmax + gmax2 < self.eps || best_idx == usize::MAX {
             None
         } else {
-            Some((i, gmin_idx))
+            Some((i, best_idx))
         }
     }
 
@@ -433,6 +425,8 @@ impl<S: RowSource> Solver<S> {
         self.y.swap(i, j);
         self.g.swap(i, j);
         self.status.swap(i, j);
+        self.pen_up.swap(i, j);
+        self.pen_low.swap(i, j);
         self.alpha.swap(i, j);
         self.active_set.swap(i, j);
         self.g_bar.swap(i, j);
@@ -517,4 +511,165 @@ impl<S: RowSource> Solver<S> {
             }
         }
     }
+}
+
+/// Fold a block of values into a running (maximum, last arg-max), skipping −∞. The block is
+/// reduced branch-free first and scanned only when it can change the result.
+#[inline(always)]
+fn fold_max(v: &[f64], base: usize, best: &mut f64, idx: &mut usize) {
+    let mut cmax = f64::NEG_INFINITY;
+    for &x in v {
+        cmax = if x > cmax { x } else { cmax };
+    }
+    if cmax >= *best && cmax > f64::NEG_INFINITY {
+        for (k, &x) in v.iter().enumerate() {
+            if x >= *best && x > f64::NEG_INFINITY {
+                *best = x;
+                *idx = base + k;
+            }
+        }
+    }
+}
+
+/// Fold a block of values into a running (minimum, last arg-min), skipping +∞.
+#[inline(always)]
+fn fold_min(v: &[f64], base: usize, best: &mut f64, idx: &mut usize) {
+    let mut cmin = f64::INFINITY;
+    for &x in v {
+        cmin = if x < cmin { x } else { cmin };
+    }
+    if cmin <= *best && cmin < f64::INFINITY {
+        for (k, &x) in v.iter().enumerate() {
+            if x <= *best && x < f64::INFINITY {
+                *best = x;
+                *idx = base + k;
+            }
+        }
+    }
+}
+
+/// (max_t −ỹ_tG_t + pen_t, last arg-max): with pen = 0 on I_up and −∞ elsewhere, LIBSVM's
+/// choice of i. (−∞, usize::MAX) when I_up is empty.
+fn max_up(y: &[f64], g: &[f64], pen_up: &[f64]) -> (f64, usize) {
+    let n = y.len();
+    let (g, pen_up) = (&g[..n], &pen_up[..n]);
+    let mut v = [0.0f64; WSS_CHUNK];
+    let (mut gmax, mut idx) = (f64::NEG_INFINITY, usize::MAX);
+    let mut s = 0;
+    while s + WSS_CHUNK <= n {
+        let (yb, gb, pb) = (
+            &y[s..s + WSS_CHUNK],
+            &g[s..s + WSS_CHUNK],
+            &pen_up[s..s + WSS_CHUNK],
+        );
+        for k in 0..WSS_CHUNK {
+            v[k] = -yb[k] * gb[k] + pb[k];
+        }
+        fold_max(&v, s, &mut gmax, &mut idx);
+        s += WSS_CHUNK;
+    }
+    let m = n - s;
+    for k in 0..m {
+        v[k] = -y[s + k] * g[s + k] + pen_up[s + k];
+    }
+    fold_max(&v[..m], s, &mut gmax, &mut idx);
+    (gmax, idx)
+}
+
+/// G_k += Q̃_ik Δλ_i + Q̃_jk Δλ_j for every k, fused with [`max_up`] on the updated G.
+fn update_gradient(
+    g: &mut [f64],
+    qi: &[f64],
+    qj: &[f64],
+    dai: f64,
+    daj: f64,
+    y: &[f64],
+    pen_up: &[f64],
+) -> (f64, usize) {
+    let n = g.len();
+    let (qi, qj, y, pen_up) = (&qi[..n], &qj[..n], &y[..n], &pen_up[..n]);
+    let mut v = [0.0f64; WSS_CHUNK];
+    let (mut gmax, mut idx) = (f64::NEG_INFINITY, usize::MAX);
+    let mut s = 0;
+    while s + WSS_CHUNK <= n {
+        let gb = &mut g[s..s + WSS_CHUNK];
+        let (ab, bb, yb, pb) = (
+            &qi[s..s + WSS_CHUNK],
+            &qj[s..s + WSS_CHUNK],
+            &y[s..s + WSS_CHUNK],
+            &pen_up[s..s + WSS_CHUNK],
+        );
+        for k in 0..WSS_CHUNK {
+            gb[k] += ab[k] * dai + bb[k] * daj;
+            v[k] = -yb[k] * gb[k] + pb[k];
+        }
+        fold_max(&v, s, &mut gmax, &mut idx);
+        s += WSS_CHUNK;
+    }
+    let m = n - s;
+    for k in 0..m {
+        g[s + k] += qi[s + k] * dai + qj[s + k] * daj;
+        v[k] = -y[s + k] * g[s + k] + pen_up[s + k];
+    }
+    fold_max(&v[..m], s, &mut gmax, &mut idx);
+    (gmax, idx)
+}
+
+/// The second half of WSS2 for a given i: over j with ỹ_jG_j + pen_j (pen = 0 on I_low, −∞
+/// elsewhere), returns (max_j ỹ_jG_j over I_low, the last j minimising −b²/a with
+/// b = gmax + ỹ_jG_j > 0, a = Q̃_ii + Q̃_jj − 2ỹ_iỹ_jQ̃_ij, a := τ when a ≤ 0).
+#[allow(clippy::too_many_arguments)]
+fn select_j(
+    gmax: f64,
+    yi: f64,
+    qdi: f64,
+    y: &[f64],
+    g: &[f64],
+    pen_low: &[f64],
+    qi: &[f64],
+    qd: &[f64],
+) -> (f64, usize) {
+    let n = y.len();
+    let (g, pen_low, qi, qd) = (&g[..n], &pen_low[..n], &qi[..n], &qd[..n]);
+    #[inline(always)]
+    fn one(gmax: f64, yi: f64, qdi: f64, y: f64, g: f64, pen: f64, q: f64, qd: f64) -> (f64, f64) {
+        let yg = y * g + pen;
+        let grad_diff = gmax + yg;
+        let quad = qdi + qd - 2.0 * yi * y * q;
+        let quad = if quad > 0.0 { quad } else { TAU };
+        let o = -(grad_diff * grad_diff) / quad;
+        (yg, if grad_diff > 0.0 { o } else { f64::INFINITY })
+    }
+    let mut od = [0.0f64; WSS_CHUNK];
+    let mut yg = [0.0f64; WSS_CHUNK];
+    let mut gmax2 = f64::NEG_INFINITY;
+    let (mut best, mut idx) = (f64::INFINITY, usize::MAX);
+    let mut s = 0;
+    while s + WSS_CHUNK <= n {
+        let (yb, gb, pb, qb, qdb) = (
+            &y[s..s + WSS_CHUNK],
+            &g[s..s + WSS_CHUNK],
+            &pen_low[s..s + WSS_CHUNK],
+            &qi[s..s + WSS_CHUNK],
+            &qd[s..s + WSS_CHUNK],
+        );
+        for k in 0..WSS_CHUNK {
+            (yg[k], od[k]) = one(gmax, yi, qdi, yb[k], gb[k], pb[k], qb[k], qdb[k]);
+        }
+        for &x in &yg {
+            gmax2 = if x > gmax2 { x } else { gmax2 };
+        }
+        fold_min(&od, s, &mut best, &mut idx);
+        s += WSS_CHUNK;
+    }
+    let m = n - s;
+    for k in 0..m {
+        let t = s + k;
+        (yg[k], od[k]) = one(gmax, yi, qdi, y[t], g[t], pen_low[t], qi[t], qd[t]);
+    }
+    for &x in &yg[..m] {
+        gmax2 = if x > gmax2 { x } else { gmax2 };
+    }
+    fold_min(&od[..m], s, &mut best, &mut idx);
+    (gmax2, idx)
 }
