@@ -36,10 +36,16 @@ impl Attacker for Random {
 }
 
 /// A learner that records the labels it saw; λ = a random draw per step.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Spy {
     lambda: Col<f64>,
     seen: Vec<Vec<f64>>,
+}
+
+impl Default for Spy {
+    fn default() -> Self {
+        Self { lambda: Col::zeros(0), seen: Vec::new() }
+    }
 }
 
 impl Learner for Spy {
