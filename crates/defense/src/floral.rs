@@ -1,6 +1,6 @@
 //! The FLORAL learner: one projected-gradient step on the kernel-SVM dual per round.
 
-use faer::{Col, ColRef};
+use faer::{ColMut, ColRef};
 use floral_data::FloralRng;
 use floral_game::{GameError, Learner, StepInfo};
 use floral_projection::{Bounds, Projector};
@@ -120,9 +120,15 @@ impl Default for FloralParams {
 pub struct FloralLearner {
     p: FloralParams,
     projector: Box<dyn Projector>,
-    lambda: Col<f64>,
-    z: Col<f64>,
-    next: Col<f64>,
+    lambda: Vec<f64>,
+    z: Vec<f64>,
+    next: Vec<f64>,
+    /// Q̃λ for the current λ and the labels `qlam_labels` (valid after the first step).
+    qlam: Vec<f64>,
+    qlam_labels: Vec<f64>,
+    qlam_valid: bool,
+    flipped: Vec<usize>,
+    bias: f64,
 }
 
 impl FloralLearner {
@@ -159,9 +165,14 @@ impl FloralLearner {
         Ok(Self {
             p,
             projector,
-            lambda: Col::zeros(0),
-            z: Col::zeros(0),
-            next: Col::zeros(0),
+            lambda: Vec::new(),
+            z: Vec::new(),
+            next: Vec::new(),
+            qlam: Vec::new(),
+            qlam_labels: Vec::new(),
+            qlam_valid: false,
+            flipped: Vec::new(),
+            bias: 0.0,
         })
     }
 
@@ -187,17 +198,20 @@ impl Learner for FloralLearner {
 
     fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
         let n = q.n();
-        self.z = Col::zeros(n);
-        self.next = Col::zeros(n);
+        self.z = vec![0.0; n];
+        self.next = vec![0.0; n];
+        self.qlam = vec![0.0; n];
+        self.qlam_valid = false;
+        self.bias = 0.0;
         self.lambda = match self.p.init {
-            Init::Zero => Col::zeros(n),
+            Init::Zero => vec![0.0; n],
             Init::Svm => {
                 let mut smo = Smo::new(SmoParams::default())
                     .map_err(|e| DefenseError::from(e).into_game("floral"))?;
                 let sol = smo
                     .solve(q, Bounds::Uniform(self.p.c), None)
                     .map_err(|e| DefenseError::from(e).into_game("floral"))?;
-                sol.lambda
+                sol.lambda.iter().copied().collect()
             }
         };
         Ok(())
@@ -205,21 +219,73 @@ impl Learner for FloralLearner {
 
     fn step(&mut self, round: usize, q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
         let eta = self.p.schedule.eta(self.p.eta, round);
+        let n = q.n();
+        let y = q.labels().as_slice();
+        // g = Q̃λ − 1 for the current labels. When Q̃λ is known for the previous labels and only
+        // a few labels changed (set F), update it in O(n|F|) instead of O(n²):
+        // with u = K(λ∘ỹ_prev) = ỹ_prev∘(Q̃_prev λ), u' = u − 2 Σ_{j∈F} λ_j ỹ_prev,j K_{:,j},
+        // and Q̃λ = ỹ∘u'.
+        self.flipped.clear();
+        if self.qlam_valid {
+            self.flipped.extend((0..n).filter(|&i| self.qlam_labels[i] != y[i]));
+        }
+        if self.qlam_valid && self.flipped.len() * 8 < n {
+            let k = q.k();
+            for ((z, &l), &g) in self.z.iter_mut().zip(&self.qlam_labels).zip(&self.qlam) {
+                *z = l * g;
+            }
+            for &j in &self.flipped {
+                let a = 2.0 * self.lambda[j] * self.qlam_labels[j];
+                if a == 0.0 {
+                    continue;
+                }
+                match k.col(j).try_as_col_major() {
+                    Some(col) => {
+                        for (z, &kij) in self.z.iter_mut().zip(col.as_slice()) {
+                            *z -= a * kij;
+                        }
+                    }
+                    None => {
+                        let col = k.col(j);
+                        for (i, z) in self.z.iter_mut().enumerate() {
+                            *z -= a * col[i];
+                        }
+                    }
+                }
+            }
+            for (z, &yi) in self.z.iter_mut().zip(y) {
+                *z *= yi;
+            }
+        } else {
+            q.matvec_into(ColRef::from_slice(&self.lambda), ColMut::from_slice_mut(&mut self.z));
+        }
         // z = λ − η(Q̃λ − 1)
-        q.matvec_into(self.lambda.as_ref(), self.z.as_mut());
-        for i in 0..self.z.nrows() {
-            self.z[i] = self.lambda[i] - eta * (self.z[i] - 1.0);
+        for (z, &l) in self.z.iter_mut().zip(&self.lambda) {
+            *z = l - eta * (*z - 1.0);
         }
         let info = self
             .projector
-            .project_into(self.z.as_ref(), q.labels(), Bounds::Uniform(self.p.c), self.next.as_mut())
+            .project_into(
+                ColRef::from_slice(&self.z),
+                q.labels(),
+                Bounds::Uniform(self.p.c),
+                ColMut::from_slice_mut(&mut self.next),
+            )
             .map_err(|e| DefenseError::from(e).into_game("floral"))?;
-        let mut d2 = 0.0;
-        for i in 0..self.next.nrows() {
-            let d = self.next[i] - self.lambda[i];
-            d2 += d * d;
-        }
+        let d2: f64 = self.next.iter().zip(&self.lambda).map(|(a, b)| (a - b) * (a - b)).sum();
         std::mem::swap(&mut self.lambda, &mut self.next);
+        // One O(n²) product per round: Q̃λ^t, used by the bias now and the next gradient.
+        q.matvec_into(ColRef::from_slice(&self.lambda), ColMut::from_slice_mut(&mut self.qlam));
+        self.qlam_labels.clear();
+        self.qlam_labels.extend_from_slice(y);
+        self.qlam_valid = true;
+        self.bias = floral_svm::bias_from_q_lambda(
+            self.rule(),
+            y,
+            ColRef::from_slice(&self.lambda),
+            ColRef::from_slice(&self.qlam),
+            Bounds::Uniform(self.p.c),
+        );
         Ok(StepInfo {
             eta,
             residual: info.residual,
@@ -229,11 +295,19 @@ impl Learner for FloralLearner {
     }
 
     fn lambda(&self) -> ColRef<'_, f64> {
-        self.lambda.as_ref()
+        ColRef::from_slice(&self.lambda)
     }
 
     fn bias(&self, q: &SignedGram) -> f64 {
-        floral_svm::bias(self.rule(), q, self.lambda.as_ref(), Bounds::Uniform(self.p.c))
+        if self.qlam_valid && self.qlam_labels.as_slice() == q.labels().as_slice() {
+            self.bias
+        } else {
+            floral_svm::bias(self.rule(), q, ColRef::from_slice(&self.lambda), Bounds::Uniform(self.p.c))
+        }
+    }
+
+    fn q_lambda(&self) -> Option<ColRef<'_, f64>> {
+        self.qlam_valid.then(|| ColRef::from_slice(&self.qlam))
     }
 }
 

@@ -58,12 +58,14 @@ pub struct FloralVariant {
 /// A checked method.
 #[derive(Debug, Clone)]
 pub enum PlannedMethod {
-    /// Plain SVM.
+    /// Plain SVM, one C or (tuned) several.
     Svm {
         /// Name.
         name: String,
-        /// C.
-        c: f64,
+        /// The values of C (variants).
+        cs: Vec<f64>,
+        /// True when C is chosen on the validation split.
+        tuned: bool,
     },
     /// FLORAL, one or more variants (more than one: validation-selected).
     Floral {
@@ -459,9 +461,17 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
             return Err(invalid(path, format!("methods[{i}].name"), "a unique non-empty name", name));
         }
         methods.push(match m {
-            MethodSpec::Svm { name, c } => {
+            MethodSpec::Svm { name, c, c_grid } => {
                 pos_finite(path, &format!("methods[{i}].c"), *c)?;
-                PlannedMethod::Svm { name: name.clone(), c: *c }
+                for (j, cj) in c_grid.iter().enumerate() {
+                    pos_finite(path, &format!("methods[{i}].c_grid[{j}]"), *cj)?;
+                }
+                let tuned = !c_grid.is_empty();
+                PlannedMethod::Svm {
+                    name: name.clone(),
+                    cs: if tuned { c_grid.clone() } else { vec![*c] },
+                    tuned,
+                }
             }
             MethodSpec::Floral(f) => PlannedMethod::Floral {
                 name: f.name.clone(),

@@ -107,8 +107,14 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
     for m in &plan.methods {
         for (p, pname) in plan.poison_names.iter().enumerate() {
             match m {
-                PlannedMethod::Svm { name, .. } => {
+                PlannedMethod::Svm { name, tuned: false, .. } => {
                     rows.extend(row(name.clone(), pname, &runs_of(results, name, 0, p), "svm", None));
+                }
+                PlannedMethod::Svm { name, cs, tuned: true } => {
+                    if let Some((vi, _, _)) = select(plan, results, name, cs.len(), p) {
+                        let label = format!("C={}", fmt_num(cs[vi]));
+                        rows.extend(row(format!("{name} (val-selected)"), pname, &runs_of(results, name, vi, p), "svm", Some(label)));
+                    }
                 }
                 PlannedMethod::Floral { name, variants, tuned: false } => {
                     let runs = runs_of(results, name, 0, p);
@@ -181,6 +187,11 @@ fn plotted_variant(plan: &Plan, results: &[RunResult], p: usize) -> Vec<(String,
     v
 }
 
+/// The SVM variant shown for a poison level: the validation-selected C when tuned.
+fn svm_variant(plan: &Plan, results: &[RunResult], name: &str, n: usize, tuned: bool, p: usize) -> usize {
+    if tuned { select(plan, results, name, n, p).map_or(0, |s| s.0) } else { 0 }
+}
+
 fn slug(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
@@ -209,8 +220,9 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
         return None;
     }
     for m in &plan.methods {
-        if let PlannedMethod::Svm { name, .. } = m {
-            let (t, _) = accs(&runs_of(results, name, 0, p), "svm");
+        if let PlannedMethod::Svm { name, cs, tuned } = m {
+            let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
+            let (t, _) = accs(&runs_of(results, name, vi, p), "svm");
             let mu = mean_std(&t).0;
             series.push(Series { name: format!("{name} (test)"), points: vec![(1.0, mu), (max_round, mu)], band: None });
         }
@@ -249,8 +261,10 @@ fn decision_plots(plan: &Plan, results: &[RunResult], p: usize) -> Vec<Figure> {
         .take(1)
         .map(|(n, v)| (n.clone(), v, format!("{n}, last iterate")))
         .collect();
-    if let Some(PlannedMethod::Svm { name, .. }) = plan.methods.iter().find(|m| matches!(m, PlannedMethod::Svm { .. })) {
-        want.push((name.clone(), 0, name.clone()));
+    if let Some(PlannedMethod::Svm { name, cs, tuned }) = plan.methods.iter().find(|m| matches!(m, PlannedMethod::Svm { .. })) {
+        let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
+        let title = if *tuned { format!("{name}, C={} (val-selected)", fmt_num(cs[vi])) } else { name.clone() };
+        want.push((name.clone(), vi, title));
     }
     let pname = &plan.poison_names[p];
     let mut figs = Vec::new();

@@ -133,7 +133,7 @@ fn want_grid(plan: &Plan, s: &Split, seed_index: usize) -> bool {
     plan.spec.decision_plots && seed_index == 0 && s.train.dim() == 2
 }
 
-fn run_svm(plan: &Plan, name: &str, c: f64, p: usize, si: usize) -> Result<RunResult, ExperimentError> {
+fn run_svm(plan: &Plan, name: &str, vi: usize, c: f64, p: usize, si: usize) -> Result<RunResult, ExperimentError> {
     let s = &plan.splits[p][si];
     let what = format!("{name} / {} / seed {}", plan.poison_names[p], plan.spec.seeds[si]);
     let gram = Gram::new(plan.kernel.as_ref(), s.train.x());
@@ -147,7 +147,7 @@ fn run_svm(plan: &Plan, name: &str, c: f64, p: usize, si: usize) -> Result<RunRe
     let scores = eval.scores(&model);
     Ok(RunResult {
         method: name.to_string(),
-        variant: 0,
+        variant: vi,
         poison: p,
         seed: plan.spec.seeds[si],
         outputs: vec![OutputScores { rule: "svm".into(), scores }],
@@ -294,7 +294,7 @@ fn jobs(plan: &Plan) -> Vec<Job> {
     let mut v = Vec::new();
     for (mi, m) in plan.methods.iter().enumerate() {
         let nv = match m {
-            PlannedMethod::Svm { .. } => 1,
+            PlannedMethod::Svm { cs, .. } => cs.len(),
             PlannedMethod::Floral { variants, .. } => variants.len(),
         };
         for variant in 0..nv {
@@ -323,7 +323,7 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Vec<RunResul
         .par_iter()
         .map(|j| {
             let r = match &plan.methods[j.method] {
-                PlannedMethod::Svm { name, c } => run_svm(plan, name, *c, j.poison, j.seed),
+                PlannedMethod::Svm { name, cs, .. } => run_svm(plan, name, j.variant, cs[j.variant], j.poison, j.seed),
                 PlannedMethod::Floral { name, variants, .. } => {
                     run_floral(plan, name, j.variant, &variants[j.variant], j.poison, j.seed)
                 }

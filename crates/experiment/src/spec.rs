@@ -172,6 +172,10 @@ pub enum MethodSpec {
         name: String,
         /// Box bound C.
         c: f64,
+        /// Alternative values of C chosen per poisoning level by mean validation accuracy over
+        /// the seeds (the same selection budget FLORAL's `tune` gets). Empty: C alone.
+        #[serde(default)]
+        c_grid: Vec<f64>,
     },
 }
 

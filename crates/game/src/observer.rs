@@ -30,6 +30,8 @@ pub struct RoundRecord<'a> {
     pub lambda: ColRef<'a, f64>,
     /// The model's bias b^t.
     pub bias: f64,
+    /// Q̃λ^t on `labels`, when the learner provides it.
+    pub q_lambda: Option<ColRef<'a, f64>>,
     /// What the learner reported.
     pub step: StepInfo,
 }

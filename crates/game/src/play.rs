@@ -154,6 +154,7 @@ pub fn play(
             lambda,
             bias,
             step,
+            q_lambda: learner.q_lambda(),
         };
         let control = obs.on_round(&rec)?;
         if control == Control::Stop {

@@ -71,4 +71,9 @@ pub trait Learner: std::fmt::Debug {
     fn lambda(&self) -> ColRef<'_, f64>;
     /// The bias b of the current model on the labels held by `q`.
     fn bias(&self, q: &SignedGram) -> f64;
+    /// Q̃λ for the current λ and the labels of the last step, when the learner already has it
+    /// (lets observers skip an O(n²) product). Default: None.
+    fn q_lambda(&self) -> Option<ColRef<'_, f64>> {
+        None
+    }
 }

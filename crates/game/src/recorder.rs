@@ -120,7 +120,8 @@ impl Observer for Recorder {
                 None => self.avg_sum = Some((model.coef.clone(), model.bias, 1)),
             }
         }
-        if let Some(v) = self.eval.validation(&model) {
+        let val = self.eval.validation(&model);
+        if let Some(v) = val {
             let better = match &self.best_val {
                 Some((acc, _, _)) => v.accuracy > *acc,
                 None => true,
@@ -130,16 +131,25 @@ impl Observer for Recorder {
             }
         }
         if rec.round % self.every == 0 || rec.round == self.rounds || rec.round == 1 {
-            let scores = self.eval.scores(&model);
             let n = rec.lambda.nrows();
             if self.qlambda.nrows() != n {
                 self.qlambda = Col::zeros(n);
             }
-            rec.q.matvec_into(rec.lambda, self.qlambda.as_mut());
+            match rec.q_lambda {
+                Some(ql) => self.qlambda.copy_from(ql),
+                None => rec.q.matvec_into(rec.lambda, self.qlambda.as_mut()),
+            }
             let mut objective = 0.0;
             for i in 0..n {
                 objective += 0.5 * rec.lambda[i] * self.qlambda[i] - rec.lambda[i];
             }
+            // f(x_i) = Σ_j λ_j ỹ_j K_ij + b = ỹ_i (Q̃λ)_i + b
+            let train_f: Vec<f64> = (0..n).map(|i| rec.labels.get(i) * self.qlambda[i] + rec.bias).collect();
+            let scores = SplitScores {
+                train: crate::score(&train_f, self.eval.train_labels()),
+                validation: val,
+                test: self.eval.test(&model),
+            };
             self.metrics.push(RoundMetrics {
                 round: rec.round,
                 scores,
