@@ -59,6 +59,10 @@ pub struct SvmTrainArgs {
     /// otherwise kernel rows are computed on demand through the cache.
     #[arg(long, default_value_t = 1024.0)]
     pub dense_limit_mb: f64,
+    /// Use the dense Gram only for data with at least this many features (narrower data:
+    /// kernel rows on demand are faster); 0 leaves the choice to --dense-limit-mb.
+    #[arg(long, default_value_t = 256)]
+    pub dense_min_dim: usize,
     /// Turn off LIBSVM's shrinking heuristic (LIBSVM's `-h 0`).
     #[arg(long)]
     pub no_shrinking: bool,

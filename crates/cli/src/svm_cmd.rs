@@ -23,8 +23,11 @@ fn load(spec: &str, role: &str) -> Result<RawData, CliError> {
 }
 
 fn binary(raw: RawData, spec: &str, role: &str) -> Result<Dataset, CliError> {
-    raw.into_binary(Path::new(spec))
-        .map_err(|e| CliError::Input(anyhow!("{role} data `{spec}` is not a binary data set: {e}")))
+    raw.into_binary(Path::new(spec)).map_err(|e| {
+        CliError::Input(anyhow!(
+            "{role} data `{spec}` is not a binary data set: {e}"
+        ))
+    })
 }
 
 /// Invalid parameters are the user's flags (exit 1); anything else is numerical (exit 2).
@@ -87,6 +90,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
         shrinking: !a.no_shrinking,
         cache_mb: a.cache_mb,
         dense_limit_mb: a.dense_limit_mb,
+        dense_min_dim: a.dense_min_dim,
         ..SmoParams::default()
     })
     .map_err(|e| svm_error(e, "solver settings"))?;
@@ -102,7 +106,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
     let status = model.status().map_or("unknown", |s| s.as_str());
     let n_bounded = model.n_bounded_sv().unwrap_or(0);
     let iterations = model.iterations().unwrap_or(0);
-    let storage = if (train.n() as f64).powi(2) * 8.0 <= a.dense_limit_mb * 1024.0 * 1024.0 {
+    let storage = if smo.uses_dense_gram(train.n(), train.dim()) {
         "dense"
     } else {
         "rows"
@@ -132,7 +136,10 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
         if let (Some(acc), Some(spec), Some(map)) = (test_accuracy, &a.test, obj.as_object_mut()) {
             map.insert("test".into(), serde_json::json!(spec));
             map.insert("test_accuracy".into(), serde_json::json!(acc));
-            map.insert("n_test".into(), serde_json::json!(test.as_ref().map_or(0, Dataset::n)));
+            map.insert(
+                "n_test".into(),
+                serde_json::json!(test.as_ref().map_or(0, Dataset::n)),
+            );
         }
         println!("{obj}");
     } else {
@@ -144,9 +151,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
             train.dim(),
             a.c
         );
-        println!(
-            "  SMO {status} after {iterations} iterations in {seconds:.3} s ({storage} Gram)"
-        );
+        println!("  SMO {status} after {iterations} iterations in {seconds:.3} s ({storage} Gram)");
         println!("  obj = {objective:.6}, rho = {rho:.6}");
         println!("  nSV = {}, nBSV = {n_bounded}", model.n_sv());
         if let (Some(acc), Some(spec)) = (test_accuracy, &a.test) {

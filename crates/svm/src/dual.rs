@@ -120,7 +120,12 @@ impl<'a> Dual<'a> {
     ///
     /// # Panics
     /// If `lambda` or `out` does not have length n.
-    pub fn kkt_residuals_into(&self, lambda: ColRef<'_, f64>, b: f64, mut out: ColMut<'_, f64>) -> f64 {
+    pub fn kkt_residuals_into(
+        &self,
+        lambda: ColRef<'_, f64>,
+        b: f64,
+        mut out: ColMut<'_, f64>,
+    ) -> f64 {
         self.gradient_into(lambda, out.rb_mut());
         let y = self.q.labels().as_slice();
         let mut worst: f64 = 0.0;
@@ -197,7 +202,26 @@ pub fn bias(rule: BiasRule, q: &SignedGram, lambda: ColRef<'_, f64>, bounds: Bou
     assert_eq!(lambda.nrows(), n, "bias: lambda length");
     let mut g = Col::zeros(n);
     q.matvec_into(lambda, g.as_mut());
-    let y = q.labels().as_slice();
+    bias_from_q_lambda(rule, q.labels().as_slice(), lambda, g.as_ref(), bounds)
+}
+
+/// The bias b for λ under `rule` (formulas at [`BiasRule`]) when Q̃λ is already known:
+/// `q_lambda` = Q̃λ for the labels `y`, so Σ_j λ_j ỹ_j K_sj = ỹ_s (Q̃λ)_s. Saves the O(n²)
+/// product that [`bias`] computes.
+///
+/// # Panics
+/// If `lambda`, `q_lambda` and `y` differ in length, or per-point bounds have the wrong length.
+pub fn bias_from_q_lambda(
+    rule: BiasRule,
+    y: &[f64],
+    lambda: ColRef<'_, f64>,
+    q_lambda: ColRef<'_, f64>,
+    bounds: Bounds<'_>,
+) -> f64 {
+    let n = y.len();
+    assert_eq!(lambda.nrows(), n, "bias: lambda length");
+    assert_eq!(q_lambda.nrows(), n, "bias: q_lambda length");
+    let g = q_lambda;
     let b = match rule {
         BiasRule::AllSupportVectors { threshold } => {
             let mut sum = 0.0;
@@ -224,9 +248,17 @@ pub fn bias(rule: BiasRule, q: &SignedGram, lambda: ColRef<'_, f64>, bounds: Bou
                 let yg = y[i] * (g[i] - 1.0);
                 let li = lambda[i];
                 if li >= ci {
-                    if y[i] < 0.0 { ub = ub.min(yg) } else { lb = lb.max(yg) }
+                    if y[i] < 0.0 {
+                        ub = ub.min(yg)
+                    } else {
+                        lb = lb.max(yg)
+                    }
                 } else if li <= 0.0 {
-                    if y[i] > 0.0 { ub = ub.min(yg) } else { lb = lb.max(yg) }
+                    if y[i] > 0.0 {
+                        ub = ub.min(yg)
+                    } else {
+                        lb = lb.max(yg)
+                    }
                 } else {
                     sum += yg;
                     cnt += 1;
@@ -247,7 +279,6 @@ pub fn bias(rule: BiasRule, q: &SignedGram, lambda: ColRef<'_, f64>, bounds: Bou
     };
     if b == 0.0 { 0.0 } else { b }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -284,12 +315,46 @@ mod tests {
     fn bias_rules() {
         let q = two_point();
         let opt = Col::from_fn(2, |_| 0.5);
-        assert!(bias(BiasRule::FreeSupportVectors, &q, opt.as_ref(), Bounds::Uniform(10.0)).abs() < 1e-15);
-        assert!(bias(BiasRule::reference(), &q, opt.as_ref(), Bounds::Uniform(10.0)).abs() < 1e-15);
+        assert!(
+            bias(
+                BiasRule::FreeSupportVectors,
+                &q,
+                opt.as_ref(),
+                Bounds::Uniform(10.0)
+            )
+            .abs()
+                < 1e-15
+        );
+        assert!(
+            bias(
+                BiasRule::reference(),
+                &q,
+                opt.as_ref(),
+                Bounds::Uniform(10.0)
+            )
+            .abs()
+                < 1e-15
+        );
         let zero = Col::zeros(2);
-        assert_eq!(bias(BiasRule::reference(), &q, zero.as_ref(), Bounds::Uniform(10.0)), 0.0);
+        assert_eq!(
+            bias(
+                BiasRule::reference(),
+                &q,
+                zero.as_ref(),
+                Bounds::Uniform(10.0)
+            ),
+            0.0
+        );
         // λ = 0: g = −1; ub = ỹ_0 g_0 = −1 (λ=0, ỹ=+1), lb = ỹ_1 g_1 = 1 (λ=0, ỹ=−1): b = 0.
-        assert_eq!(bias(BiasRule::FreeSupportVectors, &q, zero.as_ref(), Bounds::Uniform(10.0)), 0.0);
+        assert_eq!(
+            bias(
+                BiasRule::FreeSupportVectors,
+                &q,
+                zero.as_ref(),
+                Bounds::Uniform(10.0)
+            ),
+            0.0
+        );
         assert!(Dual::new(&q, Bounds::PerPoint(&[1.0])).is_err());
         assert!(Dual::new(&q, Bounds::Uniform(-1.0)).is_err());
     }

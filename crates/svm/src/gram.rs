@@ -2,10 +2,10 @@
 //! in step with the labels by O(n) flips).
 #![allow(non_snake_case)]
 
+use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::linalg::matmul::matmul;
-use faer::diag::Diag;
 use faer::prelude::ReborrowMut;
 use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
 use floral_data::Labels;
@@ -19,17 +19,15 @@ pub struct Gram {
 }
 
 impl Gram {
-    /// K_ij = k(x_i, x_j) for the rows of `x` (n×d), computed with [`Kernel::gram_into`]
-    /// (parallel, thread-count independent). The result is exactly symmetric: the built-in
-    /// kernels compute one triangle and mirror it, and any remaining asymmetry of a foreign
-    /// kernel is removed by copying the lower triangle over the upper one.
+    /// K_ij = k(x_i, x_j) for the rows of `x` (n×d), computed with
+    /// [`Kernel::gram_symmetric_into`] (parallel for the built-in kernels, thread-count
+    /// independent). The result is exactly symmetric by construction: one triangle is computed
+    /// and copied to the other.
     pub fn new(kernel: &dyn Kernel, x: MatRef<'_, f64>) -> Gram {
         let n = x.nrows();
         let mut k = Mat::zeros(n, n);
-        kernel.gram_into(x, x, k.as_mut());
-        if first_asymmetry(k.as_ref()).is_some() {
-            crate::kernel::mirror_lower_to_upper(k.as_mut());
-        }
+        kernel.gram_symmetric_into(x, k.as_mut());
+        debug_assert!(first_asymmetry(k.as_ref()).is_none());
         Gram { k }
     }
 
@@ -173,12 +171,15 @@ impl SignedGram {
         }
         let k = gram.as_ref().to_owned();
         let ys = y.as_slice();
-        let q = Mat::from_fn(n, n, |i, j| ys[i] * ys[j] * k[(i, j)]);
-        Ok(Self {
-            k,
-            q,
-            y: y.clone(),
-        })
+        let mut q = k.clone();
+        for (j, &yj) in ys.iter().enumerate() {
+            let mut col = q.col_mut(j);
+            for (i, &yi) in ys.iter().enumerate() {
+                // K_ij·(ỹ_i ỹ_j): the same value as every other signed entry in the crate.
+                col[i] *= yi * yj;
+            }
+        }
+        Ok(Self { k, q, y: y.clone() })
     }
 
     /// The order n.
@@ -209,17 +210,13 @@ impl SignedGram {
         let n = self.n();
         assert!(i < n, "flip index {i} out of range for n = {n}");
         self.y.flip(i);
-        let mut col = self.q.col_mut(i);
-        for t in 0..n {
-            if t != i {
-                col[t] = -col[t];
-            }
+        // Negate all of column i and all of row i: the diagonal entry is negated twice and so
+        // keeps its sign, exactly as diag(ỹ) K diag(ỹ) requires.
+        for v in self.q.col_mut(i).iter_mut() {
+            *v = -*v;
         }
-        let mut row = self.q.row_mut(i);
-        for t in 0..n {
-            if t != i {
-                row[t] = -row[t];
-            }
+        for v in self.q.row_mut(i).iter_mut() {
+            *v = -*v;
         }
     }
 
@@ -266,7 +263,6 @@ impl SignedGram {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,7 +283,10 @@ mod tests {
         m[(0, 2)] = 0.5;
         assert!(Gram::from_mat(m.clone()).is_ok());
         m[(1, 1)] = f64::NAN;
-        assert!(matches!(Gram::from_mat(m), Err(SvmError::NonFinite { index: 4, .. })));
+        assert!(matches!(
+            Gram::from_mat(m),
+            Err(SvmError::NonFinite { index: 4, .. })
+        ));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use faer::linalg::matmul::matmul;
-use faer::prelude::ReborrowMut;
+use faer::prelude::{IntoConst, ReborrowMut};
 use faer::{Accum, MatMut, MatRef, Par, RowRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,17 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     /// # Panics
     /// If `x` and `z` differ in column count or `out` has the wrong shape.
     fn gram_into(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>, out: MatMut<'_, f64>);
+
+    /// The symmetric Gram matrix K_ij = k(x_i, x_j) of the rows of `x` into `out` (n×n),
+    /// exactly (bitwise) symmetric. The default computes [`Kernel::gram_into`] and copies the
+    /// lower triangle over the upper one; the built-in kernels compute one triangle only.
+    ///
+    /// # Panics
+    /// If `out` is not n×n.
+    fn gram_symmetric_into(&self, x: MatRef<'_, f64>, mut out: MatMut<'_, f64>) {
+        self.gram_into(x, x, out.rb_mut());
+        mirror_lower_to_upper(out);
+    }
 
     /// A shared copy of this kernel, so a fitted [`crate::SvmModel`] can own its kernel when the
     /// solver was handed a `&dyn Kernel`. Typically `Arc::new(*self)` or `Arc::new(self.clone())`.
@@ -248,17 +259,11 @@ fn sqdist_slices(a: &[f64], b: &[f64]) -> f64 {
 /// [`Kernel::row_into`] and [`Kernel::gram_into`] of [`Rbf`] (which all use it).
 #[inline(always)]
 pub(crate) fn exp_det(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     /// 1.5·2^52: adding it rounds to the nearest integer, kept in the low mantissa bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let xc = if x < -708.0 {
-        -708.0
-    } else if x > 709.0 {
-        709.0
-    } else {
-        x
-    };
+    let xc = x.clamp(-708.0, 709.0);
     let t = xc * std::f64::consts::LOG2_E + SHIFT;
     let n = t - SHIFT;
     let r = (xc - n * LN2_HI) - n * LN2_LO;
@@ -343,6 +348,10 @@ impl Kernel for Linear {
         gram_with(x, z, out, |dot, _, _| dot);
     }
 
+    fn gram_symmetric_into(&self, x: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+        gram_sym(x, out, |dot, _, _| dot);
+    }
+
     fn row_into(&self, a: &[f64], z: &[f64], out: &mut [f64]) {
         let d = check_row_block(a, z, out);
         if d == 0 {
@@ -373,6 +382,14 @@ impl Kernel for Rbf {
     fn gram_into(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>, out: MatMut<'_, f64>) {
         let g = self.gamma;
         gram_with(x, z, out, move |dot, sa, sb| {
+            let d2 = sa + sb - 2.0 * dot;
+            exp_det(-g * if d2 > 0.0 { d2 } else { 0.0 })
+        });
+    }
+
+    fn gram_symmetric_into(&self, x: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+        let g = self.gamma;
+        gram_sym(x, out, move |dot, sa, sb| {
             let d2 = sa + sb - 2.0 * dot;
             exp_det(-g * if d2 > 0.0 { d2 } else { 0.0 })
         });
@@ -409,6 +426,11 @@ impl Kernel for Poly {
     fn gram_into(&self, x: MatRef<'_, f64>, z: MatRef<'_, f64>, out: MatMut<'_, f64>) {
         let (g, c, p) = (self.gamma, self.coef0, self.degree);
         gram_with(x, z, out, move |dot, _, _| (g * dot + c).powi(p));
+    }
+
+    fn gram_symmetric_into(&self, x: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+        let (g, c, p) = (self.gamma, self.coef0, self.degree);
+        gram_sym(x, out, move |dot, _, _| (g * dot + c).powi(p));
     }
 
     fn row_into(&self, a: &[f64], z: &[f64], out: &mut [f64]) {
@@ -492,7 +514,7 @@ fn map_block_inner<F>(
 /// When `x` and `z` are the same view only the lower triangle is computed (the diagonal with
 /// x_iᵀx_i := ‖x_i‖², so that e.g. the RBF diagonal is exactly 1), then mirrored: the result is
 /// exactly symmetric.
-fn gram_with<F>(x: MatRef<'_, f64>, z: MatRef<'_, f64>, mut out: MatMut<'_, f64>, f: F)
+fn gram_with<F>(x: MatRef<'_, f64>, z: MatRef<'_, f64>, out: MatMut<'_, f64>, f: F)
 where
     F: Fn(f64, f64, f64) -> f64 + Sync,
 {
@@ -511,39 +533,10 @@ where
         z.nrows(),
         "gram_into: out columns must equal z rows"
     );
-    let sx = sq_norms(x);
     if same_view(x, z) {
-        let n = x.nrows();
-        let f = &f;
-        let sx = &sx;
-        out.rb_mut()
-            .par_col_chunks_mut(GRAM_BLOCK)
-            .enumerate()
-            .for_each(|(b, blk)| {
-                let j0 = b * GRAM_BLOCK;
-                let w = blk.ncols();
-                let mut strip = blk.subrows_mut(j0, n - j0);
-                matmul(
-                    strip.rb_mut(),
-                    Accum::Replace,
-                    x.subrows(j0, n - j0),
-                    x.subrows(j0, w).transpose(),
-                    1.0,
-                    Par::Seq,
-                );
-                for jj in 0..w {
-                    strip[(jj, jj)] = sx[j0 + jj];
-                }
-                map_block(strip.rb_mut(), j0, j0, sx, sx, f);
-                // Make the diagonal tile symmetric: upper part from the lower part.
-                for jj in 0..w {
-                    for ii in 0..jj {
-                        strip[(ii, jj)] = strip[(jj, ii)];
-                    }
-                }
-            });
-        mirror_lower_to_upper(out);
+        gram_sym(x, out, f);
     } else {
+        let sx = sq_norms(x);
         let sz = sq_norms(z);
         let (f, sx, sz) = (&f, &sx, &sz);
         out.par_col_chunks_mut(GRAM_BLOCK)
@@ -561,6 +554,111 @@ where
                 );
                 map_block(blk, 0, j0, sx, sz, f);
             });
+    }
+}
+
+/// The symmetric Gram K_ij = f(x_iᵀx_j, ‖x_i‖², ‖x_j‖²) of the rows of `x`, exactly symmetric.
+///
+/// `out` is cut into fixed-width column blocks, each split at its diagonal into an upper part
+/// (rows above the block) and a lower strip. Phase 1 computes every lower strip in parallel
+/// (one sequential matmul each, the diagonal with x_iᵀx_i := ‖x_i‖², the diagonal tile made
+/// symmetric); phase 2 fills every upper part in parallel by transposing tiles of the strips,
+/// which are only read by then. Work split and arithmetic do not depend on the thread count.
+fn gram_sym<F>(x: MatRef<'_, f64>, out: MatMut<'_, f64>, f: F)
+where
+    F: Fn(f64, f64, f64) -> f64 + Sync,
+{
+    let n = x.nrows();
+    assert_eq!(out.nrows(), n, "gram: out rows must equal x rows");
+    assert_eq!(out.ncols(), n, "gram: out columns must equal x rows");
+    let sx = sq_norms(x);
+    let mut uppers = Vec::new();
+    let mut lowers = Vec::new();
+    let mut rest = out;
+    let mut j0 = 0;
+    while j0 < n {
+        let w = GRAM_BLOCK.min(n - j0);
+        let (blk, r) = rest.split_at_col_mut(w);
+        rest = r;
+        let (up, low) = blk.split_at_row_mut(j0);
+        uppers.push(up);
+        lowers.push(low);
+        j0 += w;
+    }
+    let (f, sx) = (&f, &sx);
+    lowers.par_iter_mut().enumerate().for_each(|(b, strip)| {
+        let j0 = b * GRAM_BLOCK;
+        let w = strip.ncols();
+        matmul(
+            strip.rb_mut(),
+            Accum::Replace,
+            x.subrows(j0, n - j0),
+            x.subrows(j0, w).transpose(),
+            1.0,
+            Par::Seq,
+        );
+        for jj in 0..w {
+            strip[(jj, jj)] = sx[j0 + jj];
+        }
+        map_block(strip.rb_mut(), j0, j0, sx, sx, f);
+        for jj in 0..w {
+            for ii in 0..jj {
+                strip[(ii, jj)] = strip[(jj, ii)];
+            }
+        }
+    });
+    let lowers: Vec<MatRef<'_, f64>> = lowers.into_iter().map(|m| m.into_const()).collect();
+    let lowers = &lowers;
+    uppers.into_par_iter().enumerate().for_each(|(b, mut up)| {
+        let j0 = b * GRAM_BLOCK;
+        let w = up.ncols();
+        // K_ij for i < j0, j in this block, is K_ji: rows j0 − i0 .. of the strip of i's block.
+        for (ib, low) in lowers.iter().enumerate().take(b) {
+            let i0 = ib * GRAM_BLOCK;
+            let r0 = j0 - i0;
+            copy_transposed(
+                low.submatrix(r0, 0, w, low.ncols()),
+                up.rb_mut().subrows_mut(i0, low.ncols()),
+            );
+        }
+    });
+}
+
+/// dst = srcᵀ (src w×h, dst h×w), in 8×8 tiles over contiguous column slices (with an indexed
+/// fallback for other layouts).
+fn copy_transposed(src: MatRef<'_, f64>, mut dst: MatMut<'_, f64>) {
+    const T: usize = 8;
+    let (w, h) = (src.nrows(), src.ncols());
+    let src_cols: Option<Vec<&[f64]>> = (0..h)
+        .map(|c| src.col(c).try_as_col_major().map(|s| s.as_slice()))
+        .collect();
+    let contiguous_dst = (0..w).all(|r| dst.rb_mut().col_mut(r).try_as_col_major_mut().is_some());
+    let Some(src_cols) = src_cols.filter(|_| contiguous_dst) else {
+        for r in 0..w {
+            for c in 0..h {
+                dst[(c, r)] = src[(r, c)];
+            }
+        }
+        return;
+    };
+    let mut r0 = 0;
+    while r0 < w {
+        let re = (r0 + T).min(w);
+        let mut c0 = 0;
+        while c0 < h {
+            let ce = (c0 + T).min(h);
+            let tile = &src_cols[c0..ce];
+            for r in r0..re {
+                if let Some(d) = dst.rb_mut().col_mut(r).try_as_col_major_mut() {
+                    let d = &mut d.as_slice_mut()[c0..ce];
+                    for (dv, sc) in d.iter_mut().zip(tile) {
+                        *dv = sc[r];
+                    }
+                }
+            }
+            c0 += T;
+        }
+        r0 += T;
     }
 }
 

@@ -19,7 +19,8 @@
 //!   feasibility; [`BiasRule`] and [`bias`] (LIBSVM's free-SV rule or the FLORAL reference rule).
 //! - [`Smo`]: LIBSVM's SMO (WSS2 working-set selection, shrinking, LRU kernel-row cache,
 //!   per-point bounds, warm starts), on a dense Q̃ ([`Smo::solve`]) or on a data set
-//!   ([`Smo::fit`], dense Gram or kernel rows on demand). Status [`Termination`].
+//!   ([`Smo::fit`], dense Gram or kernel rows on demand). Status [`Termination`]. It implements
+//!   [`DualSolver`] (solve a [`Dual`]).
 //! - [`SvmModel`]: support vectors, coefficients λ_j ỹ_j, bias; decision values, predictions,
 //!   accuracy.
 //!
@@ -47,10 +48,10 @@ mod kernel;
 mod model;
 mod smo;
 
-pub use dual::{BiasRule, Dual, bias};
+pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
 pub use gram::{Gram, SignedGram};
 pub use kernel::{Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
-pub use smo::{DualSolution, Smo, SmoParams, Termination};
+pub use smo::{DualSolution, DualSolver, Smo, SmoParams, Termination};

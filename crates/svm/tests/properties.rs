@@ -2,6 +2,8 @@
 //! warm starts, the O(n) flip against a rebuilt Q̃, Gram symmetry and PSD, the gradient against
 //! central differences, and cached-rows SMO against dense SMO.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use std::sync::Arc;
 
 use faer::{Col, Mat, MatMut, MatRef, RowRef};
@@ -209,7 +211,7 @@ proptest! {
         let k = EvalRbf(p.kernel());
         let train = p.dataset();
         let params = SmoParams { shrinking, cache_mb: 0.0, ..SmoParams::default() };
-        let mut dense = Smo::new(SmoParams { dense_limit_mb: 1e6, ..params }).unwrap();
+        let mut dense = Smo::new(SmoParams { dense_limit_mb: 1e6, dense_min_dim: 0, ..params }).unwrap();
         let mut rows = Smo::new(SmoParams { dense_limit_mb: 0.0, ..params }).unwrap();
         let (_, a) = dense.fit_bounded(&k, &train, p.bounds(), None).unwrap();
         let (_, b) = rows.fit_bounded(&k, &train, p.bounds(), None).unwrap();
@@ -233,7 +235,7 @@ proptest! {
         // two paths agree to rounding, so the solutions agree to the stopping tolerance.
         let train = p.dataset();
         let k = p.kernel();
-        let mut dense = Smo::new(SmoParams { dense_limit_mb: 1e6, ..SmoParams::default() }).unwrap();
+        let mut dense = Smo::new(SmoParams { dense_limit_mb: 1e6, dense_min_dim: 0, ..SmoParams::default() }).unwrap();
         let mut rows = Smo::new(SmoParams { dense_limit_mb: 0.0, ..SmoParams::default() }).unwrap();
         let (_, a) = dense.fit_bounded(&k, &train, p.bounds(), None).unwrap();
         let (_, b) = rows.fit_bounded(&k, &train, p.bounds(), None).unwrap();
@@ -257,20 +259,31 @@ fn per_point_bounds_are_honoured() {
     }
     let sol = smo(true).solve(&q, Bounds::PerPoint(&c), None).unwrap();
     let uniform = smo(true).solve(&q, Bounds::Uniform(5.0), None).unwrap();
-    for i in 0..n {
-        assert!(sol.lambda[i] >= 0.0 && sol.lambda[i] <= c[i]);
+    for (i, &ci) in c.iter().enumerate() {
+        assert!(sol.lambda[i] >= 0.0 && sol.lambda[i] <= ci);
     }
     // Mislabelled-looking points are at the bound under the uniform C, and pinned to their
     // own (small) bound under per-point C.
-    let capped: Vec<usize> = [0usize, 3, 9, 12].into_iter().filter(|&i| uniform.lambda[i] > 0.01).collect();
-    assert!(!capped.is_empty(), "test data should make some small-C point active");
+    let capped: Vec<usize> = [0usize, 3, 9, 12]
+        .into_iter()
+        .filter(|&i| uniform.lambda[i] > 0.01)
+        .collect();
+    assert!(
+        !capped.is_empty(),
+        "test data should make some small-C point active"
+    );
     for &i in &capped {
-        assert_eq!(sol.lambda[i], 0.01, "λ_{i} should sit at its own bound C_{i} = 0.01");
+        assert_eq!(
+            sol.lambda[i], 0.01,
+            "λ_{i} should sit at its own bound C_{i} = 0.01"
+        );
     }
     let dual = Dual::new(&q, Bounds::PerPoint(&c)).unwrap();
     assert!(dual.kkt_violation(sol.lambda.as_ref()) <= 1e-3);
     // All C_i equal to C reproduces the uniform solution exactly.
-    let same = smo(true).solve(&q, Bounds::PerPoint(&[5.0; 20]), None).unwrap();
+    let same = smo(true)
+        .solve(&q, Bounds::PerPoint(&[5.0; 20]), None)
+        .unwrap();
     assert_eq!(same.lambda, uniform.lambda);
 }
 
@@ -279,7 +292,11 @@ fn zero_bounds_pin_points_at_zero() {
     let n = 8;
     let x = Mat::from_fn(n, 2, |i, j| ((i * 3 + j * 5) % 7) as f64 / 3.0);
     let y = Labels::from_signs((0..n).map(|i| i % 2 == 0));
-    let q = SignedGram::new(&Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()), &y).unwrap();
+    let q = SignedGram::new(
+        &Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()),
+        &y,
+    )
+    .unwrap();
     let mut c = vec![1.0; n];
     c[2] = 0.0;
     c[5] = 0.0;
@@ -287,5 +304,10 @@ fn zero_bounds_pin_points_at_zero() {
     assert_eq!(sol.status, Termination::Converged);
     assert_eq!(sol.lambda[2], 0.0);
     assert_eq!(sol.lambda[5], 0.0);
-    assert!(Dual::new(&q, Bounds::PerPoint(&c)).unwrap().kkt_violation(sol.lambda.as_ref()) <= 1e-3);
+    assert!(
+        Dual::new(&q, Bounds::PerPoint(&c))
+            .unwrap()
+            .kkt_violation(sol.lambda.as_ref())
+            <= 1e-3
+    );
 }

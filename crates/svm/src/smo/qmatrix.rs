@@ -105,7 +105,12 @@ impl<'a> KernelSource<'a> {
                 xs[i * d + k] = col[i];
             }
         }
-        Self { kernel, xs, d, sign }
+        Self {
+            kernel,
+            xs,
+            d,
+            sign,
+        }
     }
 
     fn point(&self, i: usize) -> &[f64] {

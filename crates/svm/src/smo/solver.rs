@@ -448,9 +448,9 @@ impl<S: RowSource> Solver<S> {
             for i in asz..l {
                 let qi = self.q.row(i, asz);
                 let mut add = 0.0;
-                for j in 0..asz {
-                    if self.status[j] == Status::Free {
-                        add += self.alpha[j] * qi[j];
+                for ((&q, &a), &st) in qi.iter().zip(&self.alpha[..asz]).zip(&self.status[..asz]) {
+                    if st == Status::Free {
+                        add += a * q;
                     }
                 }
                 self.g[i] += add;
@@ -462,8 +462,8 @@ impl<S: RowSource> Solver<S> {
                 }
                 let ai = self.alpha[i];
                 let qi = self.q.row(i, l);
-                for j in asz..l {
-                    self.g[j] += ai * qi[j];
+                for (gj, &q) in self.g[asz..l].iter_mut().zip(&qi[asz..l]) {
+                    *gj += ai * q;
                 }
             }
         }
