@@ -1,1 +1,3 @@
 //! Numerical checks of the claims stated in `proofs/*.md`; each test names its file.
+
+mod projection;

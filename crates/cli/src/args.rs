@@ -80,8 +80,9 @@ pub struct BenchProjectionArgs {
     /// Seed of the random instance.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Box bound C.
-    #[arg(long, default_value_t = 1.0)]
+    /// Box bound C (finite, >= 0). The instance is z_i = C·u_i, u_i uniform in [−0.5, 1.5),
+    /// labels ±1 with probability ½.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub c: f64,
     /// Repetitions (the minimum time is reported).
     #[arg(long, default_value_t = 5)]

@@ -22,7 +22,9 @@ pub struct FixedPointParams {
     /// Finish exactly once the active set has settled: when two consecutive iterates have the
     /// same sets I_C, I_x (and |I_x| > 0), jump to the root of φ on that linear piece,
     /// μ ← μ + φ(μ)/|I_x|, and keep it if the active set at the new μ is unchanged (one extra
-    /// O(n) pass). Default false (the reference behaviour).
+    /// O(n) pass; the active sets are kept in an n-byte buffer allocated per call). Default false
+    /// (the reference behaviour). It cannot help when the iteration cycles (the active set then
+    /// never settles; proofs/projection.md claim (c5)).
     pub finish_exact: bool,
 }
 

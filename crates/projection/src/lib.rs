@@ -6,8 +6,9 @@
 //! (derivations in `proofs/projection.md`).
 //!
 //! Implementations of [`Projector`]:
-//! - [`ExactProjector`]: the exact root by median-of-breakpoints selection (O(n)) or by sorting
-//!   the breakpoints (O(n log n)), [`ExactMethod`]; feasible to rounding.
+//! - [`ExactProjector`]: the exact root by safeguarded Newton with a selection fallback (default),
+//!   median-of-breakpoints selection (O(n)) or sorting the breakpoints (O(n log n)),
+//!   [`ExactMethod`]; feasible to rounding.
 //! - [`FixedPointProjector`]: Algorithm 2 of the paper (the reference code's iterative
 //!   projection), with an optional exact finish; reports its residual |yᵀλ| honestly.
 //!

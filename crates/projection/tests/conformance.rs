@@ -7,6 +7,8 @@
 //! optimality checks apply when the output is feasible to rounding (|yᵀλ| ≤ 1e-12·(1 + Σλ)),
 //! while box feasibility, the KKT form and the honesty of the reported residual apply always.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 mod common;
 
 use common::*;
@@ -324,6 +326,7 @@ macro_rules! projector_suite {
 }
 
 projector_suite! {
+    exact_newton => ExactProjector::new(ExactParams { method: ExactMethod::Newton }).unwrap(), exact = true;
     exact_select => ExactProjector::new(ExactParams { method: ExactMethod::Select }).unwrap(), exact = true;
     exact_sort => ExactProjector::new(ExactParams { method: ExactMethod::Sort }).unwrap(), exact = true;
     fixed_point => FixedPointProjector::new(FixedPointParams::default()).unwrap(), exact = false;
@@ -421,7 +424,7 @@ fn params_serde() {
     assert_eq!((p.max_iter, p.tol), (5, 1e-21));
     assert!(serde_json::from_str::<FixedPointParams>(r#"{"tolerance": 1}"#).is_err());
     let e: ExactParams = serde_json::from_str("{}").unwrap();
-    assert_eq!(e.method, ExactMethod::Select);
+    assert_eq!(e.method, ExactMethod::Newton);
     let e: ExactParams = serde_json::from_str(r#"{"method": "Sort"}"#).unwrap();
     assert_eq!(e.method, ExactMethod::Sort);
     assert!(serde_json::from_str::<ExactParams>(r#"{"methd": "Sort"}"#).is_err());
