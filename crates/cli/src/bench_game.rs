@@ -57,6 +57,7 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
         budget: Budget { k: 25 },
         unattacked_rounds: 1,
         tol: None,
+        diverge_above: 1e12,
     };
     let mut round = f64::INFINITY;
     for rep in 0..10u64 {

@@ -48,7 +48,7 @@ fn without_attack_pgd_converges_to_the_smo_optimum() {
     let opt = objective(&q, sol.lambda.as_ref());
     let lmax = Gram::from_mat(q.k().to_owned()).unwrap().max_eigenvalue().unwrap();
     let mut lrn = FloralLearner::new(params(c, 1.0 / lmax, Init::Zero), Box::new(ExactProjector::default())).unwrap();
-    let game = GameParams { rounds: 20_000, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None };
+    let game = GameParams { rounds: 20_000, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
     play(&game, &mut q, &y, &mut NoAttack, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
     let got = objective(&q, lrn.lambda());
     assert!((got - opt).abs() <= 1e-6 * (1.0 + opt.abs()), "PGD {got} vs SMO {opt}");
@@ -65,7 +65,7 @@ fn svm_init_starts_at_the_optimum_and_stays_there_without_attack() {
     let mut lrn = FloralLearner::new(params(1.0, 0.5 / lmax, Init::Svm), Box::new(ExactProjector::default())).unwrap();
     lrn.reset(&q).unwrap();
     let start = objective(&q, lrn.lambda());
-    let game = GameParams { rounds: 50, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None };
+    let game = GameParams { rounds: 50, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
     play(&game, &mut q, &y, &mut NoAttack, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
     let end = objective(&q, lrn.lambda());
     assert!(end <= start + 1e-9, "objective rose from {start} to {end}");
@@ -106,7 +106,7 @@ impl Observer for CheckQLambda {
 fn incremental_gradient_and_cached_bias_match_a_fresh_product_under_attack() {
     let (mut q, y) = problem(64, 5);
     let mut lrn = FloralLearner::new(params(1.0, 0.05, Init::Zero), Box::new(ExactProjector::default())).unwrap();
-    let game = GameParams { rounds: 60, budget: Budget { k: 3 }, unattacked_rounds: 1, tol: None };
+    let game = GameParams { rounds: 60, budget: Budget { k: 3 }, unattacked_rounds: 1, tol: None, diverge_above: f64::INFINITY };
     let mut obs = CheckQLambda(0);
     play(&game, &mut q, &y, &mut Flipper, &mut lrn, &mut Streams::new(9), &mut obs).unwrap();
     assert_eq!(obs.0, 60);

@@ -410,14 +410,44 @@ pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
     doc
 }
 
-/// All numbers of the report, machine-readable.
+/// All numbers of the report, machine-readable. Per-round traces are kept for untuned methods
+/// and for the grid points a tuned method selected; other grid points keep their scores only
+/// (a sweep's traces would otherwise dominate the file).
 pub fn results_json(plan: &Plan, results: &[RunResult]) -> serde_json::Value {
+    let mut keep = std::collections::BTreeSet::new();
+    for m in &plan.methods {
+        match m {
+            PlannedMethod::Floral { name, variants, tuned: true } => {
+                for p in 0..plan.poison_names.len() {
+                    if let Some((vi, _, _)) = select(plan, results, name, variants.len(), p) {
+                        keep.insert((name.clone(), vi, p));
+                    }
+                }
+            }
+            PlannedMethod::Floral { name, tuned: false, .. } => {
+                for p in 0..plan.poison_names.len() {
+                    keep.insert((name.clone(), 0, p));
+                }
+            }
+            PlannedMethod::Svm { .. } => {}
+        }
+    }
+    let runs: Vec<RunResult> = results
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if !keep.contains(&(r.method.clone(), r.variant, r.poison)) {
+                r.trace.clear();
+            }
+            r
+        })
+        .collect();
     json!({
         "name": plan.spec.name,
         "hash": plan.hash,
         "seeds": plan.spec.seeds,
         "poison": plan.poison_names,
         "summary": summary(plan, results),
-        "runs": results,
+        "runs": runs,
     })
 }

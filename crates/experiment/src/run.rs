@@ -190,6 +190,7 @@ fn run_floral(
         budget: floral_game::Budget { k },
         unattacked_rounds: f.unattacked_rounds,
         tol: None,
+        diverge_above: 1e12,
     };
     let eval = Evaluator::new(plan.kernel.as_ref(), s);
     let average_last = match v.output {

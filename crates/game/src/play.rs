@@ -19,6 +19,14 @@ pub struct GameParams {
     pub unattacked_rounds: usize,
     /// Stop with `Converged` once ‖λ^t − λ^{t−1}‖₂ ≤ tol (None: never).
     pub tol: Option<f64>,
+    /// Stop with `Diverged` once max_i |λ_i| exceeds this (a learner without a box, or a
+    /// broken one). Default 1e12; `f64::INFINITY` disables the check.
+    #[serde(default = "default_diverge_above")]
+    pub diverge_above: f64,
+}
+
+fn default_diverge_above() -> f64 {
+    1e12
 }
 
 impl Default for GameParams {
@@ -28,6 +36,7 @@ impl Default for GameParams {
             budget: Budget { k: 5 },
             unattacked_rounds: 0,
             tol: None,
+            diverge_above: 1e12,
         }
     }
 }
@@ -41,6 +50,8 @@ pub enum Termination {
     Converged,
     /// An observer asked to stop.
     StoppedByObserver,
+    /// max_i |λ_i| exceeded `GameParams::diverge_above` (λ still finite; a NaN is an error).
+    Diverged,
 }
 
 /// The result of a game.
@@ -138,6 +149,7 @@ pub fn play(
                 quantity: "lambda",
             });
         }
+        let diverged = lambda.iter().any(|v| v.abs() > params.diverge_above);
         let bias = learner.bias(q);
         if !bias.is_finite() {
             return Err(GameError::NonFinite {
@@ -157,6 +169,10 @@ pub fn play(
             q_lambda: learner.q_lambda(),
         };
         let control = obs.on_round(&rec)?;
+        if diverged {
+            status = Termination::Diverged;
+            break;
+        }
         if control == Control::Stop {
             status = Termination::StoppedByObserver;
             break;

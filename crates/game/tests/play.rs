@@ -101,7 +101,7 @@ impl Observer for Checker {
 fn flips_are_relative_to_clean_labels_and_q_stays_in_step() {
     let (mut q, y) = setup(12);
     let gram = q.k().to_owned();
-    let params = GameParams { rounds: 15, budget: Budget { k: 3 }, unattacked_rounds: 2, tol: None };
+    let params = GameParams { rounds: 15, budget: Budget { k: 3 }, unattacked_rounds: 2, tol: None, diverge_above: f64::INFINITY };
     let mut obs = Checker { clean: y.clone(), k: 3, gram, stop_at: None, rounds: 0 };
     let mut lrn = Spy::default();
     let out = play(&params, &mut q, &y, &mut Random { k: 3, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut obs).unwrap();
@@ -117,7 +117,7 @@ fn flips_are_relative_to_clean_labels_and_q_stays_in_step() {
 #[test]
 fn budget_violation_names_the_attacker_and_round() {
     let (mut q, y) = setup(10);
-    let params = GameParams { rounds: 5, budget: Budget { k: 2 }, unattacked_rounds: 0, tol: None };
+    let params = GameParams { rounds: 5, budget: Budget { k: 2 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
     let err = play(&params, &mut q, &y, &mut Random { k: 2, extra: 1 }, &mut Spy::default(), &mut Streams::new(1), &mut NoObserver).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, GameError::BudgetExceeded { round: 1, got: 3, k: 2, .. }), "{msg}");
@@ -128,7 +128,7 @@ fn budget_violation_names_the_attacker_and_round() {
 fn observer_can_stop_and_zero_rounds_is_an_error() {
     let (mut q, y) = setup(10);
     let gram = q.k().to_owned();
-    let params = GameParams { rounds: 50, budget: Budget { k: 1 }, unattacked_rounds: 0, tol: None };
+    let params = GameParams { rounds: 50, budget: Budget { k: 1 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
     let mut obs = Checker { clean: y.clone(), k: 1, gram, stop_at: Some(4), rounds: 0 };
     let out = play(&params, &mut q, &y, &mut Random { k: 1, extra: 0 }, &mut Spy::default(), &mut Streams::new(2), &mut obs).unwrap();
     assert_eq!(out.status, Termination::StoppedByObserver);
@@ -141,11 +141,49 @@ fn observer_can_stop_and_zero_rounds_is_an_error() {
 fn same_seed_same_game() {
     let run = |seed| {
         let (mut q, y) = setup(16);
-        let params = GameParams { rounds: 10, budget: Budget { k: 4 }, unattacked_rounds: 0, tol: None };
+        let params = GameParams { rounds: 10, budget: Budget { k: 4 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
         let mut lrn = Spy::default();
         let out = play(&params, &mut q, &y, &mut Random { k: 4, extra: 0 }, &mut lrn, &mut Streams::new(seed), &mut NoObserver).unwrap();
         (out.final_flips, lrn.seen)
     };
     assert_eq!(run(3), run(3));
     assert_ne!(run(3), run(4));
+}
+
+/// λ_i = 10^t after step t: an unbounded learner.
+#[derive(Debug)]
+struct Grower(Col<f64>, f64);
+
+impl Learner for Grower {
+    fn name(&self) -> &'static str {
+        "grower"
+    }
+    fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
+        self.0 = Col::zeros(q.n());
+        self.1 = 1.0;
+        Ok(())
+    }
+    fn step(&mut self, _round: usize, _q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
+        self.1 *= 10.0;
+        for i in 0..self.0.nrows() {
+            self.0[i] = self.1;
+        }
+        Ok(StepInfo::default())
+    }
+    fn lambda(&self) -> ColRef<'_, f64> {
+        self.0.as_ref()
+    }
+    fn bias(&self, _q: &SignedGram) -> f64 {
+        0.0
+    }
+}
+
+#[test]
+fn unbounded_growth_ends_as_diverged_not_as_an_error() {
+    let (mut q, y) = setup(8);
+    let params = GameParams { rounds: 100, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: 1e6 };
+    let mut lrn = Grower(Col::zeros(0), 1.0);
+    let out = play(&params, &mut q, &y, &mut Random { k: 0, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
+    assert_eq!(out.status, Termination::Diverged);
+    assert_eq!(out.rounds_played, 7); // λ = 10^6 after round 6 is not above 1e6; 10^7 after round 7 is
 }
