@@ -9,7 +9,7 @@ use clap::Args;
 pub struct RunArgs {
     /// The experiment file; without it, the built-in quickstart.
     pub file: Option<PathBuf>,
-    /// Output directory (default: reports/<experiment name>).
+    /// Output directory (default: `reports/<experiment name>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -1,4 +1,5 @@
 //! The FLORAL learner: without an attacker its projected-gradient iteration converges to the
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! exact SVM dual optimum (SMO); under attack its incrementally updated Q̃λ equals a fresh product.
 
 use faer::{Col, ColRef};

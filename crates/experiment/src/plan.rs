@@ -100,7 +100,7 @@ pub struct Plan {
     pub hash: String,
     /// The kernel.
     pub kernel: Arc<dyn Kernel>,
-    /// Splits, indexed [poison][seed].
+    /// Splits, indexed `[poison][seed]`.
     pub splits: Vec<Vec<Split>>,
     /// Poison level labels, in spec order.
     pub poison_names: Vec<String>,

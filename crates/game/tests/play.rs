@@ -1,4 +1,5 @@
 //! The game loop's contract: budget checks name the attacker, flips are applied relative to the
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! clean labels and kept in step with Q̃, observers can stop the game, runs are reproducible.
 
 use faer::{Col, ColRef, Mat};
