@@ -93,10 +93,15 @@ impl Attacker for RandomTopK {
         self.order.clear();
         self.order
             .extend((0..n).filter(|&i| lambda[i] > self.sv_threshold));
-        // Stable sort by λ descending: ties keep index order (as Python's sorted does).
-        self.order
-            .sort_by(|&a, &b| lambda[b].total_cmp(&lambda[a]));
+        // Order: λ descending, ties by lower index first (what a stable sort of the index-ordered
+        // SVs gives, as Python's sorted does). Only the top B need sorting: select, then sort.
+        let cmp = |a: &usize, b: &usize| lambda[*b].total_cmp(&lambda[*a]).then(a.cmp(b));
         let m = self.order.len().min(self.pool);
+        if m > 0 && m < self.order.len() {
+            self.order.select_nth_unstable_by(m - 1, cmp);
+            self.order.truncate(m);
+        }
+        self.order.sort_unstable_by(cmp);
         let k = self.k.min(m);
         let picks = sample(rng, m, k);
         let idx: Vec<usize> = picks.iter().map(|j| self.order[j]).collect();
