@@ -52,8 +52,8 @@ pub struct SvmTrainArgs {
     /// Maximum SMO iterations.
     #[arg(long)]
     pub max_iter: Option<usize>,
-    /// Kernel cache size in MB (only used when the dense Gram does not fit the memory limit).
-    #[arg(long, default_value_t = 200.0)]
+    /// Kernel cache size in MB for kernel rows computed on demand (LIBSVM's default, 100).
+    #[arg(long, default_value_t = 100.0)]
     pub cache_mb: f64,
     /// Build the dense n×n Gram matrix when it needs at most this many MB (n²·8 bytes);
     /// otherwise kernel rows are computed on demand through the cache.

@@ -216,6 +216,9 @@ impl Cache {
         }
         if len > old {
             let more = len - old;
+            // An evicted row's buffer is reused for a row that has none, so a full cache
+            // recycles its memory instead of freeing and re-allocating (and re-faulting) it.
+            let mut spare: Option<Vec<f64>> = None;
             while self.free < more {
                 let victim = self.next[self.l];
                 if victim == self.l {
@@ -223,7 +226,14 @@ impl Cache {
                 }
                 self.lru_delete(victim);
                 self.free += self.data[victim].len();
-                self.data[victim] = Vec::new();
+                let buf = std::mem::take(&mut self.data[victim]);
+                if old == 0 && spare.as_ref().is_none_or(|b| b.capacity() < buf.capacity()) {
+                    spare = Some(buf);
+                }
+            }
+            if let Some(mut buf) = spare {
+                buf.clear();
+                self.data[index] = buf;
             }
             self.data[index].resize(len, 0.0);
             self.free = self.free.saturating_sub(more);
