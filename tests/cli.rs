@@ -93,6 +93,35 @@ fn missing_data_file_is_named() {
 }
 
 #[test]
+fn huge_generated_data_is_rejected_before_allocating() {
+    let (code, err) = check_text("huge", &GOOD.replace("Moons(n: 60,", "Moons(n: 1000000000000,"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("data.n") && err.contains("10..=50000"), "{err}");
+}
+
+#[test]
+fn tuning_without_a_validation_split_is_rejected() {
+    let text = GOOD
+        .replace("validation_fraction: 0.2", "validation_fraction: 0.0")
+        .replace("Svm(name: \"svm\", c: 1.0)", "Svm(name: \"svm\", c: 1.0, c_grid: [0.1, 1.0])");
+    let (code, err) = check_text("noval", &text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[1].c_grid") && err.contains("validation"), "{err}");
+}
+
+#[test]
+fn unwritable_output_directory_exits_1() {
+    let d = scratch("unwritable");
+    let f = d.join("e.ron");
+    std::fs::write(&f, GOOD).unwrap();
+    let blocker = d.join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let o = floral().arg("run").arg(&f).arg("--out").arg(blocker.join("out")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("file/out"));
+}
+
+#[test]
 fn missing_experiment_file_exits_1() {
     let o = floral().args(["check", "/nonexistent/x.ron"]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));

@@ -71,6 +71,8 @@ impl ExperimentError {
                 | ExperimentError::Parse { .. }
                 | ExperimentError::Invalid { .. }
                 | ExperimentError::Data { .. }
+                // An output directory that cannot be written is a bad `--out`.
+                | ExperimentError::Report(floral_report::ReportError::Io { .. })
         )
     }
 }

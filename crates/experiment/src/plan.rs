@@ -14,6 +14,10 @@ use crate::spec::{
     ProjectorSpec,
 };
 
+/// Largest training set an experiment accepts: the game and the evaluator hold dense n×n
+/// kernel matrices (50,000² × 8 bytes = 18.6 GiB each).
+pub const MAX_TRAIN: usize = 50_000;
+
 /// The built-in quickstart experiment (what `floral run` runs without a file).
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron");
 
@@ -434,8 +438,8 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         return Err(invalid(path, "record_every", ">= 1", 0));
     }
     if let DataSpec::Moons { n, noise, validation_fraction, test_fraction } = spec.data {
-        if n < 10 {
-            return Err(invalid(path, "data.n", ">= 10", n));
+        if !(10..=MAX_TRAIN).contains(&n) {
+            return Err(invalid(path, "data.n", format!("10..={MAX_TRAIN} (the game holds dense n×n kernel matrices)"), n));
         }
         if !(noise.is_finite() && noise >= 0.0) {
             return Err(invalid(path, "data.noise", "a finite number >= 0", noise));
@@ -447,6 +451,11 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
                 "validation >= 0, test > 0, sum < 1",
                 format!("{validation_fraction}/{test_fraction}"),
             ));
+        }
+    }
+    if let DataSpec::Shipped { validation_fraction, .. } = spec.data {
+        if !(validation_fraction.is_finite() && (0.0..1.0).contains(&validation_fraction)) {
+            return Err(invalid(path, "data.validation_fraction", "a fraction in [0, 1)", validation_fraction));
         }
     }
     let kernel = build_kernel(path, &spec.kernel)?;
@@ -493,8 +502,27 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         splits.push(per_seed);
     }
     let n_train = splits.iter().flatten().map(|s| s.train.n()).min().unwrap_or(0);
+    let n_max = splits.iter().flatten().map(|s| s.train.n()).max().unwrap_or(0);
+    if n_max > MAX_TRAIN {
+        return Err(invalid(
+            path,
+            "data",
+            format!("at most {MAX_TRAIN} training points (the game holds dense n×n kernel matrices: {} GiB here)", n_max * n_max * 8 >> 30),
+            format!("{n_max} training points"),
+        ));
+    }
     let has_val = splits.iter().flatten().all(|s| s.validation.is_some());
     for (i, m) in methods.iter().enumerate() {
+        let tuned = match m {
+            PlannedMethod::Floral { tuned, .. } | PlannedMethod::Svm { tuned, .. } => *tuned,
+        };
+        if tuned && !has_val {
+            let field = match m {
+                PlannedMethod::Floral { .. } => format!("methods[{i}].tune"),
+                PlannedMethod::Svm { .. } => format!("methods[{i}].c_grid"),
+            };
+            return Err(invalid(path, field, "a validation split to choose on (e.g. validation_fraction > 0)", "no validation split"));
+        }
         if let PlannedMethod::Floral { variants, .. } = m {
             for v in variants {
                 check_floral(path, i, v, n_train, has_val)?;
