@@ -19,12 +19,3 @@ pub enum AttackError {
     Data(#[from] floral_data::DataError),
 }
 
-impl AttackError {
-    /// Wrap into a [`floral_game::GameError`] naming the attacker.
-    pub fn into_game(self, name: &'static str) -> floral_game::GameError {
-        floral_game::GameError::Player {
-            name,
-            source: Box::new(self),
-        }
-    }
-}

@@ -105,7 +105,7 @@ impl Attacker for RandomTopK {
         let k = self.k.min(m);
         let picks = sample(rng, m, k);
         let idx: Vec<usize> = picks.iter().map(|j| self.order[j]).collect();
-        FlipSet::new(idx, n).map_err(|e| AttackError::from(e).into_game(self.name()))
+        FlipSet::new(idx, n).map_err(|e| GameError::player(self.name(), AttackError::from(e)))
     }
 }
 

@@ -22,12 +22,3 @@ pub enum DefenseError {
     Svm(#[from] floral_svm::SvmError),
 }
 
-impl DefenseError {
-    /// Wrap into a [`floral_game::GameError`] naming the learner.
-    pub fn into_game(self, name: &'static str) -> floral_game::GameError {
-        floral_game::GameError::Player {
-            name,
-            source: Box::new(self),
-        }
-    }
-}

@@ -207,10 +207,10 @@ impl Learner for FloralLearner {
             Init::Zero => vec![0.0; n],
             Init::Svm => {
                 let mut smo = Smo::new(SmoParams::default())
-                    .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
                 let sol = smo
                     .solve(q, Bounds::Uniform(self.p.c), None)
-                    .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
                 sol.lambda.iter().copied().collect()
             }
         };
@@ -271,7 +271,7 @@ impl Learner for FloralLearner {
                 Bounds::Uniform(self.p.c),
                 ColMut::from_slice_mut(&mut self.next),
             )
-            .map_err(|e| DefenseError::from(e).into_game("floral"))?;
+            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
         let d2: f64 = self.next.iter().zip(&self.lambda).map(|(a, b)| (a - b) * (a - b)).sum();
         std::mem::swap(&mut self.lambda, &mut self.next);
         // One O(n²) product per round: Q̃λ^t, used by the bias now and the next gradient.

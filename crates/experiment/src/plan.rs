@@ -507,7 +507,7 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         return Err(invalid(
             path,
             "data",
-            format!("at most {MAX_TRAIN} training points (the game holds dense n×n kernel matrices: {} GiB here)", n_max * n_max * 8 >> 30),
+            format!("at most {MAX_TRAIN} training points (the game holds dense n×n kernel matrices: {} GiB here)", n_max.saturating_mul(n_max).saturating_mul(8) >> 30),
             format!("{n_max} training points"),
         ));
     }

@@ -116,13 +116,12 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
                         rows.extend(row(format!("{name} (val-selected)"), pname, &runs_of(results, name, vi, p), "svm", Some(label)));
                     }
                 }
-                PlannedMethod::Floral { name, variants, tuned: false } => {
+                PlannedMethod::Floral { name, tuned: false, .. } => {
                     let runs = runs_of(results, name, 0, p);
                     let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
                     for rule in rules {
                         rows.extend(row(format!("{name} ({rule})"), pname, &runs, &rule, None));
                     }
-                    let _ = variants;
                 }
                 PlannedMethod::Floral { name, variants, tuned: true } => {
                     if let Some((vi, rule, _)) = select(plan, results, name, variants.len(), p) {

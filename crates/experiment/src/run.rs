@@ -93,15 +93,9 @@ fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
     let pts = grid_points(s);
     let mut k = faer::Mat::zeros(pts.nrows(), s.train.n());
     plan.kernel.gram_into(pts.as_ref(), s.train.x(), k.as_mut());
-    let mut rows = vec![vec![0.0; GRID]; GRID];
-    for r in 0..pts.nrows() {
-        let mut f = model.bias;
-        for j in 0..s.train.n() {
-            f += k[(r, j)] * model.coef[j];
-        }
-        rows[r / GRID][r % GRID] = f;
-    }
-    rows
+    let mut f = Vec::new();
+    model.decision_values_into(k.as_ref(), &mut f);
+    f.chunks(GRID).map(<[f64]>::to_vec).collect()
 }
 
 fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {

@@ -1,7 +1,7 @@
 //! Fast evaluation of kernel models during a game: cross-kernel matrices are computed once, so a
 //! round's evaluation is one matrix-vector product per split.
 
-use faer::{Col, ColRef, Mat, Par, linalg::matmul::matmul, Accum};
+use faer::{Accum, Col, ColRef, Mat, MatRef, Par, linalg::matmul::matmul};
 use floral_data::{Dataset, Labels, Split};
 use floral_svm::Kernel;
 
@@ -47,6 +47,22 @@ impl DualModel {
     pub fn new(lambda: ColRef<'_, f64>, labels: &Labels, bias: f64) -> Self {
         let coef = Col::from_fn(lambda.nrows(), |i| lambda[i] * labels.get(i));
         Self { coef, bias }
+    }
+
+    /// Decision values f = K α + b for the rows of a kernel matrix K (points × training
+    /// points), written into `out` (resized to K's row count; sequential faer product, so the
+    /// result does not depend on the thread count).
+    ///
+    /// # Panics
+    /// If K's column count differs from the number of coefficients.
+    pub fn decision_values_into(&self, k: MatRef<'_, f64>, out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(k.nrows(), 0.0);
+        let mut col = faer::ColMut::from_slice_mut(out.as_mut_slice());
+        matmul(col.as_mut().as_mat_mut(), Accum::Replace, k, self.coef.as_mat(), 1.0, Par::Seq);
+        for v in out.iter_mut() {
+            *v += self.bias;
+        }
     }
 }
 
@@ -96,13 +112,7 @@ impl Evaluator {
 
     /// Decision values f = K α + b of `model` on the rows of `k`.
     fn values(k: &Mat<f64>, model: &DualModel, buf: &mut Vec<f64>) {
-        buf.clear();
-        buf.resize(k.nrows(), 0.0);
-        let mut out = faer::ColMut::from_slice_mut(buf.as_mut_slice());
-        matmul(out.as_mut().as_mat_mut(), Accum::Replace, k.as_ref(), model.coef.as_mat(), 1.0, Par::Seq);
-        for v in buf.iter_mut() {
-            *v += model.bias;
-        }
+        model.decision_values_into(k.as_ref(), buf);
     }
 
     /// Decision values on the test set.

@@ -102,7 +102,6 @@ pub fn play(
     q.set_labels(clean)?;
     learner.reset(q)?;
     let mut flips = FlipSet::empty(n);
-    let mut labels = clean.clone();
     let mut status = Termination::RoundsDone;
     let mut played = 0;
     for round in 1..=params.rounds {
@@ -138,7 +137,6 @@ pub fn play(
         }
         for &i in flips.symmetric_difference(&new_flips)?.indices() {
             q.flip(i);
-            labels.flip(i);
         }
         flips = new_flips;
         let step = learner.step(round, q, &mut rngs.learner)?;
@@ -161,7 +159,7 @@ pub fn play(
         let rec = RoundRecord {
             round,
             flips: &flips,
-            labels: &labels,
+            labels: q.labels(),
             q,
             lambda,
             bias,
@@ -188,7 +186,7 @@ pub fn play(
         status,
         rounds_played: played,
         final_flips: flips,
-        final_labels: labels,
+        final_labels: q.labels().clone(),
         lambda: learner.lambda().to_owned(),
         bias: learner.bias(q),
     };
