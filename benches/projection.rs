@@ -6,14 +6,17 @@
 //! Instance (same as `floral bench projection`): labels ±1 with probability ½, z_i = C·u_i with
 //! u_i uniform in [−0.5, 1.5), C = 1, seeded from the data stream of seed 7.
 //!
-//! Run: `cargo bench --bench projection` (small sample sizes: a few minutes in all).
+//! Run: `cargo bench --bench projection` (small sample sizes: a few minutes in all). After the
+//! group, the bench prints the ratios of the medians measured in this run (Clarabel / exact and
+//! fixed point / exact per n), read back from criterion's `estimates.json` files, with the
+//! range of the ratio over the two 95 % confidence intervals.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, NonnegativeConeT, ZeroConeT};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use faer::Col;
 use floral::data::{Labels, Stream, stream};
 use floral::projection::{
@@ -108,4 +111,49 @@ fn projection(c: &mut Criterion) {
 }
 
 criterion_group!(benches, projection);
-criterion_main!(benches);
+
+/// Median and 95 % confidence bounds (seconds) of one benchmark, if it ran in this invocation
+/// (its `estimates.json` was written after `since`).
+fn estimate(dir: &std::path::Path, id: &str, n: usize, since: std::time::SystemTime) -> Option<(f64, f64, f64)> {
+    let path = dir.join("projection").join(id).join(format!("n={n}")).join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None; // left from an earlier run
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let m = &v["median"];
+    let ci = &m["confidence_interval"];
+    let ns = 1e-9;
+    Some((m["point_estimate"].as_f64()? * ns, ci["lower_bound"].as_f64()? * ns, ci["upper_bound"].as_f64()? * ns))
+}
+
+/// Print `baseline / exact` for each n where both ran in this invocation.
+fn print_ratios(since: std::time::SystemTime) {
+    let dir = std::env::var_os("CRITERION_HOME").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from("target"))
+            .join("criterion")
+    });
+    println!("\nratios of medians in this run (range over both 95% confidence intervals):");
+    for n in [1_000usize, 2_000, 10_000, 100_000, 1_000_000] {
+        let Some((e, e_lo, e_hi)) = estimate(&dir, "exact", n, since) else { continue };
+        for base in ["clarabel", "fixed_point", "exact_select", "exact_sort"] {
+            if let Some((b, b_lo, b_hi)) = estimate(&dir, base, n, since) {
+                println!(
+                    "  n={n:>7}: {base} / exact = {:.0}x  [{:.0}x, {:.0}x]  (exact {:.3e} s)",
+                    b / e,
+                    b_lo / e_hi,
+                    b_hi / e_lo,
+                    e
+                );
+            }
+        }
+    }
+}
+
+fn main() {
+    let since = std::time::SystemTime::now();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    print_ratios(since);
+}

@@ -4,6 +4,7 @@
 use faer::{ColMut, ColRef};
 use floral_data::Labels;
 
+use crate::lanes::Quad;
 use crate::{Bounds, ProjError};
 
 /// Above this magnitude (times n) sums could overflow: rescale by a power of two.
@@ -109,6 +110,8 @@ pub(crate) fn with_slices<R>(
 pub(crate) trait Upper: Copy {
     /// C_i.
     fn at(self, i: usize) -> f64;
+    /// (C_i, …, C_{i+3}) as lanes of the kind of `t`.
+    fn at4<Q: Quad>(self, t: Q, i: usize) -> Q;
 }
 
 /// One bound for all points.
@@ -120,6 +123,10 @@ impl Upper for Uni {
     fn at(self, _i: usize) -> f64 {
         self.0
     }
+    #[inline(always)]
+    fn at4<Q: Quad>(self, t: Q, _i: usize) -> Q {
+        t.splat(self.0)
+    }
 }
 
 /// One bound per point.
@@ -130,6 +137,10 @@ impl Upper for Per<'_> {
     #[inline(always)]
     fn at(self, i: usize) -> f64 {
         self.0[i]
+    }
+    #[inline(always)]
+    fn at4<Q: Quad>(self, t: Q, i: usize) -> Q {
+        t.load(&self.0[i..i + 4])
     }
 }
 

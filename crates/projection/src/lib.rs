@@ -35,6 +35,7 @@ mod common;
 mod error;
 mod exact;
 mod fixed_point;
+mod lanes;
 mod projector;
 
 pub use error::ProjError;
