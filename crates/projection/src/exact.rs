@@ -340,7 +340,7 @@ impl<B: Upper> Prob<'_, B> {
             if r2.abs() < r.abs() {
                 best = (mu, delta, r2);
             } else {
-                self.write(mu, out);
+                self.write::<false>(mu, out);
             }
         }
         let (base, delta, r) = best;
@@ -369,16 +369,21 @@ impl<B: Upper> Prob<'_, B> {
     /// try one Newton correction μ + yᵀλ/m on the same piece and keep the better output.
     /// Returns (μ, yᵀλ, Σλ), scaled.
     fn write_polished(&self, mu: f64, out: &mut [f64]) -> (f64, f64, f64) {
-        let (r, sum, free) = self.write(mu, out);
-        if free == 0 || r.abs() <= 1e-13 * (self.sc + sum) {
+        let (r, sum, _) = self.write::<false>(mu, out);
+        if r.abs() <= 1e-13 * (self.sc + sum) {
+            return (mu, r, sum);
+        }
+        // Rare: count the free coordinates (the same output is written again).
+        let (_, _, free) = self.write::<true>(mu, out);
+        if free == 0 {
             return (mu, r, sum);
         }
         let mu2 = mu + r / free as f64;
-        let (r2, sum2, _) = self.write(mu2, out);
+        let (r2, sum2, _) = self.write::<false>(mu2, out);
         if r2.abs() < r.abs() {
             return (mu2, r2, sum2);
         }
-        self.write(mu, out);
+        self.write::<false>(mu, out);
         (mu, r, sum)
     }
 
@@ -656,20 +661,22 @@ impl<B: Upper> Prob<'_, B> {
     }
 
     /// out_i = clip(z_i − μ y_i, 0, C_i) in original units; returns (yᵀλ, Σ λ, number of free
-    /// coordinates) for the scaled λ = out·sc (so that huge outputs cannot overflow the sums).
-    /// Blocked four-lane sums as in [`Prob::eval`], the block sums of yᵀλ compensated.
-    fn write(&self, mu: f64, out: &mut [f64]) -> (f64, f64, usize) {
-        dispatch(WriteOp { p: self, mu, out }, self.plain())
+    /// coordinates if `COUNT`, else 0) for the scaled λ = out·sc (so that huge outputs cannot
+    /// overflow the sums). Blocked four-lane sums as in [`Prob::eval`], the block sums of yᵀλ
+    /// compensated.
+    fn write<const COUNT: bool>(&self, mu: f64, out: &mut [f64]) -> (f64, f64, usize) {
+        dispatch(WriteOp::<B, COUNT> { p: self, mu, out }, self.plain())
     }
 
     /// One point (or four) of [`Prob::write`]: (λ in original units, y·λ, λ, [λ free]).
     #[inline(always)]
-    fn write_point<L: Arith, const PLAIN: bool>(&self, c: L, zi: L, yi: L, mu: L) -> [L; 4] {
+    fn write_point<L: Arith, const PLAIN: bool, const COUNT: bool>(&self, c: L, zi: L, yi: L, mu: L) -> [L; 4] {
         let zero = mu.splat(0.0);
         let (c, u) = self.fold_point::<L, PLAIN>(c, zi, yi);
         let l = (yi * (u - mu)).max(zero).min(c);
         let out = if PLAIN { l } else { l * mu.splat(1.0 / self.sc) };
-        [out, yi * l, l, mu.ind(zero.lt_m(l) & l.lt_m(c))]
+        let free = if COUNT { mu.ind(zero.lt_m(l) & l.lt_m(c)) } else { zero };
+        [out, yi * l, l, free]
     }
 
     /// The folded, capped, scaled bound and coordinate of a point: c = min(C_i, cap)·sc and
@@ -693,7 +700,7 @@ impl<B: Upper> Prob<'_, B> {
 
     /// The loop of [`Prob::write`], four lanes per block as in [`Prob::eval_body`].
     #[inline(always)]
-    fn write_body<Q: Quad, const PLAIN: bool>(&self, t: Q, mu: f64, out: &mut [f64]) -> (f64, f64, usize) {
+    fn write_body<Q: Quad, const PLAIN: bool, const COUNT: bool>(&self, t: Q, mu: f64, out: &mut [f64]) -> (f64, f64, usize) {
         let mu4 = t.splat(mu);
         let mut r = KahanSum::default();
         let mut sum = 0.0;
@@ -713,19 +720,23 @@ impl<B: Upper> Prob<'_, B> {
                 .zip(ob[..full].chunks_exact_mut(4))
                 .enumerate()
             {
-                let v = self.write_point::<_, PLAIN>(self.b.at4(t, start + 4 * q), t.load(zq), t.load(yq), mu4);
+                let v = self.write_point::<_, PLAIN, COUNT>(self.b.at4(t, start + 4 * q), t.load(zq), t.load(yq), mu4);
                 v[0].store(oq);
                 p = p + v[1];
                 sm = sm + v[2];
-                ff = ff + v[3];
+                if COUNT {
+                    ff = ff + v[3];
+                }
             }
             let (mut p, mut sm, mut ff) = (p.lanes(), sm.lanes(), ff.lanes());
             for k in full..zb.len() {
-                let v = self.write_point::<_, PLAIN>(self.b.at(start + k), zb[k], yb[k], mu);
+                let v = self.write_point::<_, PLAIN, COUNT>(self.b.at(start + k), zb[k], yb[k], mu);
                 ob[k] = v[0];
                 p[0] += v[1];
                 sm[0] += v[2];
-                ff[0] += v[3];
+                if COUNT {
+                    ff[0] += v[3];
+                }
             }
             r.add(sum4(p));
             sum += sum4(sm);
@@ -785,18 +796,18 @@ impl<B: Upper, const CHECK: bool> Kernel for EvalOp<'_, '_, B, CHECK> {
 }
 
 /// [`Prob::write_body`] as a [`Kernel`].
-struct WriteOp<'p, 'a, 'o, B: Upper> {
+struct WriteOp<'p, 'a, 'o, B: Upper, const COUNT: bool> {
     p: &'p Prob<'a, B>,
     mu: f64,
     out: &'o mut [f64],
 }
 
-impl<B: Upper> Kernel for WriteOp<'_, '_, '_, B> {
+impl<B: Upper, const COUNT: bool> Kernel for WriteOp<'_, '_, '_, B, COUNT> {
     type Output = (f64, f64, usize);
 
     #[inline(always)]
     fn run<Q: Quad, const PLAIN: bool>(self, t: Q) -> Self::Output {
-        self.p.write_body::<Q, PLAIN>(t, self.mu, self.out)
+        self.p.write_body::<Q, PLAIN, COUNT>(t, self.mu, self.out)
     }
 }
 
@@ -1001,10 +1012,10 @@ mod tests {
                 }
                 let mut out = vec![0.0; p.n()];
                 Some(if self.vector {
-                    (p.eval_body::<Q, true, PLAIN>(t, mu), p.write_body::<Q, PLAIN>(t, mu, &mut out), out)
+                    (p.eval_body::<Q, true, PLAIN>(t, mu), p.write_body::<Q, PLAIN, true>(t, mu, &mut out), out)
                 } else {
                     let f = F4([0.0; 4]);
-                    (p.eval_body::<F4, true, PLAIN>(f, mu), p.write_body::<F4, PLAIN>(f, mu, &mut out), out)
+                    (p.eval_body::<F4, true, PLAIN>(f, mu), p.write_body::<F4, PLAIN, true>(f, mu, &mut out), out)
                 })
             }
         }
