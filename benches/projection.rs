@@ -7,9 +7,9 @@
 //! u_i uniform in [−0.5, 1.5), C = 1, seeded from the data stream of seed 7.
 //!
 //! Run: `cargo bench --bench projection` (small sample sizes: a few minutes in all). After the
-//! group, the bench prints the ratios of the medians measured in this run (Clarabel / exact and
-//! fixed point / exact per n), read back from criterion's `estimates.json` files, with the
-//! range of the ratio over the two 95 % confidence intervals.
+//! group, the bench prints the ratios of the medians measured in this run (Clarabel, fixed
+//! point, selection and sort, each over exact, per n), read back from criterion's
+//! `estimates.json` files, with the range of the ratio over the two 95 % confidence intervals.
 
 use std::hint::black_box;
 use std::time::Duration;
