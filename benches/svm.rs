@@ -69,7 +69,7 @@ fn signed_gram_group(c: &mut Criterion) -> Res {
     let n = 2_000;
     let d = moons_set(n)?;
     let k = Gram::new(&rbf()?, d.x());
-    let mut q = SignedGram::new(&k, d.y())?;
+    let mut q = SignedGram::new(k.clone(), d.y())?;
     let mut i = 0usize;
     g.bench_function(BenchmarkId::new("flip", format!("n={n}")), |b| {
         b.iter(|| {
@@ -78,7 +78,7 @@ fn signed_gram_group(c: &mut Criterion) -> Res {
         })
     });
     g.bench_function(BenchmarkId::new("rebuild", format!("n={n}")), |b| {
-        b.iter(|| black_box(SignedGram::new(&k, black_box(d.y())).ok()))
+        b.iter(|| black_box(SignedGram::new(k.clone(), black_box(d.y())).ok()))
     });
     g.finish();
     Ok(())

@@ -5,3 +5,4 @@ mod cli;
 mod experiments;
 mod proofs;
 mod quickstart;
+mod seams;

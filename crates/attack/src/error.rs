@@ -17,5 +17,18 @@ pub enum AttackError {
     /// Data error.
     #[error(transparent)]
     Data(#[from] floral_data::DataError),
+    /// SVM error (a poisoner that trains or scores a model).
+    #[error(transparent)]
+    Svm(#[from] floral_svm::SvmError),
+    /// A poisoner returned a flip set whose size is not the budget.
+    #[error("poisoner `{poisoner}` returned {got} flips; the budget is exactly {budget}")]
+    BudgetNotMet {
+        /// The poisoner's name.
+        poisoner: &'static str,
+        /// Flips returned.
+        got: usize,
+        /// The budget.
+        budget: usize,
+    },
 }
 

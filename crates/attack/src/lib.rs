@@ -1,16 +1,33 @@
 //! floral-attack: attackers that flip training labels.
 //!
-//! In-game attackers (implement [`floral_game::Attacker`]):
+//! In-game attackers (implement [`floral_game::Attacker`]; they read the budget k, the model's
+//! decision values and a fork handle on the learner from [`floral_game::RoundView`]):
 //! - [`RandomTopK`]: FLORAL's randomized top-k attacker (FLORAL.md §3).
+//! - [`NoAttack`]: never flips (plain projected gradient descent).
+//!
+//! Offline poisoners (implement [`Poisoner`]; [`poison_exact`] enforces the exact budget):
+//! - [`RandomFlips`]: `budget` labels uniformly at random.
+//! - [`LabelSheet`]: a fixed poisoned labelling (e.g. the authors' released sheets).
+//!
+//! Adding one: a file here, a `mod`/`pub use` line below, a line in `tests/conformance.rs`,
+//! and one arm in the experiment crate's registry (see CONTRIBUTING.md).
 //!
 //! ```
 //! use floral_attack::{RandomTopK, RandomTopKParams};
 //! let a = RandomTopK::new(RandomTopKParams { k: 2, pool: None, sv_threshold: 1e-5 }).unwrap();
-//! assert_eq!(a.pool(), 4);
+//! assert_eq!(a.pool(2), 4);
 //! ```
 
 mod error;
+mod label_sheet;
+mod no_attack;
+mod poisoner;
+mod random_flips;
 mod random_top_k;
 
 pub use error::AttackError;
+pub use label_sheet::LabelSheet;
+pub use no_attack::NoAttack;
+pub use poisoner::{PoisonInput, Poisoner, poison_exact};
+pub use random_flips::RandomFlips;
 pub use random_top_k::{RandomTopK, RandomTopKParams};

@@ -37,12 +37,15 @@ impl Default for RandomTopKParams {
 
 /// Randomized top-k (FLORAL.md §3): SV = {i : λ_i > threshold}; sort SV by λ_i descending (ties:
 /// lower index first); pool = first min(|SV|, B); flip k indices drawn uniformly without
-/// replacement from the pool (all of the pool when it has fewer than k). Flips are relative to
-/// the clean labels, so they do not accumulate across rounds.
+/// replacement from the pool (all of the pool when it has fewer than k: the game counts such
+/// rounds in `GameOutcome::under_budget_rounds`). Flips are relative to the clean labels, so
+/// they do not accumulate across rounds.
+///
+/// k is read from the round's view (`RoundView::budget`), the one place the budget is
+/// defined; `RandomTopKParams::k` sets the game's budget and B's default 2k.
 #[derive(Debug, Clone)]
 pub struct RandomTopK {
-    k: usize,
-    pool: usize,
+    pool: Option<usize>,
     sv_threshold: f64,
     order: Vec<usize>,
 }
@@ -69,16 +72,15 @@ impl RandomTopK {
             });
         }
         Ok(Self {
-            k: p.k,
-            pool,
+            pool: p.pool,
             sv_threshold: p.sv_threshold,
             order: Vec::new(),
         })
     }
 
-    /// The pool size B.
-    pub fn pool(&self) -> usize {
-        self.pool
+    /// The pool size B for a budget of k flips: the configured B, or 2k.
+    pub fn pool(&self, k: usize) -> usize {
+        self.pool.unwrap_or(2 * k)
     }
 }
 
@@ -90,20 +92,31 @@ impl Attacker for RandomTopK {
     fn attack(&mut self, view: &RoundView<'_>, rng: &mut FloralRng) -> Result<FlipSet, GameError> {
         let n = view.lambda.nrows();
         let lambda = view.lambda;
+        let k = view.budget.k;
+        let pool = self.pool(k);
+        if pool < k {
+            return Err(GameError::player(
+                self.name(),
+                AttackError::InvalidParam {
+                    field: "pool",
+                    expected: ">= the budget k",
+                    got: format!("{pool} (k = {k})"),
+                },
+            ));
+        }
         self.order.clear();
         self.order
             .extend((0..n).filter(|&i| lambda[i] > self.sv_threshold));
         // Order: λ descending, ties by lower index first (what a stable sort of the index-ordered
         // SVs gives, as Python's sorted does). Only the top B need sorting: select, then sort.
         let cmp = |a: &usize, b: &usize| lambda[*b].total_cmp(&lambda[*a]).then(a.cmp(b));
-        let m = self.order.len().min(self.pool);
+        let m = self.order.len().min(pool);
         if m > 0 && m < self.order.len() {
             self.order.select_nth_unstable_by(m - 1, cmp);
             self.order.truncate(m);
         }
         self.order.sort_unstable_by(cmp);
-        let k = self.k.min(m);
-        let picks = sample(rng, m, k);
+        let picks = sample(rng, m, k.min(m));
         let idx: Vec<usize> = picks.iter().map(|j| self.order[j]).collect();
         FlipSet::new(idx, n).map_err(|e| GameError::player(self.name(), AttackError::from(e)))
     }
@@ -116,7 +129,7 @@ mod tests {
     #[test]
     fn pool_defaults_to_twice_k_and_must_cover_k() {
         let a = RandomTopK::new(RandomTopKParams { k: 3, ..Default::default() }).unwrap();
-        assert_eq!(a.pool(), 6);
+        assert_eq!(a.pool(3), 6);
         assert!(RandomTopK::new(RandomTopKParams { k: 3, pool: Some(2), ..Default::default() }).is_err());
     }
 }

@@ -98,6 +98,10 @@ pub struct BenchGameArgs {
     /// Rounds of the full run.
     #[arg(long, default_value_t = 501)]
     pub rounds: usize,
+    /// Train on N generated two-moons points instead of the shipped Moon file (n = 500), and
+    /// also measure the memory bandwidth of streaming the kernel matrix once.
+    #[arg(long)]
+    pub n: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -1,16 +1,21 @@
-//! `floral bench game`: the cost of a FLORAL round relative to one Q̃λ product, and a full
-//! reference-preset Moon run, measured in one process.
+//! `floral bench game`: the cost of a FLORAL round relative to one Q̃λ product, measured in one
+//! process. On the shipped Moon file (n = 500) also a full reference-preset run; with `--n N`
+//! (generated moons) also the memory bandwidth of streaming the kernel matrix once, so the
+//! product's speed is a ratio against the machine's own bandwidth. Peak memory (VmHWM) is
+//! printed too.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::anyhow;
 use faer::Col;
 use floral_experiment::attack::{RandomTopK, RandomTopKParams};
-use floral_experiment::data::{Streams, shipped};
+use floral_experiment::data::{Split, Stream, Streams, shipped, stream};
 use floral_experiment::defense::{FloralLearner, FloralParams};
 use floral_experiment::game::{Budget, Evaluator, GameParams, NoObserver, Recorder, play};
 use floral_experiment::projection::ExactProjector;
-use floral_experiment::svm::{Gram, Rbf, RbfParams, SignedGram};
+use floral_experiment::svm::{Gram, MATVEC_ROWS, Rbf, RbfParams, SignedGram};
+use rayon::prelude::*;
 
 use crate::{BenchGameArgs, CliError};
 
@@ -28,30 +33,84 @@ fn min_time(reps: usize, mut f: impl FnMut()) -> f64 {
     best
 }
 
+/// Peak resident memory of this process (VmHWM), in bytes; None where /proc is unavailable.
+fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Σ_ij K_ij over the same column blocks (and threads) the parallel matvec uses: one pass over
+/// the matrix at the machine's streaming bandwidth, the baseline for the product.
+fn stream_sum(gram: &Gram) -> f64 {
+    let k = gram.as_ref();
+    let n = k.nrows();
+    let blocks: Vec<usize> = (0..n.div_ceil(MATVEC_ROWS)).collect();
+    blocks
+        .par_iter()
+        .map(|&b| {
+            let mut acc = [0.0f64; 8];
+            for j in b * MATVEC_ROWS..((b + 1) * MATVEC_ROWS).min(n) {
+                if let Some(c) = k.col(j).try_as_col_major() {
+                    let mut it = c.as_slice().chunks_exact(8);
+                    for x in &mut it {
+                        for l in 0..8 {
+                            acc[l] += x[l];
+                        }
+                    }
+                    acc[0] += it.remainder().iter().sum::<f64>();
+                }
+            }
+            acc.iter().sum::<f64>()
+        })
+        .sum()
+}
+
 pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     let internal = |e: &dyn std::fmt::Display| CliError::Internal(anyhow!("{e}"));
     if a.rounds == 0 {
         return Err(CliError::Input(anyhow!("--rounds: expected >= 1, got 0")));
     }
-    let split = shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?;
+    if let Some(n) = a.n {
+        if !(100..=200_000).contains(&n) {
+            return Err(CliError::Input(anyhow!("--n: expected 100..=200000, got {n}")));
+        }
+    }
+    let split = match a.n {
+        None => shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?,
+        Some(n) => {
+            let train = floral_experiment::data::moons(n, 0.2, &mut stream(1, Stream::Data)).map_err(|e| internal(&e))?;
+            let test = floral_experiment::data::moons(200, 0.2, &mut stream(2, Stream::Data)).map_err(|e| internal(&e))?;
+            Split { train_clean: Some(train.y().clone()), train, validation: None, test }
+        }
+    };
     let kernel = Rbf::new(RbfParams { gamma: 0.5 }).map_err(|e| internal(&e))?;
-    let gram = Gram::new(&kernel, split.train.x());
-    let mut q = SignedGram::new(&gram, split.train.y()).map_err(|e| internal(&e))?;
+    let t0 = Instant::now();
+    let gram = Arc::new(Gram::new(&kernel, split.train.x()));
+    let gram_seconds = t0.elapsed().as_secs_f64();
+    let mut q = SignedGram::new(gram.clone(), split.train.y()).map_err(|e| internal(&e))?;
     let n = q.n();
+    let large = a.n.is_some();
 
-    // Baseline: one Q̃λ product at n = 500 (minimum over repetitions of a batch of 100).
+    // Baselines: one Q̃λ product, and (large n) one streaming pass over K.
     let lambda = Col::from_fn(n, |i| (i % 7) as f64 * 0.01);
     let mut out = Col::zeros(n);
-    let batch = 100;
-    let matvec = min_time(20, || {
+    let mut scratch = vec![0.0; n];
+    let batch = if large { 1 } else { 100 };
+    let reps = if large { 5 } else { 20 };
+    let matvec = min_time(reps, || {
         for _ in 0..batch {
-            q.matvec_into(lambda.as_ref(), out.as_mut());
+            q.matvec_with_scratch_into(lambda.as_ref(), &mut scratch, out.as_mut());
         }
     }) / batch as f64;
+    let bytes = (8 * n * n) as f64;
+    let mut checksum = 0.0;
+    let sum_seconds = large.then(|| min_time(reps, || checksum += stream_sum(&gram)));
 
-    // One bare round (attack + O(nk) flips + step + projection), no evaluation.
+    // One bare round (attack + flips + step + projection + the product for λ^t), no evaluation.
     let params = FloralParams::reference();
-    let rounds_per_batch = 100;
+    let rounds_per_batch = if large { 10 } else { 100 };
     let game = GameParams {
         rounds: rounds_per_batch,
         budget: Budget { k: 25 },
@@ -60,56 +119,81 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
         diverge_above: 1e12,
     };
     let mut round = f64::INFINITY;
-    for rep in 0..10u64 {
-        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
-            .map_err(|e| internal(&e))?;
-        let mut lrn = FloralLearner::new(params.clone(), Box::new(ExactProjector::default()))
-            .map_err(|e| internal(&e))?;
+    for rep in 0..(if large { 3 } else { 10 }) {
+        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
+        let mut lrn = FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
         let mut rngs = Streams::new(rep);
         let t = Instant::now();
-        play(&game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut NoObserver)
-            .map_err(|e| internal(&e))?;
+        play(&game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut NoObserver).map_err(|e| internal(&e))?;
         round = round.min(t.elapsed().as_secs_f64() / rounds_per_batch as f64);
     }
 
-    // A full reference run with evaluation on every round (what `floral run` does); the
-    // minimum over 3 repetitions.
-    let full_game = GameParams { rounds: a.rounds, ..game };
-    let mut full = f64::INFINITY;
-    for rep in 0..3u64 {
-        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
-            .map_err(|e| internal(&e))?;
-        let mut lrn = FloralLearner::new(params.clone(), Box::new(ExactProjector::default()))
-            .map_err(|e| internal(&e))?;
-        let mut rngs = Streams::new(42 + rep);
-        let t = Instant::now();
-        let eval = Evaluator::new(&kernel, &split);
-        let mut rec = Recorder::new(eval, a.rounds, 1, 50, 1e-5);
-        play(&full_game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec)
-            .map_err(|e| internal(&e))?;
-        full = full.min(t.elapsed().as_secs_f64());
-    }
-    let reference = REFERENCE_SECONDS_PER_ROUND * a.rounds as f64;
-
-    let j = serde_json::json!({
+    let mut j = serde_json::json!({
         "n_train": n,
+        "gram_seconds": gram_seconds,
         "matvec_seconds": matvec,
         "round_seconds": round,
         "round_over_matvec": round / matvec,
-        "full_run_rounds": a.rounds,
-        "full_run_seconds": full,
-        "reference_seconds_estimate": reference,
-        "speedup_vs_reference_estimate": reference / full,
     });
-    if a.json {
-        println!("{j}");
+    let mut lines = vec![format!(
+        "n = {n}: one Q̃λ product {matvec:.3e} s; one FLORAL round (attack + flips + step + exact projection) {round:.3e} s = {:.2}× the product",
+        round / matvec
+    )];
+    if let Some(sum) = sum_seconds {
+        let (bw, mv) = (bytes / sum, bytes / matvec);
+        j["stream_seconds"] = sum.into();
+        j["stream_bytes_per_second"] = bw.into();
+        j["matvec_bytes_per_second"] = mv.into();
+        j["matvec_over_bandwidth"] = (mv / bw).into();
+        j["checksum"] = checksum.into();
+        lines.push(format!(
+            "streaming K once (a sum, same blocks and threads): {sum:.3e} s = {:.2} GB/s; the product streams K at {:.2} GB/s = {:.0} % of that",
+            bw / 1e9,
+            mv / 1e9,
+            100.0 * mv / bw
+        ));
     } else {
-        println!("n = {n}: one Q̃λ product {matvec:.3e} s; one FLORAL round (attack + flips + step + exact projection) {round:.3e} s = {:.2}× the product", round / matvec);
-        println!(
+        // A full reference run with evaluation on every round (what `floral run` does); the
+        // minimum over 3 repetitions.
+        let full_game = GameParams { rounds: a.rounds, ..game };
+        let mut full = f64::INFINITY;
+        for rep in 0..3u64 {
+            let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
+            let mut lrn = FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
+            let mut rngs = Streams::new(42 + rep);
+            let t = Instant::now();
+            let eval = Evaluator::new(&kernel, &split);
+            let mut rec = Recorder::new(eval, a.rounds, 1, 50, 1e-5);
+            play(&full_game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec).map_err(|e| internal(&e))?;
+            full = full.min(t.elapsed().as_secs_f64());
+        }
+        let reference = REFERENCE_SECONDS_PER_ROUND * a.rounds as f64;
+        j["full_run_rounds"] = a.rounds.into();
+        j["full_run_seconds"] = full.into();
+        j["reference_seconds_estimate"] = reference.into();
+        j["speedup_vs_reference_estimate"] = (reference / full).into();
+        lines.push(format!(
             "full {}-round reference run with per-round evaluation: {full:.3} s; the authors' code ≈ {reference:.0} s (0.4 s/round, external figure) → {:.0}× faster",
             a.rounds,
             reference / full
-        );
+        ));
+    }
+    let peak = peak_rss_bytes();
+    j["peak_rss_bytes"] = peak.into();
+    j["kernel_matrix_bytes"] = (8 * n * n).into();
+    if let Some(p) = peak {
+        lines.push(format!(
+            "peak resident memory {:.0} MiB; one n×n f64 matrix is {:.0} MiB",
+            p as f64 / 1048576.0,
+            bytes / 1048576.0
+        ));
+    }
+    if a.json {
+        println!("{j}");
+    } else {
+        for l in lines {
+            println!("{l}");
+        }
     }
     Ok(())
 }

@@ -1,13 +1,19 @@
 //! `Dataset` (n×d features with binary labels) and the train/validation/test `Split`.
 
+use std::sync::Arc;
+
 use faer::{Mat, MatRef, RowRef};
 
 use crate::{DataError, Labels};
 
 /// A binary-labelled data set: an n×d feature matrix and n labels in {−1, +1}.
+///
+/// The features are shared (`Arc`): cloning a data set or relabelling it with
+/// [`Dataset::with_labels`] copies only the n labels, so poisoned copies of one training set
+/// hold a single feature matrix.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    x: Mat<f64>,
+    x: Arc<Mat<f64>>,
     y: Labels,
 }
 
@@ -37,7 +43,7 @@ impl Dataset {
                 }
             }
         }
-        Ok(Self { x, y })
+        Ok(Self { x: Arc::new(x), y })
     }
 
     /// Number of points n.
@@ -52,7 +58,7 @@ impl Dataset {
 
     /// The n×d feature matrix.
     pub fn x(&self) -> MatRef<'_, f64> {
-        self.x.as_ref()
+        (*self.x).as_ref()
     }
 
     /// Point i as a row view.
@@ -93,14 +99,26 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Dataset {
         let x = Mat::from_fn(idx.len(), self.dim(), |i, j| self.x[(idx[i], j)]);
         Dataset {
-            x,
+            x: Arc::new(x),
             y: self.y.select(idx),
         }
     }
 
-    /// Consume into (features, labels).
+    /// Consume into (features, labels); the features are copied only when shared.
     pub fn into_parts(self) -> (Mat<f64>, Labels) {
-        (self.x, self.y)
+        (Arc::unwrap_or_clone(self.x), self.y)
+    }
+
+    /// True when both data sets hold the same features: the same shared matrix, or equal
+    /// shapes and bitwise-equal entries.
+    pub fn same_features(&self, other: &Dataset) -> bool {
+        if Arc::ptr_eq(&self.x, &other.x) {
+            return true;
+        }
+        let (a, b) = (self.x.as_ref(), other.x.as_ref());
+        a.nrows() == b.nrows()
+            && a.ncols() == b.ncols()
+            && (0..a.ncols()).all(|j| (0..a.nrows()).all(|i| a[(i, j)].to_bits() == b[(i, j)].to_bits()))
     }
 }
 

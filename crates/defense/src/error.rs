@@ -20,5 +20,11 @@ pub enum DefenseError {
     /// SVM solver failed.
     #[error(transparent)]
     Svm(#[from] floral_svm::SvmError),
+    /// The game a defence plays failed (a player's error, a budget violation, a NaN).
+    #[error(transparent)]
+    Game(#[from] floral_game::GameError),
+    /// The inputs of a fit do not fit together (sizes, missing splits).
+    #[error("{0}")]
+    Input(String),
 }
 

@@ -1,10 +1,12 @@
 //! The FLORAL learner: one projected-gradient step on the kernel-SVM dual per round.
 
+use std::sync::Arc;
+
 use faer::{ColMut, ColRef};
 use floral_data::FloralRng;
 use floral_game::{GameError, Learner, StepInfo};
 use floral_projection::{Bounds, Projector};
-use floral_svm::{BiasRule, SignedGram, Smo, SmoParams};
+use floral_svm::{BiasRule, BoxBounds, PgdMap, SignedGram, Smo, SmoParams};
 
 use crate::DefenseError;
 
@@ -114,15 +116,21 @@ impl Default for FloralParams {
     }
 }
 
-/// FLORAL's learner: z = λ − η_t(Q̃λ − 1), λ ← Π_{S(ỹ)}(z) with S(ỹ) = {0 ≤ λ ≤ C, ỹᵀλ = 0}
-/// (FLORAL.md §4).
-#[derive(Debug)]
+/// FLORAL's learner: λ^t = T_t(λ^{t−1}) with the pure map T_t(λ) = Π_{S(ỹ)}(λ − η_t(Q̃λ − 1))
+/// ([`PgdMap`]), S(ỹ) = {0 ≤ λ ≤ C, ỹᵀλ = 0} (FLORAL.md §4). On top of the map it keeps only
+/// caches: Q̃λ for the labels of the last step (updated in O(n·|flips|) across label flips,
+/// so a round costs one O(n²) product) and the bias.
+///
+/// Cloning (and [`Learner::fork`]) copies O(n) state; the projector and bounds are shared.
+#[derive(Debug, Clone)]
 pub struct FloralLearner {
     p: FloralParams,
-    projector: Box<dyn Projector>,
+    projector: Arc<dyn Projector>,
+    bounds: BoxBounds,
     lambda: Vec<f64>,
     z: Vec<f64>,
     next: Vec<f64>,
+    scratch: Vec<f64>,
     /// Q̃λ for the current λ and the labels `qlam_labels` (valid after the first step).
     qlam: Vec<f64>,
     qlam_labels: Vec<f64>,
@@ -133,10 +141,12 @@ pub struct FloralLearner {
 
 impl FloralLearner {
     /// Validate the parameters (C > 0, η > 0, finite; schedule periods ≥ 1; factor > 0).
+    /// The bounds are C_i = C for every point ([`FloralLearner::with_bounds`] sets per-point
+    /// bounds).
     ///
     /// # Errors
     /// [`DefenseError::InvalidParam`] naming the field.
-    pub fn new(p: FloralParams, projector: Box<dyn Projector>) -> Result<Self, DefenseError> {
+    pub fn new(p: FloralParams, projector: Arc<dyn Projector>) -> Result<Self, DefenseError> {
         let bad = |field, expected, got: f64| DefenseError::InvalidParam {
             field,
             expected,
@@ -162,18 +172,40 @@ impl FloralLearner {
             }
             Schedule::Constant | Schedule::InverseSqrt => {}
         }
+        let bounds = BoxBounds::Uniform(p.c);
         Ok(Self {
             p,
             projector,
+            bounds,
             lambda: Vec::new(),
             z: Vec::new(),
             next: Vec::new(),
+            scratch: Vec::new(),
             qlam: Vec::new(),
             qlam_labels: Vec::new(),
             qlam_valid: false,
             flipped: Vec::new(),
             bias: 0.0,
         })
+    }
+
+    /// Per-point bounds 0 ≤ λ_i ≤ C_i instead of the uniform C (e.g. K-LID's weighted box);
+    /// checked against n at [`Learner::reset`].
+    ///
+    /// # Errors
+    /// [`DefenseError::InvalidParam`] for a bound that is negative or not finite.
+    pub fn with_bounds(mut self, bounds: BoxBounds) -> Result<Self, DefenseError> {
+        if let BoxBounds::PerPoint(cs) = &bounds {
+            if let Some(i) = cs.iter().position(|c| !(c.is_finite() && *c >= 0.0)) {
+                return Err(DefenseError::InvalidParam {
+                    field: "bounds",
+                    expected: "finite numbers >= 0",
+                    got: format!("C_{i} = {}", cs[i]),
+                });
+            }
+        }
+        self.bounds = bounds;
+        Ok(self)
     }
 
     /// The parameters.
@@ -189,42 +221,25 @@ impl FloralLearner {
             BiasChoice::FreeSupportVectors => BiasRule::FreeSupportVectors,
         }
     }
-}
 
-impl Learner for FloralLearner {
-    fn name(&self) -> &'static str {
-        "floral"
+    /// Q̃λ for the current λ and the labels of `q`, as the next step computes it: incrementally
+    /// from the cached Q̃λ of the last step's labels when fewer than n/8 labels differ, else
+    /// one fresh product. For checks of the incremental path; does not change λ.
+    ///
+    /// # Panics
+    /// If `q` has another n than the game the learner was reset for.
+    pub fn q_lambda_for(&mut self, q: &SignedGram) -> ColRef<'_, f64> {
+        self.q_lambda_into_z(q);
+        ColRef::from_slice(&self.z)
     }
 
-    fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
-        let n = q.n();
-        self.z = vec![0.0; n];
-        self.next = vec![0.0; n];
-        self.qlam = vec![0.0; n];
-        self.qlam_valid = false;
-        self.bias = 0.0;
-        self.lambda = match self.p.init {
-            Init::Zero => vec![0.0; n],
-            Init::Svm => {
-                let mut smo = Smo::new(SmoParams::default())
-                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
-                let sol = smo
-                    .solve(q, Bounds::Uniform(self.p.c), None)
-                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
-                sol.lambda.iter().copied().collect()
-            }
-        };
-        Ok(())
-    }
-
-    fn step(&mut self, round: usize, q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
-        let eta = self.p.schedule.eta(self.p.eta, round);
+    /// z ← Q̃λ for the labels of `q`. When Q̃λ is known for the previous labels and only a few
+    /// labels changed (set F), it is updated in O(n|F|) instead of O(n²): with
+    /// u = K(λ∘ỹ_prev) = ỹ_prev∘(Q̃_prev λ), u' = u − 2 Σ_{j∈F} λ_j ỹ_prev,j K_{:,j}, and
+    /// Q̃λ = ỹ∘u'.
+    fn q_lambda_into_z(&mut self, q: &SignedGram) {
         let n = q.n();
         let y = q.labels().as_slice();
-        // g = Q̃λ − 1 for the current labels. When Q̃λ is known for the previous labels and only
-        // a few labels changed (set F), update it in O(n|F|) instead of O(n²):
-        // with u = K(λ∘ỹ_prev) = ỹ_prev∘(Q̃_prev λ), u' = u − 2 Σ_{j∈F} λ_j ỹ_prev,j K_{:,j},
-        // and Q̃λ = ỹ∘u'.
         self.flipped.clear();
         if self.qlam_valid {
             self.flipped.extend((0..n).filter(|&i| self.qlam_labels[i] != y[i]));
@@ -257,25 +272,75 @@ impl Learner for FloralLearner {
                 *z *= yi;
             }
         } else {
-            q.matvec_into(ColRef::from_slice(&self.lambda), ColMut::from_slice_mut(&mut self.z));
+            q.matvec_with_scratch_into(
+                ColRef::from_slice(&self.lambda),
+                &mut self.scratch,
+                ColMut::from_slice_mut(&mut self.z),
+            );
         }
-        // z = λ − η(Q̃λ − 1)
-        for (z, &l) in self.z.iter_mut().zip(&self.lambda) {
-            *z = l - eta * (*z - 1.0);
-        }
-        let info = self
-            .projector
-            .project_into(
-                ColRef::from_slice(&self.z),
-                q.labels(),
-                Bounds::Uniform(self.p.c),
-                ColMut::from_slice_mut(&mut self.next),
-            )
+    }
+
+    /// The map T_t of round `round` on the labels of `q`.
+    ///
+    /// # Errors
+    /// [`GameError::Player`] when the step or the bounds are invalid for `q`.
+    pub fn map<'a>(&'a self, round: usize, q: &'a SignedGram) -> Result<PgdMap<'a>, GameError> {
+        let eta = self.p.schedule.eta(self.p.eta, round);
+        PgdMap::new(q, eta, self.bounds.as_bounds(), self.projector.as_ref())
+            .map_err(|e| GameError::player("floral", DefenseError::from(e)))
+    }
+}
+
+impl Learner for FloralLearner {
+    fn name(&self) -> &'static str {
+        "floral"
+    }
+
+    fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
+        let n = q.n();
+        self.bounds
+            .as_bounds()
+            .validate(n)
+            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+        self.z = vec![0.0; n];
+        self.next = vec![0.0; n];
+        self.scratch = vec![0.0; n];
+        self.qlam = vec![0.0; n];
+        self.qlam_valid = false;
+        self.bias = 0.0;
+        self.lambda = match self.p.init {
+            Init::Zero => vec![0.0; n],
+            Init::Svm => {
+                let mut smo = Smo::new(SmoParams::default())
+                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+                let sol = smo
+                    .solve(q, self.bounds.as_bounds(), None)
+                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+                sol.lambda.iter().copied().collect()
+            }
+        };
+        Ok(())
+    }
+
+    fn step(&mut self, round: usize, q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
+        let y = q.labels().as_slice();
+        self.q_lambda_into_z(q);
+        let eta = self.p.schedule.eta(self.p.eta, round);
+        let map = PgdMap::new(q, eta, self.bounds.as_bounds(), self.projector.as_ref())
+            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+        // z = λ − η(Q̃λ − 1), then λ' = Π(z): T(λ) with the known Q̃λ.
+        map.gradient_step_in_place(&self.lambda, &mut self.z);
+        let info = map
+            .project_into(&self.z, ColMut::from_slice_mut(&mut self.next))
             .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
         let d2: f64 = self.next.iter().zip(&self.lambda).map(|(a, b)| (a - b) * (a - b)).sum();
         std::mem::swap(&mut self.lambda, &mut self.next);
         // One O(n²) product per round: Q̃λ^t, used by the bias now and the next gradient.
-        q.matvec_into(ColRef::from_slice(&self.lambda), ColMut::from_slice_mut(&mut self.qlam));
+        q.matvec_with_scratch_into(
+            ColRef::from_slice(&self.lambda),
+            &mut self.scratch,
+            ColMut::from_slice_mut(&mut self.qlam),
+        );
         self.qlam_labels.clear();
         self.qlam_labels.extend_from_slice(y);
         self.qlam_valid = true;
@@ -284,7 +349,7 @@ impl Learner for FloralLearner {
             y,
             ColRef::from_slice(&self.lambda),
             ColRef::from_slice(&self.qlam),
-            Bounds::Uniform(self.p.c),
+            self.bounds.as_bounds(),
         );
         Ok(StepInfo {
             eta,
@@ -302,12 +367,24 @@ impl Learner for FloralLearner {
         if self.qlam_valid && self.qlam_labels.as_slice() == q.labels().as_slice() {
             self.bias
         } else {
-            floral_svm::bias(self.rule(), q, ColRef::from_slice(&self.lambda), Bounds::Uniform(self.p.c))
+            floral_svm::bias(self.rule(), q, ColRef::from_slice(&self.lambda), self.bounds.as_bounds())
         }
     }
 
     fn q_lambda(&self) -> Option<ColRef<'_, f64>> {
         self.qlam_valid.then(|| ColRef::from_slice(&self.qlam))
+    }
+
+    fn eta(&self, round: usize) -> Option<f64> {
+        Some(self.p.schedule.eta(self.p.eta, round))
+    }
+
+    fn bounds(&self) -> Option<Bounds<'_>> {
+        Some(self.bounds.as_bounds())
+    }
+
+    fn fork(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
     }
 }
 

@@ -3,7 +3,11 @@
 //! - [`spec`]: the serde-only RON types ([`ExperimentSpec`] and friends).
 //! - [`plan`]: [`parse`]/[`read`] (errors with file:line:col) and [`check`] (cross-field checks,
 //!   data loading) yielding a [`Plan`].
-//! - [`run`]: builds attackers, learners and projectors and runs every job ([`execute`]).
+//! - [`registry`]: the one map from spec variants to defences, attackers, projectors and
+//!   poisoners.
+//! - [`memory`]: the peak-memory estimate `check` compares with the available memory.
+//! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
+//!   at a time ([`execute`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -24,7 +28,9 @@ pub use floral_report as report;
 pub use floral_svm as svm;
 
 mod error;
+pub mod memory;
 pub mod plan;
+pub mod registry;
 pub mod render;
 pub mod run;
 pub mod spec;
@@ -34,7 +40,7 @@ use std::path::Path;
 pub use error::ExperimentError;
 pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
-pub use run::{RunResult, execute, job_count};
+pub use run::{Executed, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
@@ -43,8 +49,9 @@ pub use spec::ExperimentSpec;
 /// # Errors
 /// A failing run or a report write error.
 pub fn run_and_report(plan: &Plan, out: &Path, progress: &(dyn Fn() + Sync)) -> Result<Vec<SummaryRow>, ExperimentError> {
-    let results = execute(plan, progress)?;
-    let doc = document(plan, &results);
+    let ran = execute(plan, progress)?;
+    let results = ran.results;
+    let doc = document(plan, &ran.splits, &results);
     let json = results_json(plan, &results);
     floral_report::write_report(out, &doc, &json)?;
     Ok(summary(plan, &results))

@@ -3,20 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use floral_data::{Dataset, FlipSet, Split, Stream, stream};
+use floral_data::{Dataset, Split, Stream, stream};
+use floral_defense::Defence;
 use floral_svm::Kernel;
-use rand::seq::index::sample;
 use sha2::{Digest, Sha256};
 
 use crate::ExperimentError;
+use crate::memory::MemoryEstimate;
+use crate::registry::{self, PlannedPoison};
 use crate::spec::{
     AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, PoisonSpec,
     ProjectorSpec,
 };
-
-/// Largest training set an experiment accepts: the game and the evaluator hold dense n×n
-/// kernel matrices (50,000² × 8 bytes = 18.6 GiB each).
-pub const MAX_TRAIN: usize = 50_000;
 
 /// The built-in quickstart experiment (what `floral run` runs without a file).
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron");
@@ -59,39 +57,45 @@ pub struct FloralVariant {
     pub output: Option<floral_game::OutputRule>,
 }
 
-/// A checked method.
+/// What kind of method a planned method is (the report has tables specific to some kinds).
 #[derive(Debug, Clone)]
-pub enum PlannedMethod {
-    /// Plain SVM, one C or (tuned) several.
+pub enum Family {
+    /// Plain SVM; `cs` holds each variant's C.
     Svm {
-        /// Name.
-        name: String,
-        /// The values of C (variants).
+        /// The values of C, one per variant.
         cs: Vec<f64>,
-        /// True when C is chosen on the validation split.
-        tuned: bool,
     },
-    /// FLORAL, one or more variants (more than one: validation-selected).
+    /// FLORAL; one [`FloralVariant`] per variant.
     Floral {
-        /// Name.
-        name: String,
-        /// The variants.
+        /// The variants' full settings.
         variants: Vec<FloralVariant>,
-        /// True when the variants come from a tuning grid.
-        tuned: bool,
     },
 }
 
-impl PlannedMethod {
-    /// The method's name.
-    pub fn name(&self) -> &str {
-        match self {
-            PlannedMethod::Svm { name, .. } | PlannedMethod::Floral { name, .. } => name,
-        }
-    }
+/// One concrete setting of a method, ready to fit.
+#[derive(Debug, Clone)]
+pub struct PlannedVariant {
+    /// What differs from the base setting ("" for the base).
+    pub label: String,
+    /// The defence, built by the registry.
+    pub defence: Arc<dyn Defence>,
 }
 
-/// A checked experiment, ready to run: data loaded, poisoned and split per (poison, seed).
+/// A checked method: one or more variants (more than one: chosen on validation).
+#[derive(Debug, Clone)]
+pub struct PlannedMethod {
+    /// Name in the report.
+    pub name: String,
+    /// True when the variants form a grid chosen on the validation split.
+    pub tuned: bool,
+    /// The variants.
+    pub variants: Vec<PlannedVariant>,
+    /// The kind of method.
+    pub family: Family,
+}
+
+/// A checked experiment, ready to run: the clean data per seed, the poison levels, the
+/// methods, and which seeds share their points (and so one set of kernel matrices).
 #[derive(Debug)]
 pub struct Plan {
     /// The spec as parsed.
@@ -104,15 +108,22 @@ pub struct Plan {
     pub hash: String,
     /// The kernel.
     pub kernel: Arc<dyn Kernel>,
-    /// Splits, indexed `[poison][seed]`.
-    pub splits: Vec<Vec<Split>>,
+    /// The clean split of each seed, in seed order.
+    pub clean: Vec<Split>,
+    /// The poison levels, in spec order.
+    pub levels: Vec<PlannedPoison>,
     /// Poison level labels, in spec order.
     pub poison_names: Vec<String>,
     /// The methods.
     pub methods: Vec<PlannedMethod>,
+    /// Seed indices grouped by identical points (train, validation and test features): each
+    /// group gets one Gram matrix and one set of cross-kernels, shared by all its jobs.
+    pub groups: Vec<Vec<usize>>,
+    /// What a run will hold in memory at its peak, and the limit it was checked against.
+    pub memory: MemoryEstimate,
 }
 
-fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
+pub(crate) fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
     ExperimentError::Invalid {
         path: path.to_path_buf(),
         field: field.into(),
@@ -259,47 +270,6 @@ fn holdout(
     })
 }
 
-/// Apply a poison level to a clean split.
-fn poison(
-    path: &Path,
-    spec: &ExperimentSpec,
-    clean: &Split,
-    p: &PoisonSpec,
-    seed: u64,
-) -> Result<Split, ExperimentError> {
-    let de = data_err(path);
-    match p {
-        PoisonSpec::Clean => Ok(clean.clone()),
-        PoisonSpec::Sheet(sheet) => match &spec.data {
-            DataSpec::Shipped { name, .. } if name == "moon_floral_seed42" => {
-                floral_data::shipped::moon_floral(sheet).map_err(&de)
-            }
-            _ => Err(invalid(
-                path,
-                "poison",
-                "Sheet(...) only with data: Shipped(name: \"moon_floral_seed42\")",
-                format!("Sheet({sheet:?})"),
-            )),
-        },
-        PoisonSpec::RandomFlips { fraction } => {
-            if !(fraction.is_finite() && (0.0..1.0).contains(fraction)) {
-                return Err(invalid(path, "poison.RandomFlips.fraction", "a number in [0, 1)", fraction));
-            }
-            let n = clean.train.n();
-            let m = ((*fraction * n as f64).round() as usize).min(n);
-            // A stream of its own so the data draw is unchanged by adding a poison level.
-            let mut rng = stream(seed ^ 0x9e37_79b9_7f4a_7c15, Stream::Data);
-            let idx: Vec<usize> = sample(&mut rng, n, m).into_vec();
-            let flips = FlipSet::new(idx, n).map_err(&de)?;
-            let y = clean.train.y().apply(&flips).map_err(&de)?;
-            let mut s = clean.clone();
-            s.train = clean.train.with_labels(y).map_err(&de)?;
-            s.train_clean = Some(clean.train.y().clone());
-            Ok(s)
-        }
-    }
-}
-
 /// Expand a FLORAL method into its variants (the tuning grid, or itself).
 fn variants(f: &FloralSpec) -> Vec<FloralVariant> {
     let Some(t) = &f.tune else {
@@ -354,7 +324,7 @@ fn variants(f: &FloralSpec) -> Vec<FloralVariant> {
     });
     out = expand(out, &t.output, |_, o, v| {
         *o = Some(*v);
-        format!("output={}", crate::run::rule_name(*v))
+        format!("output={}", floral_defense::rule_name(*v))
     });
     out.into_iter()
         .map(|(label, mut spec, output)| {
@@ -400,7 +370,7 @@ fn check_floral(path: &Path, i: usize, v: &FloralVariant, n_train: usize, has_va
             return Err(invalid(path, format!("{f}.projector.max_iter"), ">= 1", 0));
         }
     }
-    floral_defense::FloralLearner::new(s.learner.clone(), Box::new(floral_projection::ExactProjector::default()))
+    floral_defense::FloralLearner::new(s.learner.clone(), Arc::new(floral_projection::ExactProjector::default()))
         .map_err(|e| invalid(path, format!("{f}.learner"), "valid learner parameters", e))?;
     if v.output == Some(floral_game::OutputRule::BestValidation) && !has_val {
         return Err(invalid(path, format!("{f}.tune.output"), "BestValidation only with a validation split", "BestValidation"));
@@ -438,8 +408,8 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         return Err(invalid(path, "record_every", ">= 1", 0));
     }
     if let DataSpec::Moons { n, noise, validation_fraction, test_fraction } = spec.data {
-        if !(10..=MAX_TRAIN).contains(&n) {
-            return Err(invalid(path, "data.n", format!("10..={MAX_TRAIN} (the game holds dense n×n kernel matrices)"), n));
+        if n < 10 {
+            return Err(invalid(path, "data.n", ">= 10", n));
         }
         if !(noise.is_finite() && noise >= 0.0) {
             return Err(invalid(path, "data.noise", "a finite number >= 0", noise));
@@ -451,6 +421,14 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
                 "validation >= 0, test > 0, sum < 1",
                 format!("{validation_fraction}/{test_fraction}"),
             ));
+        }
+        // Refuse before generating anything: the kernel matrices alone must fit.
+        let n_val = (n as f64 * validation_fraction) as usize;
+        let n_test = (n as f64 * test_fraction) as usize;
+        let n_train = n.saturating_sub(n_val + n_test);
+        let pre = MemoryEstimate::new(crate::memory::kernel_bytes(n_train, n_val, n_test), 0, 0, 0);
+        if pre.exceeds_available() {
+            return Err(memory_error(path, &pre, n_train));
         }
     }
     if let DataSpec::Shipped { validation_fraction, .. } = spec.data {
@@ -469,65 +447,47 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         if name.is_empty() || !names.insert(name.clone()) {
             return Err(invalid(path, format!("methods[{i}].name"), "a unique non-empty name", name));
         }
-        methods.push(match m {
-            MethodSpec::Svm { name, c, c_grid } => {
-                pos_finite(path, &format!("methods[{i}].c"), *c)?;
-                for (j, cj) in c_grid.iter().enumerate() {
-                    pos_finite(path, &format!("methods[{i}].c_grid[{j}]"), *cj)?;
-                }
-                let tuned = !c_grid.is_empty();
-                PlannedMethod::Svm {
-                    name: name.clone(),
-                    cs: if tuned { c_grid.clone() } else { vec![*c] },
-                    tuned,
-                }
+        if let MethodSpec::Svm { c, c_grid, .. } = m {
+            pos_finite(path, &format!("methods[{i}].c"), *c)?;
+            for (j, cj) in c_grid.iter().enumerate() {
+                pos_finite(path, &format!("methods[{i}].c_grid[{j}]"), *cj)?;
             }
-            MethodSpec::Floral(f) => PlannedMethod::Floral {
-                name: f.name.clone(),
-                variants: variants(f),
-                tuned: f.tune.is_some(),
-            },
-        });
+        }
     }
-    let mut splits = Vec::new();
     let mut clean = Vec::new();
     for &seed in &spec.seeds {
         clean.push(load_clean(path, &spec, seed)?);
     }
+    let mut levels = Vec::new();
     for p in &spec.poison {
-        let mut per_seed = Vec::new();
-        for (si, &seed) in spec.seeds.iter().enumerate() {
-            per_seed.push(poison(path, &spec, &clean[si], p, seed)?);
-        }
-        splits.push(per_seed);
+        levels.push(registry::poison_level(path, &spec, p, &clean)?);
     }
-    let n_train = splits.iter().flatten().map(|s| s.train.n()).min().unwrap_or(0);
-    let n_max = splits.iter().flatten().map(|s| s.train.n()).max().unwrap_or(0);
-    if n_max > MAX_TRAIN {
-        return Err(invalid(
-            path,
-            "data",
-            format!("at most {MAX_TRAIN} training points (the game holds dense n×n kernel matrices: {} GiB here)", n_max.saturating_mul(n_max).saturating_mul(8) >> 30),
-            format!("{n_max} training points"),
-        ));
-    }
-    let has_val = splits.iter().flatten().all(|s| s.validation.is_some());
-    for (i, m) in methods.iter().enumerate() {
+    let n_train = clean.iter().map(|s| s.train.n()).min().unwrap_or(0);
+    let has_val = clean.iter().all(|s| s.validation.is_some());
+    for (i, m) in spec.methods.iter().enumerate() {
         let tuned = match m {
-            PlannedMethod::Floral { tuned, .. } | PlannedMethod::Svm { tuned, .. } => *tuned,
+            MethodSpec::Floral(f) => f.tune.is_some(),
+            MethodSpec::Svm { c_grid, .. } => !c_grid.is_empty(),
         };
         if tuned && !has_val {
             let field = match m {
-                PlannedMethod::Floral { .. } => format!("methods[{i}].tune"),
-                PlannedMethod::Svm { .. } => format!("methods[{i}].c_grid"),
+                MethodSpec::Floral(_) => format!("methods[{i}].tune"),
+                MethodSpec::Svm { .. } => format!("methods[{i}].c_grid"),
             };
             return Err(invalid(path, field, "a validation split to choose on (e.g. validation_fraction > 0)", "no validation split"));
         }
-        if let PlannedMethod::Floral { variants, .. } = m {
-            for v in variants {
-                check_floral(path, i, v, n_train, has_val)?;
+        if let MethodSpec::Floral(f) = m {
+            for v in variants(f) {
+                check_floral(path, i, &v, n_train, has_val)?;
             }
         }
+        methods.push(plan_method(m, spec.record_every)?);
+    }
+    let groups = group_by_points(&clean);
+    let memory = estimate_memory(&spec, &clean, &groups, &methods);
+    if memory.exceeds_available() {
+        let n_max = clean.iter().map(|s| s.train.n()).max().unwrap_or(0);
+        return Err(memory_error(path, &memory, n_max));
     }
     let canonical = ron::ser::to_string_pretty(&spec, ron::ser::PrettyConfig::new().struct_names(true))
         .map_err(|e| ExperimentError::Run { what: "echo spec".into(), message: e.to_string() })?;
@@ -539,7 +499,108 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         canonical,
         hash,
         kernel,
-        splits,
+        clean,
+        levels,
         methods,
+        groups,
+        memory,
     })
+}
+
+fn memory_error(path: &Path, m: &MemoryEstimate, n_train: usize) -> ExperimentError {
+    let avail = m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
+    invalid(
+        path,
+        "data",
+        format!("a run that fits in the available memory ({avail}); every n×n kernel matrix holds 8·n² bytes"),
+        format!("{n_train} training points: an estimated peak of {}", m.describe()),
+    )
+}
+
+/// Build a checked method's variants through the registry.
+fn plan_method(m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, ExperimentError> {
+    Ok(match m {
+        MethodSpec::Svm { name, c, c_grid } => {
+            let tuned = !c_grid.is_empty();
+            let cs = if tuned { c_grid.clone() } else { vec![*c] };
+            let mut variants = Vec::new();
+            for &c in &cs {
+                variants.push(PlannedVariant {
+                    label: format!("C={}", floral_report::fmt_num(c)),
+                    defence: registry::svm(c)?,
+                });
+            }
+            PlannedMethod { name: name.clone(), tuned, variants, family: Family::Svm { cs } }
+        }
+        MethodSpec::Floral(f) => {
+            let fv = variants(f);
+            let mut variants = Vec::new();
+            for v in &fv {
+                variants.push(PlannedVariant { label: v.label.clone(), defence: registry::floral(v, record_every)? });
+            }
+            PlannedMethod { name: f.name.clone(), tuned: f.tune.is_some(), variants, family: Family::Floral { variants: fv } }
+        }
+    })
+}
+
+/// Seed indices grouped by identical points (train, validation and test features), in seed
+/// order: generated data gives one group per seed, a fixed data set one group in all.
+fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
+    let same = |a: &Split, b: &Split| {
+        a.train.same_features(&b.train)
+            && a.test.same_features(&b.test)
+            && match (&a.validation, &b.validation) {
+                (Some(x), Some(y)) => x.same_features(y),
+                (None, None) => true,
+                _ => false,
+            }
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (si, s) in clean.iter().enumerate() {
+        match groups.iter_mut().find(|g| same(&clean[g[0]], s)) {
+            Some(g) => g.push(si),
+            None => groups.push(vec![si]),
+        }
+    }
+    groups
+}
+
+fn estimate_memory(spec: &ExperimentSpec, clean: &[Split], groups: &[Vec<usize>], methods: &[PlannedMethod]) -> MemoryEstimate {
+    let sizes = |s: &Split| (s.train.n(), s.validation.as_ref().map_or(0, Dataset::n), s.test.n());
+    let kernel = groups
+        .iter()
+        .map(|g| {
+            let (a, b, c) = sizes(&clean[g[0]]);
+            crate::memory::kernel_bytes(a, b, c)
+        })
+        .max()
+        .unwrap_or(0);
+    let levels = spec.poison.len();
+    let data: usize = clean
+        .iter()
+        .enumerate()
+        .map(|(si, s)| {
+            let (a, b, c) = sizes(s);
+            let pts = a + b + c;
+            // Features once per group (shared), labels per poison level.
+            let feats = if groups.iter().any(|g| g[0] == si) { 8 * pts * s.train.dim() } else { 0 };
+            feats + 8 * a * (levels + 1) + 8 * (b + c)
+        })
+        .sum();
+    let n_max = clean.iter().map(|s| s.train.n()).max().unwrap_or(0);
+    let trace_rounds = spec
+        .methods
+        .iter()
+        .filter_map(|m| match m {
+            MethodSpec::Floral(f) => Some(f.rounds / spec.record_every + 2),
+            MethodSpec::Svm { .. } => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let has_svm = methods.iter().any(|m| matches!(m.family, Family::Svm { .. }));
+    let plots = spec.decision_plots && clean.first().is_some_and(|s| s.train.dim() == 2);
+    let job = crate::memory::job_bytes(n_max, trace_rounds, has_svm, plots);
+    let jobs_per_group = methods.iter().map(|m| m.variants.len()).sum::<usize>() * levels * groups.iter().map(Vec::len).max().unwrap_or(1);
+    let parallel = rayon::current_num_threads().min(jobs_per_group).max(1);
+    MemoryEstimate::new(kernel, data, job, parallel)
 }

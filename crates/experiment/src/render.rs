@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_num};
 use serde_json::json;
 
-use crate::plan::{Plan, PlannedMethod};
+use floral_data::Split;
+
+use crate::plan::{Family, Plan};
 use crate::run::{GRID, RunResult, grid_range};
 
 /// One row of the summary: a method (with its output rule) at one poison level.
@@ -105,28 +107,31 @@ pub fn select(plan: &Plan, results: &[RunResult], method: &str, n_variants: usiz
 pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for m in &plan.methods {
+        let name = &m.name;
         for (p, pname) in plan.poison_names.iter().enumerate() {
-            match m {
-                PlannedMethod::Svm { name, tuned: false, .. } => {
-                    rows.extend(row(name.clone(), pname, &runs_of(results, name, 0, p), "svm", None));
+            if m.tuned {
+                if let Some((vi, rule, _)) = select(plan, results, name, m.variants.len(), p) {
+                    let runs = runs_of(results, name, vi, p);
+                    let label = match &m.family {
+                        Family::Svm { cs } => format!("C={}", fmt_num(cs[vi])),
+                        Family::Floral { .. } => format!("{}, output={rule}", m.variants[vi].label),
+                    };
+                    rows.extend(row(format!("{name} (val-selected)"), pname, &runs, &rule, Some(label)));
                 }
-                PlannedMethod::Svm { name, cs, tuned: true } => {
-                    if let Some((vi, _, _)) = select(plan, results, name, cs.len(), p) {
-                        let label = format!("C={}", fmt_num(cs[vi]));
-                        rows.extend(row(format!("{name} (val-selected)"), pname, &runs_of(results, name, vi, p), "svm", Some(label)));
+                continue;
+            }
+            let runs = runs_of(results, name, 0, p);
+            let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+            match &m.family {
+                // One model: the row is the method's name.
+                Family::Svm { .. } => {
+                    for rule in rules {
+                        rows.extend(row(name.clone(), pname, &runs, &rule, None));
                     }
                 }
-                PlannedMethod::Floral { name, tuned: false, .. } => {
-                    let runs = runs_of(results, name, 0, p);
-                    let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+                Family::Floral { .. } => {
                     for rule in rules {
                         rows.extend(row(format!("{name} ({rule})"), pname, &runs, &rule, None));
-                    }
-                }
-                PlannedMethod::Floral { name, variants, tuned: true } => {
-                    if let Some((vi, rule, _)) = select(plan, results, name, variants.len(), p) {
-                        let label = format!("{}, output={rule}", variants[vi].label);
-                        rows.extend(row(format!("{name} (val-selected)"), pname, &runs_of(results, name, vi, p), &rule, Some(label)));
                     }
                 }
             }
@@ -174,13 +179,13 @@ fn summary_table(plan: &Plan, rows: &[SummaryRow], validation: bool) -> Table {
 fn plotted_variant(plan: &Plan, results: &[RunResult], p: usize) -> Vec<(String, usize)> {
     let mut v = Vec::new();
     for m in &plan.methods {
-        if let PlannedMethod::Floral { name, variants, tuned } = m {
-            let vi = if *tuned {
-                select(plan, results, name, variants.len(), p).map_or(0, |s| s.0)
+        if let Family::Floral { .. } = m.family {
+            let vi = if m.tuned {
+                select(plan, results, &m.name, m.variants.len(), p).map_or(0, |s| s.0)
             } else {
                 0
             };
-            v.push((name.clone(), vi));
+            v.push((m.name.clone(), vi));
         }
     }
     v
@@ -219,7 +224,8 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
         return None;
     }
     for m in &plan.methods {
-        if let PlannedMethod::Svm { name, cs, tuned } = m {
+        if let Family::Svm { cs } = &m.family {
+            let (name, tuned) = (&m.name, &m.tuned);
             let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
             let (t, _) = accs(&runs_of(results, name, vi, p), "svm");
             let mu = mean_std(&t).0;
@@ -240,8 +246,8 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
     })
 }
 
-fn decision_plots(plan: &Plan, results: &[RunResult], p: usize) -> Vec<Figure> {
-    let s = &plan.splits[p][0];
+fn decision_plots(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult], p: usize) -> Vec<Figure> {
+    let s = &splits[p][0];
     if !plan.spec.decision_plots || s.train.dim() != 2 {
         return Vec::new();
     }
@@ -260,7 +266,11 @@ fn decision_plots(plan: &Plan, results: &[RunResult], p: usize) -> Vec<Figure> {
         .take(1)
         .map(|(n, v)| (n.clone(), v, format!("{n}, last iterate")))
         .collect();
-    if let Some(PlannedMethod::Svm { name, cs, tuned }) = plan.methods.iter().find(|m| matches!(m, PlannedMethod::Svm { .. })) {
+    if let Some((m, cs)) = plan.methods.iter().find_map(|m| match &m.family {
+        Family::Svm { cs } => Some((m, cs)),
+        Family::Floral { .. } => None,
+    }) {
+        let (name, tuned) = (&m.name, &m.tuned);
         let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
         let title = if *tuned { format!("{name}, C={} (val-selected)", fmt_num(cs[vi])) } else { name.clone() };
         want.push((name.clone(), vi, title));
@@ -319,10 +329,29 @@ fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
     })
 }
 
+/// A sentence on attacked rounds with fewer than k flips (None when there were none).
+fn under_budget(results: &[RunResult]) -> Option<String> {
+    let runs: Vec<&RunResult> = results.iter().filter(|r| r.under_budget_rounds > 0).collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let total: usize = runs.iter().map(|r| r.under_budget_rounds).sum();
+    let most = runs.iter().map(|r| r.under_budget_rounds).max().unwrap_or(0);
+    Some(format!(
+        "Under budget: in {} of {} runs the in-game attacker flipped fewer than k labels in some attacked rounds ({total} rounds in all, at most {most} in one run), because fewer than k support vectors were there to choose from (e.g. the first round from λ⁰ = 0). Per run: `under_budget_rounds` in results.json.",
+        runs.len(),
+        results.iter().filter(|r| r.status.is_some()).count()
+    ))
+}
+
 fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
     let mut blocks = Vec::new();
     for m in &plan.methods {
-        let PlannedMethod::Floral { name, variants, tuned: true } = m else { continue };
+        let Family::Floral { variants } = &m.family else { continue };
+        if !m.tuned {
+            continue;
+        }
+        let name = &m.name;
         let mut headers = vec!["setting".to_string(), "output".to_string()];
         for p in &plan.poison_names {
             headers.push(format!("{p} val"));
@@ -355,13 +384,13 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
 }
 
 /// Build the report document.
-pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
+pub fn document(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult]) -> Document {
     let rows = summary(plan, results);
     let mut doc = Document::new(format!("floral report: {}", plan.spec.name));
     if !plan.spec.description.is_empty() {
         doc.push(Block::Paragraph(plan.spec.description.clone()));
     }
-    let s0 = &plan.splits[0][0];
+    let s0 = &plan.clean[0];
     doc.push(Block::Paragraph(format!(
         "Training points: {}, validation: {}, test: {}, features: {}. Seeds: {}. Content hash (sha256 of the canonical experiment below): `{}`.",
         s0.train.n(),
@@ -387,6 +416,9 @@ pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
     if let Some(t) = diagnostics(plan, results) {
         doc.push(Block::Heading { level: 2, text: "FLORAL diagnostics".into() });
         doc.push(Block::Table(t));
+        if let Some(p) = under_budget(results) {
+            doc.push(Block::Paragraph(p));
+        }
     }
     for b in tuning_table(plan, results) {
         doc.push(b);
@@ -396,7 +428,7 @@ pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
         figs.extend(accuracy_plot(plan, results, p));
     }
     for p in 0..plan.poison_names.len() {
-        figs.extend(decision_plots(plan, results, p));
+        figs.extend(decision_plots(plan, splits, results, p));
     }
     if !figs.is_empty() {
         doc.push(Block::Heading { level: 2, text: "Plots".into() });
@@ -415,20 +447,15 @@ pub fn document(plan: &Plan, results: &[RunResult]) -> Document {
 pub fn results_json(plan: &Plan, results: &[RunResult]) -> serde_json::Value {
     let mut keep = std::collections::BTreeSet::new();
     for m in &plan.methods {
-        match m {
-            PlannedMethod::Floral { name, variants, tuned: true } => {
-                for p in 0..plan.poison_names.len() {
-                    if let Some((vi, _, _)) = select(plan, results, name, variants.len(), p) {
-                        keep.insert((name.clone(), vi, p));
-                    }
-                }
+        if let Family::Svm { .. } = m.family {
+            continue;
+        }
+        for p in 0..plan.poison_names.len() {
+            if !m.tuned {
+                keep.insert((m.name.clone(), 0, p));
+            } else if let Some((vi, _, _)) = select(plan, results, &m.name, m.variants.len(), p) {
+                keep.insert((m.name.clone(), vi, p));
             }
-            PlannedMethod::Floral { name, tuned: false, .. } => {
-                for p in 0..plan.poison_names.len() {
-                    keep.insert((name.clone(), 0, p));
-                }
-            }
-            PlannedMethod::Svm { .. } => {}
         }
     }
     let runs: Vec<RunResult> = results

@@ -1,26 +1,25 @@
-//! Build the players of a [`Plan`] and run every (method, variant, poison level, seed) job.
-//! Jobs run in parallel across independent runs (rayon) and are collected in input order, so
-//! results do not depend on the thread count.
+//! Run every (method, variant, poison level, seed) job of a [`Plan`].
+//!
+//! Seeds that share their points form a group (see [`Plan::groups`]). Groups run one after the
+//! other: each computes its Gram matrix and cross-kernels once ([`SplitKernels`]), poisons the
+//! training labels of every level through the registry's poisoners, runs its jobs in parallel
+//! (rayon) against the shared kernels, and drops them before the next group. Results are
+//! collected in job order, so they do not depend on the thread count.
 
+use std::sync::Arc;
+
+use floral_attack::{PoisonInput, poison_exact};
 use floral_data::{Split, Streams};
-use floral_game::{
-    DualModel, Evaluator, GameParams, OutputRule, Recorder, RoundMetrics, SplitScores, Termination,
-};
-use floral_svm::{Gram, SignedGram, Smo, SmoParams};
+use floral_defense::{FitInput, Fitted};
+use floral_game::{DualModel, Evaluator, RoundMetrics, SplitKernels, SplitScores, Termination};
 use rayon::prelude::*;
 
-use crate::plan::{FloralVariant, Plan, PlannedMethod};
-use crate::spec::{AttackerSpec, ProjectorSpec};
 use crate::ExperimentError;
+use crate::memory::GRID_CHUNK;
+use crate::plan::Plan;
+use crate::registry::{PlannedPoison, poison_rng};
 
-/// Name of an output rule in reports.
-pub fn rule_name(r: OutputRule) -> String {
-    match r {
-        OutputRule::Last => "last".into(),
-        OutputRule::Average { last } => format!("avg-{last}"),
-        OutputRule::BestValidation => "best-val".into(),
-    }
-}
+pub use floral_defense::rule_name;
 
 /// Scores of one output model of a run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -57,9 +56,17 @@ pub struct RunResult {
     pub n_sv: usize,
     /// Round picked by the best-validation rule.
     pub best_validation_round: Option<usize>,
+    /// Attacked rounds in which the in-game attacker flipped fewer than k labels (FLORAL only;
+    /// omitted from results.json when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub under_budget_rounds: usize,
     /// Final decision values on a grid (2-D data, first seed only), for plots.
     #[serde(skip)]
     pub grid: Option<Vec<Vec<f64>>>,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// Grid geometry for decision plots.
@@ -89,12 +96,23 @@ fn grid_points(s: &Split) -> faer::Mat<f64> {
     })
 }
 
+/// Decision values of `model` on the plot grid, computed in chunks of [`GRID_CHUNK`] grid
+/// points (the grid × train kernel is never held whole).
 fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
     let pts = grid_points(s);
-    let mut k = faer::Mat::zeros(pts.nrows(), s.train.n());
-    plan.kernel.gram_into(pts.as_ref(), s.train.x(), k.as_mut());
-    let mut f = Vec::new();
-    model.decision_values_into(k.as_ref(), &mut f);
+    let n = s.train.n();
+    let mut f = Vec::with_capacity(pts.nrows());
+    let mut k = faer::Mat::zeros(GRID_CHUNK.min(pts.nrows()), n);
+    let mut buf = Vec::new();
+    let mut r0 = 0;
+    while r0 < pts.nrows() {
+        let m = GRID_CHUNK.min(pts.nrows() - r0);
+        let mut kc = k.as_mut().subrows_mut(0, m);
+        plan.kernel.gram_into(pts.as_ref().subrows(r0, m), s.train.x(), kc.as_mut());
+        model.decision_values_into(kc.as_ref(), &mut buf);
+        f.extend_from_slice(&buf);
+        r0 += m;
+    }
     f.chunks(GRID).map(<[f64]>::to_vec).collect()
 }
 
@@ -105,174 +123,84 @@ fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {
     }
 }
 
-/// Build the projector a spec names.
-///
-/// # Errors
-/// [`ExperimentError::Run`] when the projector rejects its parameters.
-pub fn build_projector(p: &ProjectorSpec) -> Result<Box<dyn floral_projection::Projector>, ExperimentError> {
-    Ok(match *p {
-        ProjectorSpec::Exact => Box::new(floral_projection::ExactProjector::default()),
-        ProjectorSpec::FixedPoint { tol, max_iter, finish_exact } => Box::new(
-            floral_projection::FixedPointProjector::new(floral_projection::FixedPointParams {
-                tol,
-                max_iter,
-                finish_exact,
-            })
-            .map_err(|e| run_err("projector", e))?,
-        ),
-    })
-}
-
 fn want_grid(plan: &Plan, s: &Split, seed_index: usize) -> bool {
     plan.spec.decision_plots && seed_index == 0 && s.train.dim() == 2
 }
 
-fn run_svm(plan: &Plan, name: &str, vi: usize, c: f64, p: usize, si: usize) -> Result<RunResult, ExperimentError> {
-    let s = &plan.splits[p][si];
-    let what = format!("{name} / {} / seed {}", plan.poison_names[p], plan.spec.seeds[si]);
-    let gram = Gram::new(plan.kernel.as_ref(), s.train.x());
-    let q = SignedGram::new(&gram, s.train.y()).map_err(|e| run_err(&what, e))?;
-    let mut smo = Smo::new(SmoParams::default()).map_err(|e| run_err(&what, e))?;
-    let sol = smo
-        .solve(&q, floral_projection::Bounds::Uniform(c), None)
-        .map_err(|e| run_err(&what, e))?;
-    let model = DualModel::new(sol.lambda.as_ref(), s.train.y(), sol.bias);
-    let mut eval = Evaluator::new(plan.kernel.as_ref(), s);
-    let scores = eval.scores(&model);
-    Ok(RunResult {
-        method: name.to_string(),
-        variant: vi,
-        poison: p,
-        seed: plan.spec.seeds[si],
-        outputs: vec![OutputScores { rule: "svm".into(), scores }],
-        trace: Vec::new(),
-        status: None,
-        iterations: sol.iterations,
-        sanitisation: None,
-        n_sv: sol.lambda.iter().filter(|&&l| l > 0.0).count(),
-        best_validation_round: None,
-        grid: want_grid(plan, s, si).then(|| grid_values(plan, s, &model)),
-    })
+/// The split of seed `si` at poison level `level`: the clean split with the poisoner's flips
+/// applied to the training labels (features shared, only labels copied).
+fn poisoned_split(plan: &Plan, level: &PlannedPoison, si: usize, kernels: &SplitKernels) -> Result<Split, ExperimentError> {
+    let clean = &plan.clean[si];
+    let Some((poisoner, budget)) = &level.poisoner else {
+        return Ok(clean.clone());
+    };
+    let what = format!("poison level {} / seed {}", level.name, plan.spec.seeds[si]);
+    let input = PoisonInput {
+        train: &clean.train,
+        kernel: plan.kernel.as_ref(),
+        gram: &kernels.train,
+        validation: clean.validation.as_ref(),
+    };
+    let mut rng = poison_rng(plan.spec.seeds[si]);
+    let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng).map_err(|e| run_err(&what, e))?;
+    let y = clean.train.y().apply(&flips).map_err(|e| run_err(&what, e))?;
+    let mut s = clean.clone();
+    s.train = clean.train.with_labels(y).map_err(|e| run_err(&what, e))?;
+    s.train_clean = Some(clean.train.y().clone());
+    Ok(s)
 }
 
-fn run_floral(
-    plan: &Plan,
-    name: &str,
-    vi: usize,
-    v: &FloralVariant,
-    p: usize,
-    si: usize,
-) -> Result<RunResult, ExperimentError> {
-    let s = &plan.splits[p][si];
-    let seed = plan.spec.seeds[si];
-    let what = format!("{name} / {} / seed {seed}", plan.poison_names[p]);
-    let f = &v.spec;
-    let gram = Gram::new(plan.kernel.as_ref(), s.train.x());
-    let mut q = SignedGram::new(&gram, s.train.y()).map_err(|e| run_err(&what, e))?;
-    let projector = build_projector(&f.projector)?;
-    let mut learner = floral_defense::FloralLearner::new(f.learner.clone(), projector)
-        .map_err(|e| run_err(&what, e))?;
-    let (mut attacker, k): (Box<dyn floral_game::Attacker>, usize) = match &f.attacker {
-        AttackerSpec::RandomTopK(params) => (
-            Box::new(floral_attack::RandomTopK::new(params.clone()).map_err(|e| run_err(&what, e))?),
-            params.k,
-        ),
-        AttackerSpec::None => (Box::new(NoAttack), 0),
+fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Result<RunResult, ExperimentError> {
+    let m = &plan.methods[j.method];
+    let seed = plan.spec.seeds[j.seed];
+    let what = format!("{} / {} / seed {seed}", m.name, plan.poison_names[j.poison]);
+    let defence = &m.variants[j.variant].defence;
+    let input = FitInput {
+        train: &s.train,
+        trusted: s.validation.as_ref(),
+        kernel: plan.kernel.as_ref(),
+        kernels,
+        monitor: Some(Evaluator::shared(kernels.clone(), s)),
     };
-    let params = GameParams {
-        rounds: f.rounds,
-        budget: floral_game::Budget { k },
-        unattacked_rounds: f.unattacked_rounds,
-        tol: None,
-        diverge_above: 1e12,
-    };
-    let eval = Evaluator::new(plan.kernel.as_ref(), s);
-    let average_last = match v.output {
-        Some(OutputRule::Average { last }) => last,
-        _ => f.average_last,
-    };
-    let mut rec = Recorder::new(eval, f.rounds, plan.spec.record_every, average_last, f.learner.sv_threshold);
     let mut rngs = Streams::new(seed);
-    let out = floral_game::play(
-        &params,
-        &mut q,
-        s.train.y(),
-        attacker.as_mut(),
-        &mut learner,
-        &mut rngs,
-        &mut rec,
-    )
-    .map_err(|e| run_err(&what, e))?;
-    let rules: Vec<OutputRule> = match v.output {
-        Some(r) => vec![r],
-        None => {
-            let mut r = vec![OutputRule::Last, OutputRule::Average { last: average_last }];
-            if s.validation.is_some() {
-                r.push(OutputRule::BestValidation);
-            }
-            r
-        }
-    };
-    let mut outputs = Vec::new();
-    for r in rules {
-        if let Some(m) = rec.model(r) {
-            outputs.push(OutputScores {
-                rule: rule_name(r),
-                scores: rec.scores(&m),
-            });
-        }
-    }
-    let sanitisation = match &s.train_clean {
-        Some(clean) => {
+    let fitted: Fitted = defence.fit(input, &mut rngs).map_err(|e| run_err(&what, e))?;
+    let mut eval = Evaluator::shared(kernels.clone(), s);
+    let outputs = fitted
+        .outputs
+        .iter()
+        .map(|o| OutputScores { rule: o.rule.clone(), scores: eval.scores(&o.model) })
+        .collect();
+    let sanitisation = match (&s.train_clean, &fitted.final_labels) {
+        (Some(clean), Some(fin)) => {
             let poisoned = clean.diff(s.train.y()).map_err(|e| run_err(&what, e))?;
             if poisoned.is_empty() {
                 None
             } else {
-                let restored = poisoned
-                    .iter()
-                    .filter(|&&i| out.final_labels.get(i) == clean.get(i))
-                    .count();
+                let restored = poisoned.iter().filter(|&&i| fin.get(i) == clean.get(i)).count();
                 Some(restored as f64 / poisoned.len() as f64)
             }
         }
-        None => None,
+        _ => None,
     };
-    let grid = if want_grid(plan, s, si) {
-        rec.model(OutputRule::Last).map(|m| grid_values(plan, s, &m))
-    } else {
-        None
+    let grid = match (&fitted.plot_model, want_grid(plan, s, j.seed)) {
+        (Some(model), true) => Some(grid_values(plan, s, model)),
+        _ => None,
     };
     Ok(RunResult {
-        method: name.to_string(),
-        variant: vi,
-        poison: p,
+        method: m.name.clone(),
+        variant: j.variant,
+        poison: j.poison,
         seed,
         outputs,
-        best_validation_round: rec.best_validation_round(),
-        trace: std::mem::take(&mut rec.metrics),
-        status: Some(out.status),
-        iterations: out.rounds_played,
+        trace: fitted.trace,
+        status: fitted.status,
+        iterations: fitted.iterations,
         sanitisation,
-        n_sv: out.lambda.iter().filter(|&&l| l > f.learner.sv_threshold).count(),
+        n_sv: fitted.n_sv,
+        best_validation_round: fitted.best_validation_round,
+        under_budget_rounds: fitted.under_budget_rounds,
         grid,
     })
-}
-
-/// An attacker that never flips (for `AttackerSpec::None`).
-#[derive(Debug)]
-struct NoAttack;
-
-impl floral_game::Attacker for NoAttack {
-    fn name(&self) -> &'static str {
-        "none"
-    }
-    fn attack(
-        &mut self,
-        view: &floral_game::RoundView<'_>,
-        _rng: &mut floral_data::FloralRng,
-    ) -> Result<floral_data::FlipSet, floral_game::GameError> {
-        Ok(floral_data::FlipSet::empty(view.clean.len()))
-    }
 }
 
 /// One unit of work.
@@ -284,16 +212,12 @@ struct Job {
     seed: usize,
 }
 
-/// All jobs of a plan, in a fixed order.
+/// All jobs of a plan, in a fixed order (method, variant, poison level, seed).
 fn jobs(plan: &Plan) -> Vec<Job> {
     let mut v = Vec::new();
     for (mi, m) in plan.methods.iter().enumerate() {
-        let nv = match m {
-            PlannedMethod::Svm { cs, .. } => cs.len(),
-            PlannedMethod::Floral { variants, .. } => variants.len(),
-        };
-        for variant in 0..nv {
-            for poison in 0..plan.splits.len() {
+        for variant in 0..m.variants.len() {
+            for poison in 0..plan.levels.len() {
                 for seed in 0..plan.spec.seeds.len() {
                     v.push(Job { method: mi, variant, poison, seed });
                 }
@@ -308,24 +232,55 @@ pub fn job_count(plan: &Plan) -> usize {
     jobs(plan).len()
 }
 
-/// Run every job; `progress` is called once per finished job (from worker threads).
+/// The results of a plan and the training splits they were fitted on.
+#[derive(Debug)]
+pub struct Executed {
+    /// One result per job, in job order.
+    pub results: Vec<RunResult>,
+    /// The split of every (poison level, seed): `splits[poison][seed]`.
+    pub splits: Vec<Vec<Split>>,
+}
+
+/// Run every job, group by group; `progress` is called once per finished job (from worker
+/// threads).
 ///
 /// # Errors
-/// The first failing job's error, in job order.
-pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Vec<RunResult>, ExperimentError> {
+/// The first failing job's error in job order within the first group that fails.
+pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Executed, ExperimentError> {
     let js = jobs(plan);
-    let results: Vec<Result<RunResult, ExperimentError>> = js
-        .par_iter()
-        .map(|j| {
-            let r = match &plan.methods[j.method] {
-                PlannedMethod::Svm { name, cs, .. } => run_svm(plan, name, j.variant, cs[j.variant], j.poison, j.seed),
-                PlannedMethod::Floral { name, variants, .. } => {
-                    run_floral(plan, name, j.variant, &variants[j.variant], j.poison, j.seed)
-                }
-            };
-            progress();
-            r
-        })
-        .collect();
-    results.into_iter().collect()
+    let mut slots: Vec<Option<RunResult>> = vec![None; js.len()];
+    let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
+    for group in &plan.groups {
+        let Some(&first) = group.first() else { continue };
+        let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
+        for (p, level) in plan.levels.iter().enumerate() {
+            for &si in group {
+                splits[p][si] = Some(poisoned_split(plan, level, si, &kernels)?);
+            }
+        }
+        let mine: Vec<usize> = (0..js.len()).filter(|&i| group.contains(&js[i].seed)).collect();
+        let splits_ref = &splits;
+        let out: Vec<Result<RunResult, ExperimentError>> = mine
+            .par_iter()
+            .map(|&i| {
+                let j = &js[i];
+                let r = match &splits_ref[j.poison][j.seed] {
+                    Some(s) => run_job(plan, j, s, &kernels),
+                    None => Err(run_err("plan", "a job's split was not prepared")),
+                };
+                progress();
+                r
+            })
+            .collect();
+        for (i, r) in mine.into_iter().zip(out) {
+            slots[i] = Some(r?);
+        }
+    }
+    let results = slots.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| run_err("plan", "a job did not run"))?;
+    let splits = splits
+        .into_iter()
+        .map(|v| v.into_iter().collect::<Option<Vec<_>>>())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| run_err("plan", "a split was not prepared"))?;
+    Ok(Executed { results, splits })
 }

@@ -1,9 +1,11 @@
 //! Fast evaluation of kernel models during a game: cross-kernel matrices are computed once, so a
 //! round's evaluation is one matrix-vector product per split.
 
+use std::sync::Arc;
+
 use faer::{Accum, Col, ColRef, Mat, MatRef, Par, linalg::matmul::matmul};
 use floral_data::{Dataset, Labels, Split};
-use floral_svm::Kernel;
+use floral_svm::{Gram, Kernel};
 
 /// Accuracy and mean hinge loss of a model on one labelled set.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -66,12 +68,50 @@ impl DualModel {
     }
 }
 
-/// Precomputed kernel matrices between the training points and every split.
+/// The kernel matrices of one data set, computed once and shared read-only (`Arc`) by every
+/// method, seed, poison level and job on that data set (only labels differ between them):
+/// the Gram matrix K(train, train) and the cross-kernels K(validation, train), K(test, train).
+#[derive(Debug)]
+pub struct SplitKernels {
+    /// K(train, train), exactly symmetric.
+    pub train: Arc<Gram>,
+    /// K(validation, train) (None without a validation split).
+    pub validation: Option<Mat<f64>>,
+    /// K(test, train).
+    pub test: Mat<f64>,
+}
+
+impl SplitKernels {
+    /// Compute the Gram matrix of the training points and the cross-kernels of the other
+    /// splits.
+    pub fn new(kernel: &dyn Kernel, split: &Split) -> Self {
+        let train = &split.train;
+        Self {
+            train: Arc::new(Gram::new(kernel, train.x())),
+            validation: split.validation.as_ref().map(|v| cross(kernel, v, train)),
+            test: cross(kernel, &split.test, train),
+        }
+    }
+
+    /// Bytes these matrices hold: 8 · n_train · (n_train + n_validation + n_test).
+    pub fn bytes(&self) -> usize {
+        let n = self.train.n();
+        8 * n * (n + self.validation.as_ref().map_or(0, |v| v.nrows()) + self.test.nrows())
+    }
+
+    /// Bytes [`SplitKernels::new`] will hold for splits of these sizes.
+    pub fn bytes_for(n_train: usize, n_validation: usize, n_test: usize) -> usize {
+        8usize
+            .saturating_mul(n_train)
+            .saturating_mul(n_train.saturating_add(n_validation).saturating_add(n_test))
+    }
+}
+
+/// Scores kernel models on every split through shared [`SplitKernels`]: one matrix-vector
+/// product per split and model.
 #[derive(Debug, Clone)]
 pub struct Evaluator {
-    k_train: Mat<f64>,
-    k_val: Option<Mat<f64>>,
-    k_test: Mat<f64>,
+    kernels: Arc<SplitKernels>,
     y_train: Labels,
     y_val: Option<Labels>,
     y_test: Labels,
@@ -96,29 +136,49 @@ fn cross(kernel: &dyn Kernel, a: &Dataset, train: &Dataset) -> Mat<f64> {
 }
 
 impl Evaluator {
-    /// Build the cross-kernel matrices K(split, train) once.
+    /// Compute the split's kernel matrices and score against its labels (for a one-off
+    /// evaluation; runs share one [`SplitKernels`] through [`Evaluator::shared`]).
     pub fn new(kernel: &dyn Kernel, split: &Split) -> Self {
-        let train = &split.train;
+        Self::shared(Arc::new(SplitKernels::new(kernel, split)), split)
+    }
+
+    /// Score against the labels of `split` (the training labels as given to the model, the
+    /// clean validation and test labels) through shared kernel matrices computed on the same
+    /// points.
+    ///
+    /// # Panics
+    /// If the split's sizes differ from those the kernels were computed for.
+    pub fn shared(kernels: Arc<SplitKernels>, split: &Split) -> Self {
+        assert_eq!(kernels.train.n(), split.train.n(), "Evaluator::shared: training size");
+        assert_eq!(kernels.test.nrows(), split.test.n(), "Evaluator::shared: test size");
+        assert_eq!(
+            kernels.validation.as_ref().map(|m| m.nrows()),
+            split.validation.as_ref().map(Dataset::n),
+            "Evaluator::shared: validation size"
+        );
         Self {
-            k_train: cross(kernel, train, train),
-            k_val: split.validation.as_ref().map(|v| cross(kernel, v, train)),
-            k_test: cross(kernel, &split.test, train),
-            y_train: train.y().clone(),
+            kernels,
+            y_train: split.train.y().clone(),
             y_val: split.validation.as_ref().map(|v| v.y().clone()),
             y_test: split.test.y().clone(),
             buf: Vec::new(),
         }
     }
 
+    /// The shared kernel matrices.
+    pub fn kernels(&self) -> &Arc<SplitKernels> {
+        &self.kernels
+    }
+
     /// Decision values f = K α + b of `model` on the rows of `k`.
-    fn values(k: &Mat<f64>, model: &DualModel, buf: &mut Vec<f64>) {
-        model.decision_values_into(k.as_ref(), buf);
+    fn values(k: MatRef<'_, f64>, model: &DualModel, buf: &mut Vec<f64>) {
+        model.decision_values_into(k, buf);
     }
 
     /// Decision values on the test set.
     pub fn test_values(&mut self, model: &DualModel) -> Vec<f64> {
         let mut buf = Vec::new();
-        Self::values(&self.k_test, model, &mut buf);
+        Self::values(self.kernels.test.as_ref(), model, &mut buf);
         buf
     }
 
@@ -140,18 +200,18 @@ impl Evaluator {
                 score(f, &self.y_train)
             }
             None => {
-                Self::values(&self.k_train, model, &mut buf);
+                Self::values(Gram::as_ref(&self.kernels.train), model, &mut buf);
                 score(&buf, &self.y_train)
             }
         };
-        let validation = match (&self.k_val, &self.y_val) {
+        let validation = match (&self.kernels.validation, &self.y_val) {
             (Some(k), Some(y)) => {
-                Self::values(k, model, &mut buf);
+                Self::values(k.as_ref(), model, &mut buf);
                 Some(score(&buf, y))
             }
             _ => None,
         };
-        Self::values(&self.k_test, model, &mut buf);
+        Self::values(self.kernels.test.as_ref(), model, &mut buf);
         let test = score(&buf, &self.y_test);
         self.buf = buf;
         SplitScores {
@@ -169,7 +229,7 @@ impl Evaluator {
     /// Test score only.
     pub fn test(&mut self, model: &DualModel) -> Score {
         let mut buf = std::mem::take(&mut self.buf);
-        Self::values(&self.k_test, model, &mut buf);
+        Self::values(self.kernels.test.as_ref(), model, &mut buf);
         let s = score(&buf, &self.y_test);
         self.buf = buf;
         s
@@ -178,9 +238,9 @@ impl Evaluator {
     /// Validation score only (None without a validation set).
     pub fn validation(&mut self, model: &DualModel) -> Option<Score> {
         let mut buf = std::mem::take(&mut self.buf);
-        let s = match (&self.k_val, &self.y_val) {
+        let s = match (&self.kernels.validation, &self.y_val) {
             (Some(k), Some(y)) => {
-                Self::values(k, model, &mut buf);
+                Self::values(k.as_ref(), model, &mut buf);
                 Some(score(&buf, y))
             }
             _ => None,

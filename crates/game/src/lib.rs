@@ -22,8 +22,8 @@ mod player;
 mod recorder;
 
 pub use error::GameError;
-pub use eval::{DualModel, Evaluator, Score, SplitScores, score};
+pub use eval::{DualModel, Evaluator, Score, SplitKernels, SplitScores, score};
 pub use observer::{Control, Fanout, NoObserver, Observer, RoundRecord};
 pub use play::{GameOutcome, GameParams, Termination, play};
-pub use player::{Attacker, Budget, Learner, RoundView, StepInfo};
+pub use player::{Attacker, Budget, FrozenLearner, Learner, RoundView, Simulation, StepInfo};
 pub use recorder::{OutputRule, Recorder, RoundMetrics};

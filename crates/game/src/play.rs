@@ -69,6 +69,9 @@ pub struct GameOutcome {
     pub lambda: Col<f64>,
     /// b^T.
     pub bias: f64,
+    /// Attacked rounds in which the attacker flipped fewer than k labels (e.g. fewer than k
+    /// support vectors to choose from). Reported, never silently accepted.
+    pub under_budget_rounds: usize,
 }
 
 /// Play the game: for t = 1..=T,
@@ -77,7 +80,10 @@ pub struct GameOutcome {
 /// then notify the observers (FLORAL.md §4, Algorithm 1).
 ///
 /// `q` must hold the Gram matrix of the training points; its labels are reset to `clean` and
-/// updated in O(n) per changed label each round.
+/// updated in O(1) per changed label each round. The attacker's [`RoundView`] carries the
+/// model's decision values, bias, next step size, bounds and a fork handle on the learner;
+/// attacked rounds with fewer than k flips are counted in
+/// [`GameOutcome::under_budget_rounds`].
 ///
 /// # Errors
 /// A budget violation (naming the attacker), a non-finite λ or bias (naming the round), or any
@@ -104,18 +110,18 @@ pub fn play(
     let mut flips = FlipSet::empty(n);
     let mut status = Termination::RoundsDone;
     let mut played = 0;
+    let mut under_budget = 0;
+    let mut f_train = Col::<f64>::zeros(n);
     for round in 1..=params.rounds {
         let new_flips = if round <= params.unattacked_rounds {
             FlipSet::empty(n)
         } else {
-            let view = RoundView {
-                round,
-                lambda: learner.lambda(),
-                q,
-                clean,
-                budget: params.budget,
-            };
-            attacker.attack(&view, &mut rngs.attacker)?
+            let view = RoundView::new(round, &*learner, q, clean, params.budget, &mut f_train);
+            let chosen = attacker.attack(&view, &mut rngs.attacker)?;
+            if chosen.len() < params.budget.k {
+                under_budget += 1;
+            }
+            chosen
         };
         if new_flips.len() > params.budget.k {
             return Err(GameError::BudgetExceeded {
@@ -189,6 +195,7 @@ pub fn play(
         final_labels: q.labels().clone(),
         lambda: learner.lambda().to_owned(),
         bias: learner.bias(q),
+        under_budget_rounds: under_budget,
     };
     obs.on_finish(&out)?;
     Ok(out)

@@ -15,7 +15,7 @@ fn setup(n: usize) -> (SignedGram, Labels) {
     let k = Mat::from_fn(n, n, |i, j| (-((i as f64 - j as f64) / 3.0).powi(2)).exp());
     let gram = Gram::from_mat(k).unwrap();
     let y = Labels::from_signs((0..n).map(|i| i < n / 2));
-    (SignedGram::new(&gram, &y).unwrap(), y)
+    (SignedGram::new(gram.clone(), &y).unwrap(), y)
 }
 
 /// Flips `k` random indices (or `k + extra` to break the budget).
@@ -37,7 +37,7 @@ impl Attacker for Random {
 }
 
 /// A learner that records the labels it saw; λ = a random draw per step.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Spy {
     lambda: Col<f64>,
     seen: Vec<Vec<f64>>,
@@ -70,6 +70,9 @@ impl Learner for Spy {
     fn bias(&self, _q: &SignedGram) -> f64 {
         0.0
     }
+    fn fork(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
+    }
 }
 
 struct Checker {
@@ -87,11 +90,11 @@ impl Observer for Checker {
         assert_eq!(self.clean.diff(rec.labels).unwrap(), rec.flips.indices());
         assert!(rec.flips.len() <= self.k);
         // Q̃ kept in step with ỹ: equals diag(ỹ) K diag(ỹ) rebuilt from scratch.
-        let q = rec.q.q();
-        for i in 0..q.nrows() {
-            for j in 0..q.ncols() {
+        let n = rec.q.n();
+        for i in 0..n {
+            for j in 0..n {
                 let want = rec.labels.get(i) * self.gram[(i, j)] * rec.labels.get(j);
-                assert_eq!(q[(i, j)], want);
+                assert_eq!(rec.q.entry(i, j), want);
             }
         }
         Ok(if Some(rec.round) == self.stop_at { Control::Stop } else { Control::Continue })
@@ -152,7 +155,7 @@ fn same_seed_same_game() {
 }
 
 /// λ_i = 10^t after step t: an unbounded learner.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Grower(Col<f64>, f64);
 
 impl Learner for Grower {
@@ -176,6 +179,9 @@ impl Learner for Grower {
     }
     fn bias(&self, _q: &SignedGram) -> f64 {
         0.0
+    }
+    fn fork(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
     }
 }
 

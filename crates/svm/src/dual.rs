@@ -289,7 +289,7 @@ mod tests {
 
     fn two_point() -> SignedGram {
         let g = Gram::from_mat(Mat::from_fn(2, 2, |i, j| if i == j { 1.0 } else { -1.0 })).unwrap();
-        SignedGram::new(&g, &Labels::new(vec![1.0, -1.0]).unwrap()).unwrap()
+        SignedGram::new(g.clone(), &Labels::new(vec![1.0, -1.0]).unwrap()).unwrap()
     }
 
     #[test]

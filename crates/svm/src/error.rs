@@ -64,4 +64,7 @@ pub enum SvmError {
     /// An error from the data crate (labels, data sets, files).
     #[error(transparent)]
     Data(#[from] floral_data::DataError),
+    /// An error from the projection inside the projected-gradient map.
+    #[error(transparent)]
+    Projection(#[from] floral_projection::ProjError),
 }

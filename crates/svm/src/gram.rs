@@ -8,7 +8,10 @@ use faer::linalg::evd::{self, ComputeEigenvectors};
 use faer::linalg::matmul::matmul;
 use faer::prelude::ReborrowMut;
 use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+use std::sync::Arc;
+
 use floral_data::Labels;
+use rayon::prelude::*;
 
 use crate::{Kernel, SvmError};
 
@@ -143,25 +146,28 @@ fn first_asymmetry(k: MatRef<'_, f64>) -> Option<(usize, usize)> {
     None
 }
 
-/// The signed Gram matrix Q̃ = diag(ỹ) K diag(ỹ), i.e. Q̃_ij = ỹ_i ỹ_j K_ij (FLORAL.md §2), kept
-/// in step with the labels ỹ. The unsigned K is kept alongside.
+/// The signed Gram matrix Q̃ = diag(ỹ) K diag(ỹ), i.e. Q̃_ij = ỹ_i ỹ_j K_ij (FLORAL.md §2), as a
+/// view: the shared kernel matrix K (`Arc<Gram>`) and the current labels ỹ. Q̃ is never
+/// materialised; products use Q̃λ = ỹ ∘ K(ỹ ∘ λ).
 ///
-/// Flipping label i negates row i and column i of Q̃ (the diagonal stays): O(n), and exact,
-/// so after any sequence of flips Q̃ equals a fresh rebuild bitwise.
+/// Cloning is O(n) (the labels; K is shared), so an attacker can relabel a copy freely.
+/// Flipping label i is O(1). Multiplying by ±1 is exact in floating point, so every product
+/// equals, bit for bit, the product with an explicitly signed matrix built as K_ij·(ỹ_i ỹ_j).
 #[derive(Debug, Clone)]
 pub struct SignedGram {
-    k: Mat<f64>,
-    q: Mat<f64>,
+    k: Arc<Gram>,
     y: Labels,
 }
 
 impl SignedGram {
-    /// Q̃_ij = ỹ_i ỹ_j K_ij for the given labels.
+    /// Q̃ = diag(ỹ) K diag(ỹ) for the given labels over a shared Gram matrix (no copy of K:
+    /// pass an `Arc<Gram>` to share it, or a `Gram` to hand it over).
     ///
     /// # Errors
     /// [`SvmError::DimensionMismatch`] when the label count differs from the Gram order.
-    pub fn new(gram: &Gram, y: &Labels) -> Result<Self, SvmError> {
-        let n = gram.n();
+    pub fn new(gram: impl Into<Arc<Gram>>, y: &Labels) -> Result<Self, SvmError> {
+        let k = gram.into();
+        let n = k.n();
         if y.len() != n {
             return Err(SvmError::DimensionMismatch {
                 what: "number of labels vs Gram order",
@@ -169,22 +175,12 @@ impl SignedGram {
                 got: y.len(),
             });
         }
-        let k = gram.as_ref().to_owned();
-        let ys = y.as_slice();
-        let mut q = k.clone();
-        for (j, &yj) in ys.iter().enumerate() {
-            let mut col = q.col_mut(j);
-            for (i, &yi) in ys.iter().enumerate() {
-                // K_ij·(ỹ_i ỹ_j): the same value as every other signed entry in the crate.
-                col[i] *= yi * yj;
-            }
-        }
-        Ok(Self { k, q, y: y.clone() })
+        Ok(Self { k, y: y.clone() })
     }
 
     /// The order n.
     pub fn n(&self) -> usize {
-        self.q.nrows()
+        self.k.n()
     }
 
     /// The current labels ỹ.
@@ -192,17 +188,34 @@ impl SignedGram {
         &self.y
     }
 
-    /// Q̃.
-    pub fn q(&self) -> MatRef<'_, f64> {
-        self.q.as_ref()
-    }
-
     /// The unsigned kernel matrix K.
     pub fn k(&self) -> MatRef<'_, f64> {
-        self.k.as_ref()
+        Gram::as_ref(&self.k)
     }
 
-    /// Flip label i: ỹ_i ← −ỹ_i, and negate row i and column i of Q̃ except the diagonal. O(n).
+    /// The shared Gram matrix.
+    pub fn gram(&self) -> &Arc<Gram> {
+        &self.k
+    }
+
+    /// Q̃_ij = ỹ_i ỹ_j K_ij (computed as K_ij·(ỹ_i ỹ_j)).
+    ///
+    /// # Panics
+    /// If `i` or `j` is out of range.
+    pub fn entry(&self, i: usize, j: usize) -> f64 {
+        Gram::as_ref(&self.k)[(i, j)] * (self.y.get(i) * self.y.get(j))
+    }
+
+    /// Q̃ as a dense matrix, Q̃_ij = K_ij·(ỹ_i ỹ_j). Allocates n×n: for checks and small
+    /// problems only; the game never calls it.
+    pub fn to_dense(&self) -> Mat<f64> {
+        let ys = self.y.as_slice();
+        let k = Gram::as_ref(&self.k);
+        Mat::from_fn(self.n(), self.n(), |i, j| k[(i, j)] * (ys[i] * ys[j]))
+    }
+
+    /// Flip label i: ỹ_i ← −ỹ_i, which negates row i and column i of Q̃ except the diagonal.
+    /// O(1): only the label changes.
     ///
     /// # Panics
     /// If `i >= n`.
@@ -210,18 +223,9 @@ impl SignedGram {
         let n = self.n();
         assert!(i < n, "flip index {i} out of range for n = {n}");
         self.y.flip(i);
-        // Negate all of column i and all of row i: the diagonal entry is negated twice and so
-        // keeps its sign, exactly as diag(ỹ) K diag(ỹ) requires.
-        for v in self.q.col_mut(i).iter_mut() {
-            *v = -*v;
-        }
-        for v in self.q.row_mut(i).iter_mut() {
-            *v = -*v;
-        }
     }
 
-    /// Bring Q̃ in step with new labels, flipping only the indices where they differ:
-    /// O(n · #differences).
+    /// Bring Q̃ in step with new labels, flipping only the indices where they differ: O(n).
     ///
     /// # Errors
     /// [`SvmError::Data`] (dimension mismatch) when the label count differs.
@@ -232,22 +236,35 @@ impl SignedGram {
         Ok(())
     }
 
-    /// out = Q̃λ (sequential faer matvec: independent of the thread count; no allocation).
+    /// out = Q̃λ = ỹ ∘ K(ỹ ∘ λ), with `scratch` (length n) holding ỹ ∘ λ. Sequential faer matvec
+    /// for n ≤ [`PAR_MATVEC_MIN`], fixed row blocks in parallel above (each row's sum is one
+    /// sequential dot product in the same order whatever the thread count). No allocation.
+    ///
+    /// # Panics
+    /// If `lambda`, `scratch` or `out` does not have length n.
+    pub fn matvec_with_scratch_into(&self, lambda: ColRef<'_, f64>, scratch: &mut [f64], mut out: ColMut<'_, f64>) {
+        let n = self.n();
+        assert_eq!(lambda.nrows(), n, "matvec_into: lambda length");
+        assert_eq!(scratch.len(), n, "matvec_into: scratch length");
+        assert_eq!(out.nrows(), n, "matvec_into: out length");
+        let ys = self.y.as_slice();
+        for ((s, &yi), i) in scratch.iter_mut().zip(ys).zip(0..n) {
+            *s = yi * lambda[i];
+        }
+        kernel_matvec_into(Gram::as_ref(&self.k), ColRef::from_slice(scratch), out.rb_mut());
+        for (i, &yi) in ys.iter().enumerate() {
+            out[i] *= yi;
+        }
+    }
+
+    /// out = Q̃λ = ỹ ∘ K(ỹ ∘ λ) (allocates an n-vector of scratch; see
+    /// [`SignedGram::matvec_with_scratch_into`]).
     ///
     /// # Panics
     /// If `lambda` or `out` does not have length n.
     pub fn matvec_into(&self, lambda: ColRef<'_, f64>, out: ColMut<'_, f64>) {
-        let n = self.n();
-        assert_eq!(lambda.nrows(), n, "matvec_into: lambda length");
-        assert_eq!(out.nrows(), n, "matvec_into: out length");
-        matmul(
-            out.as_mat_mut(),
-            Accum::Replace,
-            self.q.as_ref(),
-            lambda.as_mat(),
-            1.0,
-            Par::Seq,
-        );
+        let mut scratch = vec![0.0; self.n()];
+        self.matvec_with_scratch_into(lambda, &mut scratch, out);
     }
 
     /// The training-point decision values without bias: out_i = f(x_i) − b = Σ_j λ_j ỹ_j K_ij
@@ -261,6 +278,70 @@ impl SignedGram {
             out[i] *= yi;
         }
     }
+}
+
+/// Below this order the kernel matvec runs as one sequential faer product; at or above it, in
+/// fixed blocks of [`MATVEC_ROWS`] rows in parallel.
+pub const PAR_MATVEC_MIN: usize = 4096;
+/// Rows per parallel block of the kernel matvec.
+pub const MATVEC_ROWS: usize = 512;
+
+/// out = K v for a symmetric K (n×n). Sequential faer matvec below [`PAR_MATVEC_MIN`]; above,
+/// out is cut into fixed blocks of [`MATVEC_ROWS`] rows computed in parallel, each from the
+/// matching columns of K (K symmetric: rows r..r+m of K v = (K[:, r..r+m])ᵀ v), so each entry
+/// is one dot product summed in a fixed order: the result does not depend on the thread count.
+///
+/// # Panics
+/// If the lengths do not match.
+pub fn kernel_matvec_into(k: MatRef<'_, f64>, v: ColRef<'_, f64>, out: ColMut<'_, f64>) {
+    let n = k.nrows();
+    assert_eq!(k.ncols(), n, "kernel_matvec_into: K must be square");
+    assert_eq!(v.nrows(), n, "kernel_matvec_into: v length");
+    assert_eq!(out.nrows(), n, "kernel_matvec_into: out length");
+    if n < PAR_MATVEC_MIN {
+        matmul(out.as_mat_mut(), Accum::Replace, k, v.as_mat(), 1.0, Par::Seq);
+        return;
+    }
+    let Some(vs) = v.try_as_col_major() else {
+        matmul(out.as_mat_mut(), Accum::Replace, k, v.as_mat(), 1.0, Par::Seq);
+        return;
+    };
+    let vs = vs.as_slice();
+    let mut out = out;
+    let Some(os) = out.rb_mut().try_as_col_major_mut() else {
+        matmul(out.as_mat_mut(), Accum::Replace, k, v.as_mat(), 1.0, Par::Seq);
+        return;
+    };
+    os.as_slice_mut()
+        .par_chunks_mut(MATVEC_ROWS)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let r0 = b * MATVEC_ROWS;
+            for (t, o) in chunk.iter_mut().enumerate() {
+                let col = k.col(r0 + t);
+                *o = match col.try_as_col_major() {
+                    Some(c) => dot(c.as_slice(), vs),
+                    None => (0..n).map(|i| col[i] * vs[i]).sum(),
+                };
+            }
+        });
+}
+
+/// Σ a_i b_i in eight interleaved partial sums (fixed order: deterministic, vectorisable).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 #[cfg(test)]
@@ -303,13 +384,13 @@ mod tests {
         let x = Mat::from_fn(5, 2, |i, j| (i + 2 * j) as f64 / 4.0);
         let g = Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref());
         let y = Labels::new(vec![1.0, -1.0, 1.0, 1.0, -1.0]).unwrap();
-        let mut q = SignedGram::new(&g, &y).unwrap();
-        let before = q.q().to_owned();
+        let mut q = SignedGram::new(g, &y).unwrap();
+        let before = q.to_dense();
         q.flip(3);
-        assert_eq!(q.q()[(3, 3)], before[(3, 3)]);
-        assert_eq!(q.q()[(3, 1)], -before[(3, 1)]);
+        assert_eq!(q.entry(3, 3), before[(3, 3)]);
+        assert_eq!(q.entry(3, 1), -before[(3, 1)]);
         q.flip(3);
-        assert_eq!(q.q(), before.as_ref());
+        assert_eq!(q.to_dense(), before);
         assert_eq!(q.labels(), &y);
     }
 }

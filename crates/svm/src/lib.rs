@@ -14,7 +14,10 @@
 //!   Gram blocks via faer matmul, parallel over fixed blocks (thread-count independent).
 //! - [`Gram`]: K, checked square, finite and exactly symmetric; λ_max(K) for the stability bound
 //!   η < 2/λ_max(K).
-//! - [`SignedGram`]: Q̃ kept in step with the labels; [`SignedGram::flip`] is O(n) and exact.
+//! - [`SignedGram`]: Q̃ = diag(ỹ) K diag(ỹ) as a view (shared `Arc<Gram>` plus labels, never
+//!   materialised): Q̃λ = ỹ ∘ K(ỹ ∘ λ); [`SignedGram::flip`] is O(1) and exact.
+//! - [`PgdMap`]: the learner's update as a pure map T(λ) = Π_{S(ỹ)}(λ − η(Q̃λ − 1)), shared by
+//!   the FLORAL learner, simulating attackers and stability analyses; [`BoxBounds`].
 //! - [`Dual`]: objective, gradient Q̃λ − 1, LIBSVM's KKT gap m(λ) − M(λ), per-point residuals,
 //!   feasibility; [`BiasRule`] and [`bias`] (LIBSVM's free-SV rule or the FLORAL reference rule).
 //! - [`Smo`]: LIBSVM's SMO (WSS2 working-set selection, shrinking, LRU kernel-row cache,
@@ -46,12 +49,14 @@ mod error;
 mod gram;
 mod kernel;
 mod model;
+mod pgd;
 mod smo;
 
 pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
-pub use gram::{Gram, SignedGram};
+pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, SignedGram, kernel_matvec_into};
+pub use pgd::{BoxBounds, PgdMap};
 pub use kernel::{Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
 pub use smo::{DualSolution, DualSolver, Smo, SmoParams, Termination};

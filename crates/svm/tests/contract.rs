@@ -36,7 +36,7 @@ fn kernel_params_deserialize_strictly() {
 #[test]
 fn infeasible_warm_starts_are_typed_errors() {
     let d = moons_set(40, 1);
-    let q = SignedGram::new(&Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
     let mut smo = Smo::new(SmoParams::default()).unwrap();
     // Violates ỹᵀλ = 0.
     let w = Col::from_fn(40, |i| if i == 0 { 1.0 } else { 0.0 });
@@ -68,7 +68,7 @@ fn infeasible_warm_starts_are_typed_errors() {
 #[test]
 fn a_feasible_warm_start_reaches_the_same_optimum() {
     let d = moons_set(120, 2);
-    let q = SignedGram::new(&Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
     let mut smo = Smo::new(SmoParams {
         eps: 1e-6,
         ..SmoParams::default()
@@ -90,7 +90,7 @@ fn a_feasible_warm_start_reaches_the_same_optimum() {
 #[test]
 fn iteration_limit_is_a_status_not_an_error() {
     let d = moons_set(200, 3);
-    let q = SignedGram::new(&Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
     let sol = Smo::new(SmoParams {
         max_iter: Some(5),
         ..SmoParams::default()
@@ -147,7 +147,7 @@ fn degenerate_problems_do_not_panic() {
 #[test]
 fn bias_rules_agree_with_the_solver() {
     let d = moons_set(150, 4);
-    let q = SignedGram::new(&Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
     let sol = Smo::new(SmoParams::default())
         .unwrap()
         .solve(&q, Bounds::Uniform(1.0), None)
@@ -200,7 +200,7 @@ fn model_decision_values_match_training_decision_values() {
     let k = rbf(0.5);
     let mut smo = Smo::new(SmoParams::default()).unwrap();
     let model = smo.fit(&k, &d, 10.0).unwrap();
-    let q = SignedGram::new(&Gram::new(&k, d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&k, d.x()), d.y()).unwrap();
     let mut f = Col::zeros(300);
     q.decision_values_into(model.lambda(), f.as_mut());
     let g = model.decision_function(d.x());
@@ -226,12 +226,12 @@ fn model_decision_values_match_training_decision_values() {
 #[test]
 fn matvec_is_q_times_lambda() {
     let d = moons_set(50, 7);
-    let q = SignedGram::new(&Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
+    let q = SignedGram::new(Gram::new(&rbf(0.5), d.x()), d.y()).unwrap();
     let l = Col::from_fn(50, |i| (i % 7) as f64 / 7.0);
     let mut out = Col::zeros(50);
     q.matvec_into(l.as_ref(), out.as_mut());
     for i in 0..50 {
-        let direct: f64 = (0..50).map(|j| q.q()[(i, j)] * l[j]).sum();
+        let direct: f64 = (0..50).map(|j| q.entry(i, j) * l[j]).sum();
         assert!((out[i] - direct).abs() <= 1e-12);
     }
     let ev = Gram::new(&rbf(0.5), d.x()).max_eigenvalue().unwrap();

@@ -116,7 +116,7 @@ fn check_case(case: &Case, dense_limit_mb: f64) {
     );
     // The returned λ satisfies the stopping rule when checked from scratch.
     let gram = Gram::new(&kernel, train.x());
-    let q = SignedGram::new(&gram, train.y()).unwrap();
+    let q = SignedGram::new(gram.clone(), train.y()).unwrap();
     let dual = Dual::new(&q, Bounds::Uniform(case.c)).unwrap();
     assert!(
         dual.kkt_violation(model.lambda()) <= case.eps * 1.01,

@@ -58,7 +58,7 @@ impl Problem {
         Rbf::new(RbfParams { gamma: self.gamma }).unwrap()
     }
     fn signed_gram(&self) -> SignedGram {
-        SignedGram::new(&Gram::new(&self.kernel(), self.x.as_ref()), &self.y).unwrap()
+        SignedGram::new(Gram::new(&self.kernel(), self.x.as_ref()), &self.y).unwrap()
     }
     fn dataset(&self) -> Dataset {
         Dataset::new(self.x.clone(), self.y.clone()).unwrap()
@@ -134,26 +134,38 @@ proptest! {
     #[test]
     fn flips_equal_a_rebuilt_signed_gram_bitwise(p in problem(), flips in prop::collection::vec(0usize..30, 0..20)) {
         let gram = Gram::new(&p.kernel(), p.x.as_ref());
-        let mut q = SignedGram::new(&gram, &p.y).unwrap();
+        let mut q = SignedGram::new(gram.clone(), &p.y).unwrap();
         let mut y = p.y.clone();
         for &f in &flips {
             let i = f % q.n();
             q.flip(i);
             y.flip(i);
         }
-        let rebuilt = SignedGram::new(&gram, &y).unwrap();
+        let rebuilt = SignedGram::new(gram.clone(), &y).unwrap();
         prop_assert_eq!(q.labels(), &y);
         for j in 0..q.n() {
             for i in 0..q.n() {
-                prop_assert_eq!(q.q()[(i, j)].to_bits(), rebuilt.q()[(i, j)].to_bits());
+                prop_assert_eq!(q.entry(i, j).to_bits(), rebuilt.entry(i, j).to_bits());
             }
+        }
+        // The view's product ỹ∘K(ỹ∘λ) equals, bit for bit, the product with the explicitly
+        // signed matrix Q̃_ij = K_ij·(ỹ_i ỹ_j) (sequential faer matvec), which is what a
+        // materialised Q̃ gave before Q̃ became a view.
+        let lambda = faer::Col::from_fn(q.n(), |i| ((i * 7) % 5) as f64 * 0.3 - 0.2);
+        let mut via_view = faer::Col::zeros(q.n());
+        q.matvec_into(lambda.as_ref(), via_view.as_mut());
+        let dense = rebuilt.to_dense();
+        let mut via_dense = faer::Col::zeros(q.n());
+        faer::linalg::matmul::matmul(via_dense.as_mat_mut(), faer::Accum::Replace, dense.as_ref(), lambda.as_mat(), 1.0, faer::Par::Seq);
+        for i in 0..q.n() {
+            prop_assert_eq!(via_view[i].to_bits(), via_dense[i].to_bits());
         }
         // set_labels back to the original gives the original Q̃ bitwise.
         q.set_labels(&p.y).unwrap();
-        let orig = SignedGram::new(&gram, &p.y).unwrap();
+        let orig = SignedGram::new(gram.clone(), &p.y).unwrap();
         for j in 0..q.n() {
             for i in 0..q.n() {
-                prop_assert_eq!(q.q()[(i, j)].to_bits(), orig.q()[(i, j)].to_bits());
+                prop_assert_eq!(q.entry(i, j).to_bits(), orig.entry(i, j).to_bits());
             }
         }
     }
@@ -176,8 +188,8 @@ proptest! {
             let scale = ev.last().copied().unwrap_or(0.0).max(1.0);
             prop_assert!(ev[0] >= -1e-9 * n as f64 * scale, "{}: smallest eigenvalue {}", k.name(), ev[0]);
             // Q̃ has the spectrum of K (diag(ỹ) is orthogonal).
-            let q = SignedGram::new(&g, &p.y).unwrap();
-            let qg = Gram::from_mat(q.q().to_owned()).unwrap();
+            let q = SignedGram::new(g.clone(), &p.y).unwrap();
+            let qg = Gram::from_mat(q.to_dense()).unwrap();
             let evq = qg.eigenvalues().unwrap();
             for (a, b) in ev.iter().zip(&evq) {
                 prop_assert!((a - b).abs() <= 1e-9 * scale);
@@ -221,7 +233,7 @@ proptest! {
         }
         prop_assert_eq!(a.bias.to_bits(), b.bias.to_bits());
         // And `solve` on the signed Gram takes the same path as the dense `fit`.
-        let q = SignedGram::new(&Gram::new(&k, p.x.as_ref()), &p.y).unwrap();
+        let q = SignedGram::new(Gram::new(&k, p.x.as_ref()), &p.y).unwrap();
         let s = Smo::new(params).unwrap().solve(&q, p.bounds(), None).unwrap();
         prop_assert_eq!(s.iterations, a.iterations);
         for i in 0..train.n() {
@@ -252,7 +264,7 @@ fn per_point_bounds_are_honoured() {
     let x = Mat::from_fn(n, 1, |i, _| (i as f64 - 9.5) / 4.0);
     let y = Labels::from_signs((0..n).map(|i| (i % 3 == 0) ^ (i >= 10)));
     let k = Rbf::new(RbfParams { gamma: 1.0 }).unwrap();
-    let q = SignedGram::new(&Gram::new(&k, x.as_ref()), &y).unwrap();
+    let q = SignedGram::new(Gram::new(&k, x.as_ref()), &y).unwrap();
     let mut c = vec![5.0; n];
     for i in [0usize, 3, 9, 12] {
         c[i] = 0.01;
@@ -293,7 +305,7 @@ fn zero_bounds_pin_points_at_zero() {
     let x = Mat::from_fn(n, 2, |i, j| ((i * 3 + j * 5) % 7) as f64 / 3.0);
     let y = Labels::from_signs((0..n).map(|i| i % 2 == 0));
     let q = SignedGram::new(
-        &Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()),
+        Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()),
         &y,
     )
     .unwrap();

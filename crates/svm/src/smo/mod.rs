@@ -220,7 +220,7 @@ impl Smo {
         let c = bounds_vec(bounds, n)?;
         let y = q.labels().as_slice();
         let alpha = start_point(warm, y, &c, self.params.feas_tol)?;
-        let src = DenseSource::new(q.q(), vec![1.0; n]);
+        let src = DenseSource::new(q.k(), y.to_vec());
         self.run(src, y, &c, alpha)
     }
 
@@ -489,7 +489,7 @@ mod tests {
         // λ1 = λ2 = t, objective 2t² − 2t, minimum at t = 1/2 (inside C = 10), b = 0.
         let g = Gram::from_mat(Mat::from_fn(2, 2, |i, j| if i == j { 1.0 } else { -1.0 })).unwrap();
         let y = Labels::new(vec![1.0, -1.0]).unwrap();
-        let q = SignedGram::new(&g, &y).unwrap();
+        let q = SignedGram::new(g.clone(), &y).unwrap();
         let sol = Smo::new(SmoParams::default())
             .unwrap()
             .solve(&q, Bounds::Uniform(10.0), None)

@@ -1,0 +1,171 @@
+//! The registry: the one place that maps RON spec variants to boxed trait objects (defences,
+//! in-game attackers, projectors, offline poisoners). Adding a method or an attack is a new
+//! file in its crate plus one arm here (see CONTRIBUTING.md).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use floral_attack::{LabelSheet, NoAttack, Poisoner, RandomFlips, RandomTopK};
+use floral_data::{FloralRng, Split, Stream, stream};
+use floral_defense::{AttackerFactory, Defence, FloralDefence, FloralFitParams, SvmDefence, SvmDefenceParams};
+use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
+use floral_projection::Projector;
+
+use crate::ExperimentError;
+use crate::plan::{FloralVariant, invalid};
+use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, PoisonSpec, ProjectorSpec};
+
+/// Build the projector a spec names.
+///
+/// # Errors
+/// [`ExperimentError::Run`] when the projector rejects its parameters.
+pub fn projector(p: &ProjectorSpec) -> Result<Arc<dyn Projector>, ExperimentError> {
+    Ok(match *p {
+        ProjectorSpec::Exact => Arc::new(floral_projection::ExactProjector::default()),
+        ProjectorSpec::FixedPoint { tol, max_iter, finish_exact } => Arc::new(
+            floral_projection::FixedPointProjector::new(floral_projection::FixedPointParams {
+                tol,
+                max_iter,
+                finish_exact,
+            })
+            .map_err(|e| ExperimentError::Run { what: "projector".into(), message: e.to_string() })?,
+        ),
+    })
+}
+
+/// The in-game attacker a spec names, as a factory (one fresh attacker per game), and the
+/// game's budget, defined here once: the attacker reads it from its round view.
+///
+/// # Errors
+/// [`ExperimentError::Run`] when the attacker rejects its parameters.
+pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), ExperimentError> {
+    let run = |e: &dyn std::fmt::Display| ExperimentError::Run { what: "attacker".into(), message: e.to_string() };
+    Ok(match a {
+        AttackerSpec::RandomTopK(p) => {
+            RandomTopK::new(p.clone()).map_err(|e| run(&e))?;
+            let k = p.k;
+            let p = p.clone();
+            let f: AttackerFactory = Arc::new(move || {
+                let a = RandomTopK::new(p.clone()).map_err(|e| GameError::player("random_top_k", e))?;
+                Ok(Box::new(a) as Box<dyn Attacker>)
+            });
+            (f, Budget { k })
+        }
+        AttackerSpec::None => {
+            let f: AttackerFactory = Arc::new(|| Ok(Box::new(NoAttack) as Box<dyn Attacker>));
+            (f, Budget { k: 0 })
+        }
+    })
+}
+
+/// A FLORAL variant as a defence.
+///
+/// # Errors
+/// [`ExperimentError::Run`] for parameters the learner, projector or attacker reject.
+pub fn floral(v: &FloralVariant, record_every: usize) -> Result<Arc<dyn Defence>, ExperimentError> {
+    let f = &v.spec;
+    let (factory, budget) = attacker(&f.attacker)?;
+    let average_last = match v.output {
+        Some(OutputRule::Average { last }) => last,
+        _ => f.average_last,
+    };
+    let fit = FloralFitParams {
+        game: GameParams {
+            rounds: f.rounds,
+            budget,
+            unattacked_rounds: f.unattacked_rounds,
+            tol: None,
+            diverge_above: 1e12,
+        },
+        record_every,
+        average_last,
+        rules: v.output.map(|r| vec![r]).unwrap_or_default(),
+    };
+    let d = FloralDefence::new(f.learner.clone(), fit, projector(&f.projector)?, factory)
+        .map_err(|e| ExperimentError::Run { what: format!("FLORAL `{}`", f.name), message: e.to_string() })?;
+    Ok(Arc::new(d))
+}
+
+/// The plain SVM with bound C as a defence.
+///
+/// # Errors
+/// [`ExperimentError::Run`] for an invalid C.
+pub fn svm(c: f64) -> Result<Arc<dyn Defence>, ExperimentError> {
+    let d = SvmDefence::new(SvmDefenceParams { c })
+        .map_err(|e| ExperimentError::Run { what: "svm".into(), message: e.to_string() })?;
+    Ok(Arc::new(d))
+}
+
+/// How a poison level's budget is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PoisonBudget {
+    /// round(fraction · n) flips.
+    Fraction(f64),
+    /// Exactly this many flips.
+    Exact(usize),
+}
+
+impl PoisonBudget {
+    /// The number of flips for a training set of n points.
+    pub fn flips(&self, n: usize) -> usize {
+        match *self {
+            PoisonBudget::Fraction(f) => ((f * n as f64).round() as usize).min(n),
+            PoisonBudget::Exact(m) => m.min(n),
+        }
+    }
+}
+
+/// A checked poison level: clean labels, or a poisoner with its budget.
+#[derive(Debug, Clone)]
+pub struct PlannedPoison {
+    /// The level's name in reports.
+    pub name: String,
+    /// The offline attack (None: clean labels).
+    pub poisoner: Option<(Arc<dyn Poisoner>, PoisonBudget)>,
+}
+
+/// The rng an offline poisoner draws from for a seed: a stream of its own, so the data draw is
+/// unchanged by adding a poison level.
+pub fn poison_rng(seed: u64) -> FloralRng {
+    stream(seed ^ 0x9e37_79b9_7f4a_7c15, Stream::Data)
+}
+
+/// Check a poison spec and build its level; `clean` holds the clean splits per seed.
+///
+/// # Errors
+/// [`ExperimentError::Invalid`] naming the field, or [`ExperimentError::Data`] for a sheet that
+/// cannot be loaded.
+pub fn poison_level(path: &Path, spec: &ExperimentSpec, p: &PoisonSpec, clean: &[Split]) -> Result<PlannedPoison, ExperimentError> {
+    let name = crate::plan::poison_name(p);
+    Ok(match p {
+        PoisonSpec::Clean => PlannedPoison { name, poisoner: None },
+        PoisonSpec::Sheet(sheet) => match &spec.data {
+            DataSpec::Shipped { name: data, .. } if data == "moon_floral_seed42" => {
+                let s = floral_data::shipped::moon_floral(sheet)
+                    .map_err(|source| ExperimentError::Data { path: path.to_path_buf(), source })?;
+                let ls = LabelSheet::new(sheet.clone(), s.train.y().clone());
+                let budget = match clean.first() {
+                    Some(c) => ls
+                        .budget(c.train.y())
+                        .map_err(|e| invalid(path, "poison", "a sheet over the clean training points", e))?,
+                    None => 0,
+                };
+                PlannedPoison { name, poisoner: Some((Arc::new(ls), PoisonBudget::Exact(budget))) }
+            }
+            _ => {
+                return Err(invalid(
+                    path,
+                    "poison",
+                    "Sheet(...) only with data: Shipped(name: \"moon_floral_seed42\")",
+                    format!("Sheet({sheet:?})"),
+                ));
+            }
+        },
+        PoisonSpec::RandomFlips { fraction } => {
+            if !(fraction.is_finite() && (0.0..1.0).contains(fraction)) {
+                return Err(invalid(path, "poison.RandomFlips.fraction", "a number in [0, 1)", fraction));
+            }
+            PlannedPoison { name, poisoner: Some((Arc::new(RandomFlips), PoisonBudget::Fraction(*fraction))) }
+        }
+    })
+}
