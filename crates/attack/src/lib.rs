@@ -2,7 +2,7 @@
 //!
 //! In-game attackers (implement [`floral_game::Attacker`]; they read the budget k, the model's
 //! decision values and a fork handle on the learner from [`floral_game::RoundView`]):
-//! - [`RandomTopK`]: FLORAL's randomized top-k attacker (FLORAL.md §3).
+//! - [`RandomTopK`]: FLORAL's randomized top-k attacker (docs/method.md §3).
 //! - [`NoAttack`]: never flips (plain projected gradient descent).
 //!
 //! Offline poisoners (implement [`Poisoner`]; [`poison_exact`] enforces the exact budget):

@@ -35,7 +35,7 @@ impl Default for RandomTopKParams {
     }
 }
 
-/// Randomized top-k (FLORAL.md §3): SV = {i : λ_i > threshold}; sort SV by λ_i descending (ties:
+/// Randomized top-k (docs/method.md §3): SV = {i : λ_i > threshold}; sort SV by λ_i descending (ties:
 /// lower index first); pool = first min(|SV|, B); flip k indices drawn uniformly without
 /// replacement from the pool (all of the pool when it has fewer than k: the game counts such
 /// rounds in `GameOutcome::under_budget_rounds`). Flips are relative to the clean labels, so

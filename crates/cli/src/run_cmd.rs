@@ -80,5 +80,10 @@ pub(crate) fn check(a: &CheckArgs) -> Result<(), CliError> {
         plan.spec.seeds.len(),
         job_count(&plan)
     );
+    let m = &plan.memory;
+    let avail = m
+        .available_bytes
+        .map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
+    println!("  estimated peak memory {}; available {avail}", m.describe());
     Ok(())
 }

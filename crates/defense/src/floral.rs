@@ -93,7 +93,7 @@ pub struct FloralParams {
 }
 
 impl FloralParams {
-    /// The authors' released configuration (FLORAL.md §4): C = 10, η = 1e-4, the non-cumulative
+    /// The authors' released configuration (docs/method.md §4): C = 10, η = 1e-4, the non-cumulative
     /// ÷10 every 100 rounds quirk, λ^0 = 0, bias over all SVs, threshold 1e-5.
     pub fn reference() -> Self {
         Self {
@@ -117,7 +117,7 @@ impl Default for FloralParams {
 }
 
 /// FLORAL's learner: λ^t = T_t(λ^{t−1}) with the pure map T_t(λ) = Π_{S(ỹ)}(λ − η_t(Q̃λ − 1))
-/// ([`PgdMap`]), S(ỹ) = {0 ≤ λ ≤ C, ỹᵀλ = 0} (FLORAL.md §4). On top of the map it keeps only
+/// ([`PgdMap`]), S(ỹ) = {0 ≤ λ ≤ C, ỹᵀλ = 0} (docs/method.md §4). On top of the map it keeps only
 /// caches: Q̃λ for the labels of the last step (updated in O(n·|flips|) across label flips,
 /// so a round costs one O(n²) product) and the bias.
 ///

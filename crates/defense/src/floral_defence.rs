@@ -38,7 +38,7 @@ pub struct FloralFitParams {
     pub rules: Vec<OutputRule>,
 }
 
-/// FLORAL (FLORAL.md §4): for t = 1..T the attacker flips up to k labels from λ^{t−1}, then
+/// FLORAL (docs/method.md §4): for t = 1..T the attacker flips up to k labels from λ^{t−1}, then
 /// λ^t = Π_{S(ỹ^t)}(λ^{t−1} − η_t(Q̃^t λ^{t−1} − 1)). Outputs: the last iterate, the average of
 /// the last m predictors, and (with a validation split, which then counts as trusted data) the
 /// round of best validation accuracy.

@@ -1,4 +1,4 @@
-//! floral-game: the attacker ⇄ learner game of FLORAL (FLORAL.md §4, Algorithm 1).
+//! floral-game: the attacker ⇄ learner game of FLORAL (docs/method.md §4, Algorithm 1).
 //!
 //! - [`Attacker`], [`Learner`]: the two players; [`RoundView`] is what the attacker sees.
 //! - [`play`]: the one game loop (attack → O(n·k) label flips on the signed Gram → learner

@@ -77,7 +77,7 @@ pub struct GameOutcome {
 /// Play the game: for t = 1..=T,
 ///   ỹ^t = y with the attacker's flips (from λ^{t−1}; none in the unattacked rounds),
 ///   λ^t = learner step on Q̃(ỹ^t) (FLORAL: λ^t = Π_{S(ỹ^t)}(λ^{t−1} − η_t(Q̃^t λ^{t−1} − 1))),
-/// then notify the observers (FLORAL.md §4, Algorithm 1).
+/// then notify the observers (docs/method.md §4, Algorithm 1).
 ///
 /// `q` must hold the Gram matrix of the training points; its labels are reset to `clean` and
 /// updated in O(1) per changed label each round. The attacker's [`RoundView`] carries the

@@ -1,5 +1,5 @@
 //! [`ExactProjector`]: the projection onto S(y) = {0 ≤ λ ≤ C, yᵀλ = 0} through the exact root μ
-//! of φ(μ) = Σ_i y_i clip(z_i − μ y_i, 0, C_i) (FLORAL.md §5, `proofs/projection.md`).
+//! of φ(μ) = Σ_i y_i clip(z_i − μ y_i, 0, C_i) (docs/method.md §5, `proofs/projection.md`).
 
 use std::sync::Mutex;
 

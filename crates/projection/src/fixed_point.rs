@@ -1,4 +1,4 @@
-//! [`FixedPointProjector`]: Algorithm 2 of the FLORAL paper (FLORAL.md §5), the fixed-point
+//! [`FixedPointProjector`]: Algorithm 2 of the FLORAL paper (docs/method.md §5), the fixed-point
 //! iteration on the multiplier μ of yᵀλ = 0.
 
 use faer::{ColMut, ColRef};
@@ -34,7 +34,7 @@ impl Default for FixedPointParams {
     }
 }
 
-/// Algorithm 2 (FLORAL.md §5): μ_0 = 0; repeat
+/// Algorithm 2 (docs/method.md §5): μ_0 = 0; repeat
 /// I_C = {i : z_i − μy_i ≥ C_i}, I_x = {i : 0 < z_i − μy_i < C_i}, ρ = max(2|I_x|, 1),
 /// μ ← ((ρ − |I_x|)/ρ) μ + (1/ρ)(Σ_{I_C} y_i C_i + Σ_{I_x} z_i y_i)
 /// until |Δμ| ≤ tol or max_iter updates; output clip(z − μy, 0, C).

@@ -1,5 +1,5 @@
 //! floral-projection: Euclidean projection onto S(y) = {λ : 0 ≤ λ_i ≤ C_i, yᵀλ = 0}, the
-//! feasible set of the kernel-SVM dual (FLORAL.md §2, §5).
+//! feasible set of the kernel-SVM dual (docs/method.md §2, §5).
 //!
 //! Π(z) = argmin_{λ ∈ S(y)} ‖λ − z‖² = clip(z − μ*y, 0, C), with μ* a root of the
 //! non-increasing piecewise-linear φ(μ) = Σ_i y_i clip(z_i − μ y_i, 0, C_i)

@@ -6,7 +6,7 @@ use floral_data::Labels;
 use crate::ProjError;
 
 /// Box bounds of the feasible set S = {0 ≤ λ_i ≤ C_i, yᵀλ = 0}: one C for all points, or a C_i
-/// per point (e.g. K-LID's weighted box C_i = C·w_i, FLORAL.md §7).
+/// per point (e.g. K-LID's weighted box C_i = C·w_i, docs/method.md §7).
 ///
 /// Every bound must be finite and ≥ 0 ([`Bounds::validate`]); C = 0 is allowed (the feasible set
 /// is then {0}).
@@ -98,7 +98,7 @@ pub struct ProjInfo {
     pub residual: f64,
 }
 
-/// Euclidean projection onto S(y) = {λ : 0 ≤ λ_i ≤ C_i, yᵀλ = 0} (FLORAL.md §5).
+/// Euclidean projection onto S(y) = {λ : 0 ≤ λ_i ≤ C_i, yᵀλ = 0} (docs/method.md §5).
 ///
 /// Implementations: [`crate::ExactProjector`] (breakpoint selection or sort, exact to rounding)
 /// and [`crate::FixedPointProjector`] (Algorithm 2 of the paper).

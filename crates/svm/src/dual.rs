@@ -1,4 +1,4 @@
-//! The kernel-SVM dual under the current labels (FLORAL.md §2): [`Dual`] (objective, gradient,
+//! The kernel-SVM dual under the current labels (docs/method.md §2): [`Dual`] (objective, gradient,
 //! KKT residuals, feasibility) and the bias rules [`BiasRule`] / [`bias`].
 //!
 //! ```text

@@ -1,7 +1,7 @@
 //! floral-svm: kernels, Gram matrices, the signed Gram matrix with O(n) label flips, the
 //! kernel-SVM dual and an exact SMO solver to the standard of LIBSVM.
 //!
-//! The problem (FLORAL.md §2), for labels ỹ ∈ {±1}ⁿ and bounds C_i:
+//! The problem (docs/method.md §2), for labels ỹ ∈ {±1}ⁿ and bounds C_i:
 //!
 //! ```text
 //! min_λ ½ λᵀQ̃λ − 1ᵀλ   s.t. 0 ≤ λ_i ≤ C_i, ỹᵀλ = 0,   Q̃ = diag(ỹ) K diag(ỹ),

@@ -39,7 +39,7 @@ impl BoxBounds {
     }
 }
 
-/// The projected-gradient map of the kernel-SVM dual on fixed labels ỹ (FLORAL.md §4):
+/// The projected-gradient map of the kernel-SVM dual on fixed labels ỹ (docs/method.md §4):
 ///
 /// ```text
 /// T(λ) = Π_{S(ỹ)}(λ − η(Q̃λ − 1)),   S(ỹ) = {λ : 0 ≤ λ_i ≤ C_i, ỹᵀλ = 0}.

@@ -1,7 +1,7 @@
 //! [`Smo`]: LIBSVM's sequential minimal optimisation for the kernel-SVM dual
 //!
 //! ```text
-//! min ½λᵀQ̃λ − 1ᵀλ   s.t.  0 ≤ λ_i ≤ C_i,  ỹᵀλ = 0      (FLORAL.md §2)
+//! min ½λᵀQ̃λ − 1ᵀλ   s.t.  0 ≤ λ_i ≤ C_i,  ỹᵀλ = 0      (docs/method.md §2)
 //! ```
 //!
 //! with the second-order working-set selection of Fan, Chen and Lin (2005, "WSS2"), τ = 1e-12
