@@ -62,6 +62,16 @@ pub enum ExperimentError {
 }
 
 impl ExperimentError {
+    /// [`ExperimentError::Invalid`] for the experiment file `path`.
+    pub(crate) fn invalid(path: &std::path::Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> Self {
+        ExperimentError::Invalid {
+            path: path.to_path_buf(),
+            field: field.into(),
+            expected: expected.into(),
+            got: got.to_string(),
+        }
+    }
+
     /// True when the user's input is to blame (exit code 1); false for numerical or internal
     /// failures (exit code 2).
     pub fn is_input_error(&self) -> bool {

@@ -10,9 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::ExperimentError;
 use crate::memory::MemoryEstimate;
+pub use crate::registry::poison_name;
 use crate::registry::{self, PlannedPoison};
 use crate::spec::{
-    AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, PoisonSpec,
+    AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec,
     ProjectorSpec,
 };
 
@@ -123,13 +124,8 @@ pub struct Plan {
     pub memory: MemoryEstimate,
 }
 
-pub(crate) fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
-    ExperimentError::Invalid {
-        path: path.to_path_buf(),
-        field: field.into(),
-        expected: expected.into(),
-        got: got.to_string(),
-    }
+fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
+    ExperimentError::invalid(path, field, expected, got)
 }
 
 fn pos_finite(path: &Path, field: &str, v: f64) -> Result<(), ExperimentError> {
@@ -137,15 +133,6 @@ fn pos_finite(path: &Path, field: &str, v: f64) -> Result<(), ExperimentError> {
         Ok(())
     } else {
         Err(invalid(path, field, "a finite number > 0", v))
-    }
-}
-
-/// The name of a poison level as shown in reports.
-pub fn poison_name(p: &PoisonSpec) -> String {
-    match p {
-        PoisonSpec::Clean => "clean".into(),
-        PoisonSpec::Sheet(s) => s.clone(),
-        PoisonSpec::RandomFlips { fraction } => format!("random {}%", floral_report::fmt_num(100.0 * fraction)),
     }
 }
 
@@ -536,7 +523,7 @@ fn plan_method(m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, Exp
             let fv = variants(f);
             let mut variants = Vec::new();
             for v in &fv {
-                variants.push(PlannedVariant { label: v.label.clone(), defence: registry::floral(v, record_every)? });
+                variants.push(PlannedVariant { label: v.label.clone(), defence: registry::floral(&v.spec, v.output, record_every)? });
             }
             PlannedMethod { name: f.name.clone(), tuned: f.tune.is_some(), variants, family: Family::Floral { variants: fv } }
         }

@@ -12,8 +12,20 @@ use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
 use floral_projection::Projector;
 
 use crate::ExperimentError;
-use crate::plan::{FloralVariant, invalid};
-use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, PoisonSpec, ProjectorSpec};
+use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, PoisonSpec, ProjectorSpec};
+
+fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
+    ExperimentError::invalid(path, field, expected, got)
+}
+
+/// The name of a poison level as shown in reports.
+pub fn poison_name(p: &PoisonSpec) -> String {
+    match p {
+        PoisonSpec::Clean => "clean".into(),
+        PoisonSpec::Sheet(s) => s.clone(),
+        PoisonSpec::RandomFlips { fraction } => format!("random {}%", floral_report::fmt_num(100.0 * fraction)),
+    }
+}
 
 /// Build the projector a spec names.
 ///
@@ -58,14 +70,14 @@ pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), Experimen
     })
 }
 
-/// A FLORAL variant as a defence.
+/// A FLORAL setting as a defence; `output` restricts it to one output rule (a tuning grid's
+/// point), None hands out every rule.
 ///
 /// # Errors
 /// [`ExperimentError::Run`] for parameters the learner, projector or attacker reject.
-pub fn floral(v: &FloralVariant, record_every: usize) -> Result<Arc<dyn Defence>, ExperimentError> {
-    let f = &v.spec;
+pub fn floral(f: &FloralSpec, output: Option<OutputRule>, record_every: usize) -> Result<Arc<dyn Defence>, ExperimentError> {
     let (factory, budget) = attacker(&f.attacker)?;
-    let average_last = match v.output {
+    let average_last = match output {
         Some(OutputRule::Average { last }) => last,
         _ => f.average_last,
     };
@@ -79,7 +91,7 @@ pub fn floral(v: &FloralVariant, record_every: usize) -> Result<Arc<dyn Defence>
         },
         record_every,
         average_last,
-        rules: v.output.map(|r| vec![r]).unwrap_or_default(),
+        rules: output.map(|r| vec![r]).unwrap_or_default(),
     };
     let d = FloralDefence::new(f.learner.clone(), fit, projector(&f.projector)?, factory)
         .map_err(|e| ExperimentError::Run { what: format!("FLORAL `{}`", f.name), message: e.to_string() })?;
@@ -136,7 +148,7 @@ pub fn poison_rng(seed: u64) -> FloralRng {
 /// [`ExperimentError::Invalid`] naming the field, or [`ExperimentError::Data`] for a sheet that
 /// cannot be loaded.
 pub fn poison_level(path: &Path, spec: &ExperimentSpec, p: &PoisonSpec, clean: &[Split]) -> Result<PlannedPoison, ExperimentError> {
-    let name = crate::plan::poison_name(p);
+    let name = poison_name(p);
     Ok(match p {
         PoisonSpec::Clean => PlannedPoison { name, poisoner: None },
         PoisonSpec::Sheet(sheet) => match &spec.data {
