@@ -163,3 +163,53 @@ fn run_writes_report_json_and_plots() {
     }
     assert!(Path::new(&out.join("accuracy_clean.svg")).exists());
 }
+
+/// issue #10: names that collide (also in their file-name form) are refused by `check`.
+#[test]
+fn issue_10_colliding_names_are_refused_by_check() {
+    let (code, err) = check_text("dup-poison", &GOOD.replace("poison: [Clean]", "poison: [Clean, Clean]"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("field `poison[1]`") && err.contains("distinct from poison[0]"), "{err}");
+    let (code, err) = check_text("dup-name", &GOOD.replace("Svm(name: \"svm\"", "Svm(name: \"Floral\""));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[1].name") && err.contains("`floral`"), "{err}");
+    let (code, err) = check_text("paren-name", &GOOD.replace("name: \"floral\"", "name: \"floral (last)\""));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[0].name") && err.contains("parentheses"), "{err}");
+}
+
+/// issue #10: averaging more rounds than are played, or an unbounded round count, is refused.
+#[test]
+fn issue_10_average_last_and_rounds_are_bounded() {
+    let (code, err) = check_text("avg", &GOOD.replace("rounds: 5))", "rounds: 5, average_last: 500))"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[0].average_last") && err.contains("1..=rounds (5)") && err.contains("500"), "{err}");
+    let (code, err) = check_text("rounds", &GOOD.replace("rounds: 5))", "rounds: 1000000000))"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[0].rounds") && err.contains("1..=10000000"), "{err}");
+    // The default (50) shrinks to the rounds played: the 5-round file checks.
+    assert_eq!(check_text("avg-default", GOOD).0, 0);
+}
+
+/// issue #10: a step above the stability bound 2/λ_max(K) is warned about on the terminal and
+/// in the report; runs whose stderr is not a terminal print one line per finished run.
+#[test]
+fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
+    let d = scratch("eta-warn");
+    let f = d.join("e.ron");
+    std::fs::write(&f, GOOD.replace("eta: 0.05", "eta: 5.0")).unwrap();
+    let out = d.join("out");
+    let o = floral().arg("run").arg(&f).arg("--out").arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("warning: method `floral`: step η = 5 exceeds the stability bound"), "{err}");
+    assert!(err.contains("[1/2] ") && err.contains("[2/2] ") && err.contains("/ clean / seed 1: done"), "{err}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Warning: method `floral`: step η = 5 exceeds"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let lmax = json["step_bounds"][0]["lambda_max"].as_f64().unwrap();
+    assert!(lmax > 0.0 && 5.0 > 2.0 / lmax);
+    // Provenance: the spec and the version travel with the numbers.
+    assert!(json["spec"].as_str().unwrap().contains("name: \"tiny\""));
+    assert_eq!(json["floral_version"], env!("CARGO_PKG_VERSION"));
+}

@@ -47,15 +47,23 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
+    // On a terminal, a progress bar; otherwise (nohup, cluster logs) one line per finished run.
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = |what: &str| {
+        let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        match &bar {
+            Some(b) => b.inc(1),
+            None => eprintln!("[{i}/{total}] {what}: done"),
         }
     };
-    let rows = run_and_report(&plan, &out, &tick).map_err(classify)?;
+    let reported = run_and_report(&plan, &out, &tick).map_err(classify)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    for w in &reported.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rows = reported.rows;
     println!("{}: {} runs, report in {}", plan.spec.name, total, out.join("report.md").display());
     for r in rows {
         println!(

@@ -29,6 +29,7 @@ pub use floral_svm as svm;
 
 mod error;
 pub mod memory;
+pub mod names;
 pub mod plan;
 pub mod registry;
 pub mod render;
@@ -40,7 +41,7 @@ use std::path::Path;
 pub use error::ExperimentError;
 pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
-pub use run::{Executed, RunResult, execute, job_count};
+pub use run::{Executed, GroupBound, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
@@ -48,11 +49,19 @@ pub use spec::ExperimentSpec;
 ///
 /// # Errors
 /// A failing run or a report write error.
-pub fn run_and_report(plan: &Plan, out: &Path, progress: &(dyn Fn() + Sync)) -> Result<Vec<SummaryRow>, ExperimentError> {
+pub fn run_and_report(plan: &Plan, out: &Path, progress: &(dyn Fn(&str) + Sync)) -> Result<Reported, ExperimentError> {
     let ran = execute(plan, progress)?;
-    let results = ran.results;
-    let doc = document(plan, &ran.splits, &results);
-    let json = results_json(plan, &results);
+    let doc = document(plan, &ran);
+    let json = results_json(plan, &ran);
     floral_report::write_report(out, &doc, &json)?;
-    Ok(summary(plan, &results))
+    Ok(Reported { rows: summary(plan, &ran.results), warnings: ran.step_warnings(plan) })
+}
+
+/// What [`run_and_report`] hands back to the front end.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    /// The summary rows.
+    pub rows: Vec<SummaryRow>,
+    /// Warnings the user should see on the terminal too (also in the report).
+    pub warnings: Vec<String>,
 }

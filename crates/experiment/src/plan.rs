@@ -326,11 +326,21 @@ fn check_floral(path: &Path, i: usize, v: &FloralVariant, n_train: usize, has_va
     let s = &v.spec;
     pos_finite(path, &format!("{f}.learner.c"), s.learner.c)?;
     pos_finite(path, &format!("{f}.learner.eta"), s.learner.eta)?;
-    if s.rounds == 0 {
-        return Err(invalid(path, format!("{f}.rounds"), ">= 1", 0));
+    if !(1..=MAX_ROUNDS).contains(&s.rounds) {
+        return Err(invalid(path, format!("{f}.rounds"), format!("1..={MAX_ROUNDS}"), s.rounds));
     }
-    if s.average_last == 0 {
-        return Err(invalid(path, format!("{f}.average_last"), ">= 1", 0));
+    let average_last = match v.output {
+        Some(floral_game::OutputRule::Average { last }) => last,
+        _ => s.average_last,
+    };
+    // The default (50) shrinks to the number of rounds; an explicit value must fit.
+    if average_last == 0 || (average_last > s.rounds && average_last != crate::spec::DEFAULT_AVERAGE_LAST) {
+        return Err(invalid(
+            path,
+            format!("{f}.average_last"),
+            format!("1..=rounds ({}): the averaged model uses that many final rounds", s.rounds),
+            average_last,
+        ));
     }
     if let AttackerSpec::RandomTopK(p) = &s.attacker {
         let pool = p.pool.unwrap_or(2 * p.k);
@@ -424,21 +434,32 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         }
     }
     let kernel = build_kernel(path, &spec.kernel)?;
-    let mut names = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeMap::new();
     let mut methods = Vec::new();
     for (i, m) in spec.methods.iter().enumerate() {
         let name = match m {
             MethodSpec::Svm { name, .. } => name,
             MethodSpec::Floral(f) => &f.name,
         };
-        if name.is_empty() || !names.insert(name.clone()) {
-            return Err(invalid(path, format!("methods[{i}].name"), "a unique non-empty name", name));
-        }
+        check_name(path, &format!("methods[{i}].name"), name, &mut names)?;
         if let MethodSpec::Svm { c, c_grid, .. } = m {
             pos_finite(path, &format!("methods[{i}].c"), *c)?;
             for (j, cj) in c_grid.iter().enumerate() {
                 pos_finite(path, &format!("methods[{i}].c_grid[{j}]"), *cj)?;
             }
+        }
+    }
+    let mut level_names = std::collections::BTreeMap::new();
+    for (p, level) in spec.poison.iter().enumerate() {
+        let name = poison_name(level);
+        let key = crate::names::slug(&name);
+        if let Some(first) = level_names.insert(key.clone(), p) {
+            return Err(invalid(
+                path,
+                format!("poison[{p}]"),
+                format!("a level distinct from poison[{first}] (file names use `{key}`)"),
+                name,
+            ));
         }
     }
     let mut clean = Vec::new();
@@ -492,6 +513,38 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         groups,
         memory,
     })
+}
+
+/// Largest number of rounds a FLORAL setting may ask for.
+pub const MAX_ROUNDS: usize = 10_000_000;
+
+/// A method name must be non-empty, free of parentheses (the report writes rules as
+/// `name (rule)`), and distinct from every other name also in its file-name form.
+fn check_name(
+    path: &Path,
+    field: &str,
+    name: &str,
+    seen: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(), ExperimentError> {
+    if name.trim().is_empty() {
+        return Err(invalid(path, field, "a non-empty name", format!("{name:?}")));
+    }
+    if name.contains(['(', ')']) {
+        return Err(invalid(path, field, "a name without parentheses (the report writes output rules as `name (rule)`)", format!("{name:?}")));
+    }
+    let key = crate::names::slug(name);
+    if key.is_empty() {
+        return Err(invalid(path, field, "a name with at least one ASCII letter or digit (plot file names use them)", format!("{name:?}")));
+    }
+    if let Some(other) = seen.insert(key.clone(), name.to_string()) {
+        return Err(invalid(
+            path,
+            field,
+            format!("a name distinct from {other:?} also as a file name (both give `{key}`)"),
+            format!("{name:?}"),
+        ));
+    }
+    Ok(())
 }
 
 fn memory_error(path: &Path, m: &MemoryEstimate, n_train: usize) -> ExperimentError {

@@ -80,7 +80,8 @@ pub fn floral(f: &FloralSpec, output: Option<OutputRule>, record_every: usize) -
     let average_last = match output {
         Some(OutputRule::Average { last }) => last,
         _ => f.average_last,
-    };
+    }
+    .min(f.rounds);
     let fit = FloralFitParams {
         game: GameParams {
             rounds: f.rounds,

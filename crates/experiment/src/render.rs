@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_num};
+use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_fixed, fmt_num};
 use serde_json::json;
 
 use floral_data::Split;
 
+use crate::names::slug;
+use crate::run::Executed;
 use crate::plan::{Family, Plan};
 use crate::run::{GRID, RunResult, grid_range};
 
@@ -155,9 +157,9 @@ fn summary_table(plan: &Plan, rows: &[SummaryRow], validation: bool) -> Table {
         for p in &plan.poison_names {
             let c = rows.iter().find(|r| &r.method == name && &r.poison == p).map_or(Cell::Missing, |r| {
                 if validation {
-                    r.validation_accuracy_mean.map_or(Cell::Missing, Cell::Num)
+                    r.validation_accuracy_mean.map_or(Cell::Missing, |v| Cell::Fixed { value: v, decimals: ACC_DECIMALS })
                 } else {
-                    Cell::MeanStd { mean: r.test_accuracy_mean, std: r.test_accuracy_std }
+                    Cell::MeanStdFixed { mean: r.test_accuracy_mean, std: r.test_accuracy_std, decimals: ACC_DECIMALS }
                 }
             });
             cells.push(c);
@@ -196,14 +198,10 @@ fn svm_variant(plan: &Plan, results: &[RunResult], name: &str, n: usize, tuned: 
     if tuned { select(plan, results, name, n, p).map_or(0, |s| s.0) } else { 0 }
 }
 
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect()
-}
 
 fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure> {
     let mut series = Vec::new();
+    let mut levels: Vec<(String, f64)> = Vec::new();
     let mut max_round = 1.0f64;
     for (name, vi) in plotted_variant(plan, results, p) {
         let runs = runs_of(results, &name, vi, p);
@@ -216,12 +214,20 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
             let x = m.round as f64;
             max_round = max_round.max(x);
             pts.push((x, mu));
-            band.push((x, mu - sd, mu + sd));
+            band.push((x, (mu - sd).max(0.0), (mu + sd).min(1.0)));
         }
         series.push(Series { name: format!("{name} (test, last iterate)"), points: pts, band: (runs.len() > 1).then_some(band) });
+        // The other output models (averaged, best-validation round) as levels.
+        for o in first.outputs.iter().filter(|o| o.rule != "last") {
+            let (t, _) = accs(&runs, &o.rule);
+            levels.push((format!("{name} ({}, test)", o.rule), mean_std(&t).0));
+        }
     }
     if series.is_empty() {
         return None;
+    }
+    for (name, mu) in levels {
+        series.push(Series { name, points: vec![(1.0, mu), (max_round, mu)], band: None });
     }
     for m in &plan.methods {
         if let Family::Svm { cs } = &m.family {
@@ -283,13 +289,16 @@ fn decision_plots(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult], p: 
         debug_assert_eq!(grid.len(), GRID);
         figs.push(Figure {
             file: format!("decision_{}_{}.svg", slug(&name), slug(pname)),
-            caption: format!("Decision boundary of {title}, training labels {pname}, seed {} (highlighted: poisoned labels).", plan.spec.seeds[0]),
+            caption: format!("Decision boundary of {title}, training labels {pname}, seed {} (ringed: training labels the poisoning flipped).", plan.spec.seeds[0]),
             plot: Plot::Decision(DecisionPlot {
                 title: format!("{title} ({pname})"),
                 x_range: xr,
                 y_range: yr,
                 grid: grid.clone(),
                 points: points.clone(),
+                x_label: "feature 1".into(),
+                y_label: "feature 2".into(),
+                highlight_label: "poisoned label".into(),
             }),
         });
     }
@@ -308,16 +317,16 @@ fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
             let nsv: Vec<f64> = runs.iter().map(|r| r.n_sv as f64).collect();
             let maxl: Vec<f64> = runs.iter().filter_map(|r| r.trace.last().map(|t| t.max_lambda)).collect();
             let res: f64 = runs.iter().filter_map(|r| r.trace.iter().map(|t| t.residual).reduce(f64::max)).fold(0.0, f64::max);
-            let status: Vec<String> = runs.iter().filter_map(|r| r.status.map(|s| format!("{s:?}"))).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let status: Vec<String> = runs.iter().filter_map(|r| r.status.map(status_name)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
             let bv: Vec<f64> = runs.iter().filter_map(|r| r.best_validation_round.map(|x| x as f64)).collect();
             rows.push(vec![
                 Cell::Text(name.clone()),
                 Cell::Text(pname.clone()),
-                if san.is_empty() { Cell::Missing } else { let (m, s) = mean_std(&san); Cell::MeanStd { mean: m, std: s } },
-                { let (m, s) = mean_std(&nsv); Cell::MeanStd { mean: m, std: s } },
+                if san.is_empty() { Cell::Missing } else { let (m, s) = mean_std(&san); Cell::MeanStdFixed { mean: m, std: s, decimals: ACC_DECIMALS } },
+                { let (m, s) = mean_std(&nsv); Cell::MeanStdFixed { mean: m, std: s, decimals: 1 } },
                 { let (m, s) = mean_std(&maxl); Cell::MeanStd { mean: m, std: s } },
                 Cell::Num(res),
-                if bv.is_empty() { Cell::Missing } else { Cell::Num(mean_std(&bv).0) },
+                if bv.is_empty() { Cell::Missing } else { Cell::Fixed { value: mean_std(&bv).0, decimals: 1 } },
                 Cell::Text(status.join(", ")),
             ]);
         }
@@ -327,6 +336,50 @@ fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
         headers: ["method", "poison", "sanitisation", "|SV|", "max λ", "max residual", "best-val round", "status"].map(String::from).to_vec(),
         rows,
     })
+}
+
+/// Decimals of accuracies and shares in tables (test sets of up to 1,000 points: exact).
+const ACC_DECIMALS: u8 = 3;
+
+/// How a game ended, in words.
+fn status_name(t: floral_game::Termination) -> String {
+    match t {
+        floral_game::Termination::RoundsDone => "all rounds played",
+        floral_game::Termination::Converged => "converged",
+        floral_game::Termination::StoppedByObserver => "stopped by an observer",
+        floral_game::Termination::Diverged => "diverged",
+    }
+    .to_string()
+}
+
+/// The stability bound η < 2/λ_max(K) of each group of seeds, and the FLORAL steps above it.
+fn step_bound_text(plan: &Plan, ran: &Executed) -> String {
+    let bounds: Vec<String> = ran
+        .bounds
+        .iter()
+        .map(|b| {
+            let seeds = if ran.bounds.len() > 1 {
+                let word = if b.seeds.len() == 1 { "seed" } else { "seeds" };
+                format!(" ({word} {})", b.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))
+            } else {
+                String::new()
+            };
+            format!("λ_max(K) = {}, bound {}{seeds}", fmt_num(b.lambda_max), fmt_num(b.eta_bound))
+        })
+        .collect();
+    let mut text = format!(
+        "Step-size bound (docs/method.md §8): the update is locally stable for every labelling when η < 2/λ_max(K); here {}.",
+        bounds.join("; ")
+    );
+    let warnings = ran.step_warnings(plan);
+    if warnings.is_empty() {
+        text.push_str(" Every FLORAL step size is below it.");
+    } else {
+        text.push_str(" Warning: ");
+        text.push_str(&warnings.join("; "));
+        text.push('.');
+    }
+    text
 }
 
 /// A sentence on attacked rounds with fewer than k flips (None when there were none).
@@ -367,8 +420,8 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
                     let chosen = select(plan, results, name, variants.len(), p).is_some_and(|s| s.0 == vi && s.1 == rule);
                     let (t, va) = accs(&runs_of(results, name, vi, p), &rule);
                     let vm = mean_std(&va).0;
-                    cells.push(Cell::Text(format!("{}{}", fmt_num(vm), if chosen { " ◀" } else { "" })));
-                    cells.push(Cell::Num(mean_std(&t).0));
+                    cells.push(Cell::Text(format!("{}{}", fmt_fixed(vm, ACC_DECIMALS), if chosen { " ◀" } else { "" })));
+                    cells.push(Cell::Fixed { value: mean_std(&t).0, decimals: ACC_DECIMALS });
                 }
                 rows.push(cells);
             }
@@ -384,7 +437,8 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
 }
 
 /// Build the report document.
-pub fn document(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult]) -> Document {
+pub fn document(plan: &Plan, ran: &Executed) -> Document {
+    let (splits, results) = (&ran.splits, &ran.results[..]);
     let rows = summary(plan, results);
     let mut doc = Document::new(format!("floral report: {}", plan.spec.name));
     if !plan.spec.description.is_empty() {
@@ -419,6 +473,7 @@ pub fn document(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult]) -> Do
         if let Some(p) = under_budget(results) {
             doc.push(Block::Paragraph(p));
         }
+        doc.push(Block::Paragraph(step_bound_text(plan, ran)));
     }
     for b in tuning_table(plan, results) {
         doc.push(b);
@@ -444,7 +499,8 @@ pub fn document(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult]) -> Do
 /// All numbers of the report, machine-readable. Per-round traces are kept for untuned methods
 /// and for the grid points a tuned method selected; other grid points keep their scores only
 /// (a sweep's traces would otherwise dominate the file).
-pub fn results_json(plan: &Plan, results: &[RunResult]) -> serde_json::Value {
+pub fn results_json(plan: &Plan, ran: &Executed) -> serde_json::Value {
+    let results = &ran.results[..];
     let mut keep = std::collections::BTreeSet::new();
     for m in &plan.methods {
         if let Family::Svm { .. } = m.family {
@@ -470,7 +526,10 @@ pub fn results_json(plan: &Plan, results: &[RunResult]) -> serde_json::Value {
         .collect();
     json!({
         "name": plan.spec.name,
+        "floral_version": env!("CARGO_PKG_VERSION"),
         "hash": plan.hash,
+        "spec": plan.canonical,
+        "step_bounds": ran.bounds,
         "seeds": plan.spec.seeds,
         "poison": plan.poison_names,
         "summary": summary(plan, results),

@@ -232,6 +232,18 @@ pub fn job_count(plan: &Plan) -> usize {
     jobs(plan).len()
 }
 
+/// The step-size bound of one group of seeds sharing points (docs/method.md §8): FLORAL's
+/// update is locally stable for every labelling when η < 2/λ_max(K).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupBound {
+    /// The seeds of the group.
+    pub seeds: Vec<u64>,
+    /// λ_max(K) of the group's training Gram matrix (power iteration to 1e-9 relative).
+    pub lambda_max: f64,
+    /// 2/λ_max(K).
+    pub eta_bound: f64,
+}
+
 /// The results of a plan and the training splits they were fitted on.
 #[derive(Debug)]
 pub struct Executed {
@@ -239,20 +251,58 @@ pub struct Executed {
     pub results: Vec<RunResult>,
     /// The split of every (poison level, seed): `splits[poison][seed]`.
     pub splits: Vec<Vec<Split>>,
+    /// The step-size bound of each group of seeds, in group order.
+    pub bounds: Vec<GroupBound>,
+}
+
+impl Executed {
+    /// One sentence per FLORAL method whose base step η exceeds 2/λ_max(K) in some group: the
+    /// last iterate may then oscillate or diverge.
+    pub fn step_warnings(&self, plan: &Plan) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in &plan.methods {
+            let crate::plan::Family::Floral { variants } = &m.family else { continue };
+            let mut etas: Vec<f64> = variants.iter().map(|v| v.spec.learner.eta).collect();
+            etas.sort_by(f64::total_cmp);
+            etas.dedup();
+            for b in &self.bounds {
+                let above: Vec<String> = etas.iter().filter(|&&e| e > b.eta_bound).map(|e| floral_report::fmt_num(*e)).collect();
+                if above.is_empty() {
+                    continue;
+                }
+                out.push(format!(
+                    "method `{}`: step η = {} exceeds the stability bound 2/λ_max(K) = {} (λ_max(K) = {}, seed(s) {}); its last iterate may oscillate or diverge",
+                    m.name,
+                    above.join(", "),
+                    floral_report::fmt_num(b.eta_bound),
+                    floral_report::fmt_num(b.lambda_max),
+                    b.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Run every job, group by group; `progress` is called once per finished job (from worker
-/// threads).
+/// threads) with its description, e.g. `floral / random 10% / seed 7`.
 ///
 /// # Errors
 /// The first failing job's error in job order within the first group that fails.
-pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Executed, ExperimentError> {
+pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed, ExperimentError> {
     let js = jobs(plan);
     let mut slots: Vec<Option<RunResult>> = vec![None; js.len()];
     let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
+    let mut bounds = Vec::new();
     for group in &plan.groups {
         let Some(&first) = group.first() else { continue };
         let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
+        let lmax = kernels.train.max_eigenvalue_power(1e-9, 1000).value;
+        bounds.push(GroupBound {
+            seeds: group.iter().map(|&si| plan.spec.seeds[si]).collect(),
+            lambda_max: lmax,
+            eta_bound: if lmax > 0.0 { 2.0 / lmax } else { f64::INFINITY },
+        });
         for (p, level) in plan.levels.iter().enumerate() {
             for &si in group {
                 splits[p][si] = Some(poisoned_split(plan, level, si, &kernels)?);
@@ -268,7 +318,9 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Executed, Ex
                     Some(s) => run_job(plan, j, s, &kernels),
                     None => Err(run_err("plan", "a job's split was not prepared")),
                 };
-                progress();
+                let m = &plan.methods[j.method];
+                let variant = if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
+                progress(&format!("{}{variant} / {} / seed {}", m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed]));
                 r
             })
             .collect();
@@ -282,5 +334,5 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn() + Sync)) -> Result<Executed, Ex
         .map(|v| v.into_iter().collect::<Option<Vec<_>>>())
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| run_err("plan", "a split was not prepared"))?;
-    Ok(Executed { results, splits })
+    Ok(Executed { results, splits, bounds })
 }

@@ -197,7 +197,8 @@ pub struct FloralSpec {
     /// Initial rounds without attack (the authors' code: 1).
     #[serde(default)]
     pub unattacked_rounds: usize,
-    /// How many final iterates the averaged model uses.
+    /// How many final iterates the averaged model uses: 1..=rounds (default 50, or every round
+    /// when there are fewer than 50).
     #[serde(default = "fifty")]
     pub average_last: usize,
     /// A grid of alternatives, chosen per poisoning level by mean validation accuracy over the
@@ -209,8 +210,11 @@ pub struct FloralSpec {
 fn exact() -> ProjectorSpec {
     ProjectorSpec::Exact
 }
+/// The default of `average_last`; with fewer rounds than this, all rounds are averaged.
+pub const DEFAULT_AVERAGE_LAST: usize = 50;
+
 fn fifty() -> usize {
-    50
+    DEFAULT_AVERAGE_LAST
 }
 
 /// Grid dimensions for validation-based selection. An empty list keeps the base value.

@@ -101,6 +101,23 @@ pub enum Cell {
         /// The standard deviation.
         std: f64,
     },
+    /// A float with a fixed number of decimals (`0.967`), for columns whose values should line
+    /// up; printed with [`fmt_fixed`](crate::fmt_fixed).
+    Fixed {
+        /// The value.
+        value: f64,
+        /// Decimals after the point.
+        decimals: u8,
+    },
+    /// A mean and standard deviation with a fixed number of decimals (`0.967 ± 0.006`).
+    MeanStdFixed {
+        /// The mean.
+        mean: f64,
+        /// The standard deviation.
+        std: f64,
+        /// Decimals after the point, for both.
+        decimals: u8,
+    },
     /// No value; printed as an em dash `—`.
     Missing,
 }
@@ -221,6 +238,15 @@ pub struct DecisionPlot {
     pub grid: Vec<Vec<f64>>,
     /// The points to scatter on top.
     pub points: Vec<PlotPoint>,
+    /// x-axis label ("" for none).
+    #[serde(default)]
+    pub x_label: String,
+    /// y-axis label ("" for none).
+    #[serde(default)]
+    pub y_label: String,
+    /// Legend entry of the highlighted points (e.g. "poisoned label"); "highlighted" when empty.
+    #[serde(default)]
+    pub highlight_label: String,
 }
 
 /// One point of a [`DecisionPlot`].

@@ -51,6 +51,31 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Formats a float with exactly `decimals` digits after the point (`fmt_fixed(0.96666, 3)` =
+/// `"0.967"`, rounding half to even on the exact binary value), for table columns that must line
+/// up. NaN and infinities print as in [`fmt_num`]; a value that rounds to zero prints without a
+/// sign (`-0.0001` with 3 decimals → `"0.000"`).
+///
+/// ```
+/// use floral_report::fmt_fixed;
+/// assert_eq!(fmt_fixed(0.96666, 3), "0.967");
+/// assert_eq!(fmt_fixed(0.0, 3), "0.000");
+/// assert_eq!(fmt_fixed(-0.0001, 3), "0.000");
+/// assert_eq!(fmt_fixed(12.0, 1), "12.0");
+/// ```
+pub fn fmt_fixed(v: f64, decimals: u8) -> String {
+    if !v.is_finite() {
+        return fmt_num(v);
+    }
+    let d = usize::from(decimals);
+    let s = format!("{v:.d$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 /// Removes trailing zeros after a decimal point, then a trailing point: "1.2300" → "1.23",
 /// "2.000" → "2", "100" → "100" (no point: unchanged).
 fn trim_fraction_zeros(s: &str) -> &str {

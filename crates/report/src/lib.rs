@@ -68,7 +68,7 @@ pub use document::{
     Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table,
 };
 pub use error::ReportError;
-pub use format::{SIGNIFICANT_DIGITS, fmt_num};
+pub use format::{SIGNIFICANT_DIGITS, fmt_fixed, fmt_num};
 pub use markdown::render_markdown;
 pub use svg::{MARKER_MAX_POINTS, SVG_SIZE, render_svg};
 pub use write::{

@@ -1,5 +1,6 @@
 //! Markdown rendering of a [`Document`].
 
+use crate::format::fmt_fixed;
 use crate::document::{Block, Cell, Document, Figure, Table};
 use crate::format::fmt_num;
 
@@ -115,7 +116,7 @@ fn is_numeric_column(table: &Table, j: usize) -> bool {
     let mut any = false;
     for row in &table.rows {
         match row.get(j) {
-            Some(Cell::Num(_) | Cell::Int(_) | Cell::MeanStd { .. }) => any = true,
+            Some(Cell::Num(_) | Cell::Int(_) | Cell::MeanStd { .. } | Cell::Fixed { .. } | Cell::MeanStdFixed { .. }) => any = true,
             Some(Cell::Missing) | None => {}
             Some(Cell::Text(_)) => return false,
         }
@@ -130,6 +131,8 @@ pub(crate) fn render_cell(cell: &Cell) -> String {
         Cell::Num(v) => fmt_num(*v),
         Cell::Int(v) => v.to_string(),
         Cell::MeanStd { mean, std } => format!("{} ± {}", fmt_num(*mean), fmt_num(*std)),
+        Cell::Fixed { value, decimals } => fmt_fixed(*value, *decimals),
+        Cell::MeanStdFixed { mean, std, decimals } => format!("{} ± {}", fmt_fixed(*mean, *decimals), fmt_fixed(*std, *decimals)),
         Cell::Missing => "—".to_string(),
     }
 }

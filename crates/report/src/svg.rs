@@ -310,15 +310,20 @@ fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
             .y_label_area_size(72)
             .build_cartesian_2d(rect.x0..rect.x1, rect.y0..rect.y1)
             .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&fmt)
+        let mut mesh = chart.configure_mesh();
+        mesh.x_label_formatter(&fmt)
             .y_label_formatter(&fmt)
             .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
             .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(215, 215, 215))
-            .draw()
-            .map_err(&err)?;
+            .bold_line_style(RGBColor(215, 215, 215));
+        if !p.x_label.is_empty() {
+            mesh.x_desc(p.x_label.as_str());
+        }
+        if !p.y_label.is_empty() {
+            mesh.y_desc(p.y_label.as_str());
+        }
+        mesh.draw().map_err(&err)?;
 
         let mut has_contour = false;
         if let Some(g) = grid {
@@ -384,7 +389,7 @@ fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
                         .map(|q| Circle::new(q, 8, BLACK.stroke_width(2))),
                 )
                 .map_err(&err)?
-                .label("highlighted")
+                .label(if p.highlight_label.is_empty() { "highlighted" } else { p.highlight_label.as_str() })
                 .legend(|(x, y)| Circle::new((x + 11, y), 6, BLACK.stroke_width(2)));
         }
         if has_contour || !points.is_empty() {

@@ -122,6 +122,9 @@ fn decision_plot() -> DecisionPlot {
         y_range: (-2.0, 2.0),
         grid,
         points,
+        x_label: String::new(),
+        y_label: String::new(),
+        highlight_label: String::new(),
     }
 }
 

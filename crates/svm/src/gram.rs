@@ -105,6 +105,51 @@ impl Gram {
     }
 }
 
+/// The result of [`Gram::max_eigenvalue_power`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerEstimate {
+    /// The Rayleigh quotient vᵀKv of the last iterate (‖v‖ = 1): a lower bound on λ_max(K)
+    /// that converges to it.
+    pub value: f64,
+    /// Products K·v computed.
+    pub iterations: usize,
+    /// True when the relative change of the quotient fell below the tolerance.
+    pub converged: bool,
+}
+
+impl Gram {
+    /// λ_max(K) by power iteration: v_0 = 1/√n, v_{t+1} = K v_t / ‖K v_t‖, estimate
+    /// ρ_t = v_tᵀ K v_t, stopping when |ρ_t − ρ_{t−1}| ≤ tol·ρ_t or after `max_iter` products.
+    /// O(n²) per product (the thread-count independent [`kernel_matvec_into`]), no n×n work
+    /// space: cheap where the full eigen-decomposition is not.
+    pub fn max_eigenvalue_power(&self, tol: f64, max_iter: usize) -> PowerEstimate {
+        let n = self.n();
+        if n == 0 {
+            return PowerEstimate { value: 0.0, iterations: 0, converged: true };
+        }
+        let mut v = faer::Col::from_fn(n, |_| 1.0 / (n as f64).sqrt());
+        let mut kv = faer::Col::zeros(n);
+        let mut rho = 0.0;
+        for it in 1..=max_iter.max(1) {
+            kernel_matvec_into(self.k.as_ref(), v.as_ref(), kv.as_mut());
+            let next: f64 = (0..n).map(|i| v[i] * kv[i]).sum();
+            let norm = kv.norm_l2();
+            if !(norm > 0.0 && norm.is_finite()) {
+                return PowerEstimate { value: next.max(0.0), iterations: it, converged: true };
+            }
+            let done = it > 1 && (next - rho).abs() <= tol * next.abs();
+            rho = next;
+            if done {
+                return PowerEstimate { value: rho, iterations: it, converged: true };
+            }
+            for i in 0..n {
+                v[i] = kv[i] / norm;
+            }
+        }
+        PowerEstimate { value: rho, iterations: max_iter.max(1), converged: false }
+    }
+}
+
 /// Eigenvalues (ascending) of a symmetric matrix, from its lower triangle, with `Par::Seq`.
 pub(crate) fn symmetric_eigenvalues(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvmError> {
     let n = a.nrows();
@@ -417,6 +462,17 @@ mod tests {
             Gram::from_mat(m),
             Err(SvmError::NonFinite { index: 4, .. })
         ));
+    }
+
+    #[test]
+    fn power_iteration_matches_the_eigensolver() {
+        let x = Mat::from_fn(60, 2, |i, j| ((i * 13 + j * 7) % 17) as f64 / 6.0);
+        let g = Gram::new(&Rbf::new(RbfParams { gamma: 0.4 }).unwrap(), x.as_ref());
+        let exact = g.max_eigenvalue().unwrap();
+        let p = g.max_eigenvalue_power(1e-12, 10_000);
+        assert!(p.converged);
+        assert!(p.value <= exact * (1.0 + 1e-12));
+        assert!((p.value - exact).abs() <= 1e-8 * exact, "{} vs {exact}", p.value);
     }
 
     #[test]

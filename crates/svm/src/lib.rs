@@ -55,7 +55,7 @@ mod smo;
 pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
-pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, SignedGram, kernel_matvec_into};
+pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, PowerEstimate, SignedGram, kernel_matvec_into};
 pub use pgd::{BoxBounds, PgdMap};
 pub use kernel::{Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
