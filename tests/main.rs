@@ -5,4 +5,5 @@ mod cli;
 mod experiments;
 mod proofs;
 mod quickstart;
+mod docs;
 mod seams;

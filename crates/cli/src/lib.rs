@@ -44,7 +44,12 @@ impl std::fmt::Display for CliError {
 
 /// floral: label-poisoning attacks and defences on kernel SVMs.
 #[derive(Debug, Parser)]
-#[command(name = "floral", version, about)]
+#[command(
+    name = "floral",
+    version,
+    about = "Label-poisoning attacks and defences on kernel SVMs, built around FLORAL: run a RON experiment, get a deterministic Markdown report",
+    long_about = "floral runs label-poisoning experiments on kernel SVMs: FLORAL's attacker ⇄ learner game, plain and tuned SVM baselines, exact projections. An experiment is a RON file (reference: docs/experiments.md); `floral run FILE.ron` writes reports/<name>/report.md, results.json and SVG plots, reproducible bit for bit from the seeds. Exit codes: 0 ok, 1 invalid input (the message names the file, line or field), 2 numerical or internal failure."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -1,4 +1,5 @@
 //! The RON experiment format: serde-only types, no logic. Every struct denies unknown fields.
+//! `docs/experiments.md` documents every field and its default (a test keeps it complete).
 //!
 //! ```text
 //! Experiment(
@@ -8,9 +9,9 @@
 //!     poison: [Clean, RandomFlips(fraction: 0.1)],
 //!     kernel: Rbf(gamma: 1.0),
 //!     methods: [
-//!         Floral(name: "floral", learner: (c: 1.0, eta: 0.05, schedule: Constant, init: Zero,
+//!         Floral((name: "floral", learner: (c: 1.0, eta: 0.05, schedule: Constant, init: Zero,
 //!                bias: AllSupportVectors, sv_threshold: 1e-5),
-//!                projector: Exact, attacker: RandomTopK(k: 5, pool: Some(25)), rounds: 200),
+//!                projector: Exact, attacker: RandomTopK((k: 5, pool: Some(25))), rounds: 200)),
 //!         Svm(name: "svm", c: 1.0),
 //!     ],
 //! )

@@ -1,0 +1,166 @@
+//! issue #10: every RON example in the docs parses and checks, and the field reference names
+//! every field and variant of the experiment format.
+
+use std::path::Path;
+
+use floral::experiment::spec::{
+    AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, PoisonSpec, ProjectorSpec, TuneSpec,
+};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The ```ron blocks of a Markdown file.
+fn ron_blocks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in text.lines() {
+        match (&mut cur, line.trim_start()) {
+            (None, l) if l.starts_with("```ron") => cur = Some(String::new()),
+            (Some(b), l) if l.starts_with("```") => {
+                out.push(std::mem::take(b));
+                cur = None;
+            }
+            (Some(b), _) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn issue_10_every_ron_example_in_the_docs_parses_and_checks() {
+    let mut n = 0;
+    for doc in ["README.md", "docs/experiments.md", "CONTRIBUTING.md"] {
+        let path = root().join(doc);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, block) in ron_blocks(&text).iter().enumerate() {
+            let src = root().join(format!("{doc}#ron{i}"));
+            let spec = floral::experiment::parse(block, &src).unwrap_or_else(|e| panic!("{doc} block {i}: {e}"));
+            floral::experiment::check(spec, &src).unwrap_or_else(|e| panic!("{doc} block {i}: {e}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 1, "no RON example found");
+    // The experiment crate's module example too.
+    let spec_rs = std::fs::read_to_string(root().join("crates/experiment/src/spec.rs")).unwrap();
+    let example: String = spec_rs
+        .lines()
+        .skip_while(|l| !l.starts_with("//! ```text"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("//! ```"))
+        .map(|l| format!("{}\n", l.trim_start_matches("//!").strip_prefix(' ').unwrap_or("")))
+        .collect();
+    assert!(!example.is_empty());
+    let spec = floral::experiment::parse(&example, Path::new("spec.rs")).unwrap();
+    floral::experiment::check(spec, Path::new("spec.rs")).unwrap();
+}
+
+/// A spec that uses every field and every variant, serialised: the names the reference must
+/// carry.
+fn every_name() -> Vec<String> {
+    let floral = |tune| FloralSpec {
+        name: "f".into(),
+        learner: floral::defense::FloralParams::reference(),
+        projector: ProjectorSpec::FixedPoint { tol: 1e-21, max_iter: 1000, finish_exact: true },
+        attacker: AttackerSpec::RandomTopK(floral::attack::RandomTopKParams::default()),
+        rounds: 10,
+        unattacked_rounds: 0,
+        average_last: 5,
+        tune,
+    };
+    let tune = TuneSpec {
+        eta: vec![0.1],
+        schedule: vec![
+            floral::defense::Schedule::Constant,
+            floral::defense::Schedule::StepDecay { every: 1, factor: 0.5 },
+            floral::defense::Schedule::InverseSqrt,
+        ],
+        init: vec![floral::defense::Init::Zero, floral::defense::Init::Svm],
+        output: vec![
+            floral::game::OutputRule::Last,
+            floral::game::OutputRule::Average { last: 2 },
+            floral::game::OutputRule::BestValidation,
+        ],
+        k_pool: vec![(1, 2)],
+        rounds: vec![3],
+    };
+    let mut learner_free = floral(Some(tune));
+    learner_free.learner.bias = floral::defense::BiasChoice::FreeSupportVectors;
+    let specs = [
+        ExperimentSpec {
+            name: "x".into(),
+            description: String::new(),
+            seeds: vec![1],
+            data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
+            poison: vec![PoisonSpec::Clean, PoisonSpec::Sheet("s".into()), PoisonSpec::RandomFlips { fraction: 0.1 }],
+            kernel: KernelSpec::Linear,
+            methods: vec![
+                MethodSpec::Floral(Box::new(learner_free)),
+                MethodSpec::Floral(Box::new(FloralSpec { attacker: AttackerSpec::None, projector: ProjectorSpec::Exact, ..floral(None) })),
+                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
+            ],
+            record_every: 1,
+            decision_plots: true,
+        },
+        ExperimentSpec {
+            name: "y".into(),
+            description: String::new(),
+            seeds: vec![1],
+            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0 },
+            poison: vec![],
+            kernel: KernelSpec::Rbf { gamma: 1.0 },
+            methods: vec![],
+            record_every: 1,
+            decision_plots: true,
+        },
+        ExperimentSpec {
+            name: "z".into(),
+            description: String::new(),
+            seeds: vec![1],
+            data: DataSpec::Files { train: "a".into(), validation: None, test: "b".into(), standardize: false },
+            poison: vec![],
+            kernel: KernelSpec::Poly { degree: 2, gamma: 1.0, coef0: 0.0 },
+            methods: vec![],
+            record_every: 1,
+            decision_plots: true,
+        },
+    ];
+    let mut names = std::collections::BTreeSet::new();
+    for s in &specs {
+        let text = ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
+        // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
+        let mut word = String::new();
+        for c in text.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                word.push(c);
+            } else {
+                if !word.is_empty() && !word.starts_with(|d: char| d.is_ascii_digit()) && (c == ':' || c == '(' || word.chars().next().is_some_and(|f| f.is_ascii_uppercase())) {
+                    names.insert(word.clone());
+                }
+                word.clear();
+            }
+        }
+    }
+    names.into_iter().filter(|n| !["Some", "Experiment", "FloralSpec", "FloralParams", "RandomTopKParams", "TuneSpec"].contains(&n.as_str())).collect()
+}
+
+#[test]
+fn issue_10_the_field_reference_names_every_field_and_variant() {
+    let doc = std::fs::read_to_string(root().join("docs/experiments.md")).unwrap();
+    // Identifiers inside code spans (`…`) and code blocks: the names the page documents.
+    let mut code = std::collections::BTreeSet::new();
+    for (i, part) in doc.split('`').enumerate() {
+        if i % 2 == 1 || part.contains("Experiment(") {
+            for w in part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                code.insert(w.to_string());
+            }
+        }
+    }
+    let missing: Vec<String> = every_name().into_iter().filter(|n| !code.contains(n)).collect();
+    assert!(missing.is_empty(), "docs/experiments.md does not mention: {missing:?}");
+}
