@@ -213,3 +213,76 @@ fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
     assert!(json["spec"].as_str().unwrap().contains("name: \"tiny\""));
     assert_eq!(json["floral_version"], env!("CARGO_PKG_VERSION"));
 }
+
+/// issue #10: messages say each thing once, a byte-order mark is not a parse error, and label
+/// problems read as sentences that name what is expected.
+#[test]
+fn issue_10_messages_are_clear_and_said_once() {
+    let o = floral().arg("check").arg("/nonexistent-dir/e.ron").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let d = scratch("bom");
+    let f = d.join("e.ron");
+    std::fs::write(&f, format!("\u{feff}{GOOD}")).unwrap();
+    let o = floral().arg("check").arg(&f).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = d.join("l12.csv");
+    std::fs::write(&csv, "label,a,b\n1,0.1,0.2\n2,0.3,0.1\n").unwrap();
+    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(&csv).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("l12.csv:3: label 2 is not allowed: expected a binary labelling") && err.contains("{1, 2}"), "{err}");
+    let csv = d.join("l15.csv");
+    std::fs::write(&csv, "label,a,b\n1,0.1,0.2\n1.5,0.3,0.1\n").unwrap();
+    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(&csv).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("label 1.5 is not allowed: expected an integer"), "{err}");
+}
+
+/// issue #10: splits with different feature counts are an error unless the files are LIBSVM
+/// (omitted trailing zeros) or the user opts in to padding.
+#[test]
+fn issue_10_feature_dimension_mismatch_between_splits() {
+    let d = scratch("dims");
+    let rows = |dim: usize, n: usize| {
+        let mut s = String::from("label");
+        for j in 0..dim {
+            s.push_str(&format!(",f{j}"));
+        }
+        s.push('\n');
+        for i in 0..n {
+            s.push_str(if i % 2 == 0 { "1" } else { "-1" });
+            for j in 0..dim {
+                s.push_str(&format!(",{}", (i * 3 + j) as f64 / 10.0 * if i % 2 == 0 { 1.0 } else { -1.0 }));
+            }
+            s.push('\n');
+        }
+        s
+    };
+    std::fs::write(d.join("train.csv"), rows(2, 20)).unwrap();
+    std::fs::write(d.join("test.csv"), rows(3, 10)).unwrap();
+    let text = |pad: &str| {
+        GOOD.replace(
+            "Moons(n: 60, noise: 0.1, validation_fraction: 0.2, test_fraction: 0.3)",
+            &format!("Files(train: \"train.csv\", test: \"test.csv\"{pad})"),
+        )
+        .replace("methods: [\n        Floral((name: \"floral\", learner: (c: 1.0, eta: 0.05), attacker: RandomTopK((k: 2, pool: Some(4))), rounds: 5)),\n", "methods: [\n")
+    };
+    std::fs::write(d.join("e.ron"), text("")).unwrap();
+    let o = floral().arg("check").arg(d.join("e.ron")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("train.csv has 2 features but") && err.contains("test.csv has 3") && err.contains("pad_features"), "{err}");
+    std::fs::write(d.join("e.ron"), text(", pad_features: true")).unwrap();
+    let o = floral().arg("check").arg(d.join("e.ron")).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // LIBSVM files: the narrower one omits trailing zeros, which is legitimate.
+    std::fs::write(d.join("a.libsvm"), "+1 1:1 2:0.5\n-1 1:-1\n+1 2:1\n-1 1:-0.5\n").unwrap();
+    std::fs::write(d.join("b.libsvm"), "+1 1:1 3:0.5\n-1 1:-1\n").unwrap();
+    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(d.join("a.libsvm")).arg("--test").arg(d.join("b.libsvm")).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(d.join("train.csv")).arg("--test").arg(d.join("test.csv")).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+}

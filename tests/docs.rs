@@ -122,7 +122,7 @@ fn every_name() -> Vec<String> {
             name: "z".into(),
             description: String::new(),
             seeds: vec![1],
-            data: DataSpec::Files { train: "a".into(), validation: None, test: "b".into(), standardize: false },
+            data: DataSpec::Files { train: "a".into(), validation: None, test: "b".into(), standardize: false, pad_features: false },
             poison: vec![],
             kernel: KernelSpec::Poly { degree: 2, gamma: 1.0, coef0: 0.0 },
             methods: vec![],

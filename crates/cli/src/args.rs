@@ -69,6 +69,10 @@ pub struct SvmTrainArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Pad the file with fewer features with zero columns (LIBSVM files are padded anyway: an
+    /// omitted trailing feature is zero).
+    #[arg(long)]
+    pub pad_features: bool,
 }
 
 /// `floral bench projection --n N [--json]`

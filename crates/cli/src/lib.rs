@@ -37,7 +37,19 @@ impl CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CliError::Input(e) | CliError::Internal(e) => write!(f, "{e:#}"),
+            // The message, then each cause in the chain that it does not already spell out
+            // (errors that print their source would otherwise say it twice).
+            CliError::Input(e) | CliError::Internal(e) => {
+                let mut msg = e.to_string();
+                for cause in e.chain().skip(1) {
+                    let c = cause.to_string();
+                    if !msg.contains(&c) {
+                        msg.push_str(": ");
+                        msg.push_str(&c);
+                    }
+                }
+                f.write_str(&msg)
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::anyhow;
-use floral_data::{Dataset, RawData, align_dims, shipped};
+use floral_data::{Dataset, RawData, align_dims_checked, shipped};
 use floral_svm::{
     Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, Smo, SmoParams, SvmError,
 };
@@ -64,8 +64,9 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
         Some(spec) => Some(load(spec, "test")?),
         None => None,
     };
-    if let Some(t) = test_raw.as_mut() {
-        align_dims(&mut train_raw, t);
+    if let (Some(t), Some(spec)) = (test_raw.as_mut(), &a.test) {
+        align_dims_checked(&mut train_raw, Path::new(&a.train), t, Path::new(spec), a.pad_features)
+            .map_err(|e| CliError::Input(anyhow!("{e}")))?;
     }
     let train = binary(train_raw, &a.train, "training")?;
     let test = match (test_raw, &a.test) {

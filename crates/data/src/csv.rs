@@ -122,6 +122,7 @@ pub fn parse_csv_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData, D
         x,
         labels,
         lines: line_of,
+        sparse: false,
     })
 }
 

@@ -29,6 +29,22 @@ pub enum DataError {
         /// The repeated index.
         index: usize,
     },
+    /// Two splits of one data set have different numbers of features.
+    #[error(
+        "{} has {a_dim} features but {} has {b_dim}: the splits must describe the same features (a dense CSV never omits columns; set `pad_features: true` in Files(…) to pad the narrower file with zero columns)",
+        a.display(),
+        b.display()
+    )]
+    SplitDimensions {
+        /// The first file.
+        a: std::path::PathBuf,
+        /// Its width.
+        a_dim: usize,
+        /// The second file.
+        b: std::path::PathBuf,
+        /// Its width.
+        b_dim: usize,
+    },
     /// Two objects that must agree in size do not.
     #[error("{what}: expected {expected}, got {got}")]
     DimensionMismatch {
@@ -154,7 +170,7 @@ pub enum DataError {
     },
     /// A label outside the allowed set (an integer while parsing; {+1, −1} or {1, 0} when
     /// converting to binary labels).
-    #[error("{path}:{line}: label {value} is outside the allowed set {allowed}")]
+    #[error("{}{}: label {value} is not allowed: expected {allowed}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
     LabelOutOfSet {
         /// The file.
         path: PathBuf,
@@ -162,8 +178,8 @@ pub enum DataError {
         line: usize,
         /// The label found.
         value: f64,
-        /// The allowed labels, in words.
-        allowed: &'static str,
+        /// The allowed labels, in words (and what the file holds, when that explains more).
+        allowed: String,
     },
     /// A data file with no data rows.
     #[error("{path}: the file holds no data rows")]

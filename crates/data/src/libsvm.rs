@@ -115,6 +115,7 @@ pub fn parse_libsvm_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData
         x,
         labels,
         lines: line_of,
+        sparse: true,
     })
 }
 

@@ -34,6 +34,9 @@ pub struct RawData {
     /// The 1-based source line of each row, for error messages; empty when the data did not
     /// come from a file.
     pub lines: Vec<usize>,
+    /// True for sparse formats (LIBSVM/svmlight): an absent feature is zero, so the width is the
+    /// largest index seen and files of one data set may legitimately differ in width.
+    pub sparse: bool,
 }
 
 impl RawData {
@@ -55,13 +58,14 @@ impl RawData {
                 path: PathBuf::new(),
                 line: 0,
                 value,
-                allowed: "integers",
+                allowed: "an integer".into(),
             });
         }
         Ok(Self {
             x,
             labels,
             lines: Vec::new(),
+            sparse: false,
         })
     }
 
@@ -101,17 +105,22 @@ impl RawData {
             });
         };
         let signed = self.labels.contains(&-1.0);
-        let (allowed, ok): (&'static str, fn(f64) -> bool) = if signed {
-            ("{+1, -1}", |v| v == 1.0 || v == -1.0)
-        } else {
-            ("{1, 0}", |v| v == 1.0 || v == 0.0)
-        };
+        let ok: fn(f64) -> bool = if signed { |v| v == 1.0 || v == -1.0 } else { |v| v == 1.0 || v == 0.0 };
         if let Some((row, &value)) = self.labels.iter().enumerate().find(|&(_, &v)| !ok(v)) {
+            let mut distinct: Vec<f64> = self.labels.clone();
+            distinct.sort_by(f64::total_cmp);
+            distinct.dedup();
+            let shown: Vec<String> = distinct.iter().take(6).map(|v| v.to_string()).collect();
+            let more = if distinct.len() > 6 { ", …" } else { "" };
             return Err(DataError::LabelOutOfSet {
                 path: path.to_path_buf(),
                 line: self.lines.get(row).copied().unwrap_or(0),
                 value,
-                allowed,
+                allowed: format!(
+                    "a binary labelling, +1/-1 or 1/0 (this file's labels are {{{}{more}}}: {} classes)",
+                    shown.join(", "),
+                    distinct.len()
+                ),
             });
         }
         if self.labels.iter().all(|&v| v == first) {
@@ -148,8 +157,41 @@ pub fn pad_features(a: &mut RawData, d: usize) -> Result<(), DataError> {
     Ok(())
 }
 
+/// Brings two splits of one data set to the same number of features, refusing a mismatch that
+/// cannot be a sparse file's omitted trailing zeros.
+///
+/// Equal widths: nothing to do. Different widths: when both files are sparse (LIBSVM/svmlight,
+/// where a trailing feature that is zero in every row of a file simply never appears), or when
+/// `allow_padding` is set, the narrower one is padded with zero columns ([`align_dims`]);
+/// otherwise (a dense CSV on either side) it is an error.
+///
+/// # Errors
+/// [`DataError::SplitDimensions`] naming both files and widths.
+pub fn align_dims_checked(
+    a: &mut RawData,
+    a_path: &Path,
+    b: &mut RawData,
+    b_path: &Path,
+    allow_padding: bool,
+) -> Result<(), DataError> {
+    if a.dim() == b.dim() {
+        return Ok(());
+    }
+    if allow_padding || (a.sparse && b.sparse) {
+        align_dims(a, b);
+        return Ok(());
+    }
+    Err(DataError::SplitDimensions {
+        a: a_path.to_path_buf(),
+        a_dim: a.dim(),
+        b: b_path.to_path_buf(),
+        b_dim: b.dim(),
+    })
+}
+
 /// Pads the narrower of `a` and `b` with zero columns so both have the same number of features
 /// (e.g. a LIBSVM train and test file whose trailing features are zero in one of them).
+/// Unchecked: [`align_dims_checked`] refuses widths that cannot differ legitimately.
 pub fn align_dims(a: &mut RawData, b: &mut RawData) {
     let d = a.dim().max(b.dim());
     for r in [a, b] {
@@ -299,7 +341,7 @@ pub(crate) fn parse_label(token: &str, path: &Path, line: usize) -> Result<f64, 
             path: path.to_path_buf(),
             line,
             value,
-            allowed: "integers of magnitude at most 2^53",
+            allowed: "an integer of magnitude at most 2^53".into(),
         });
     }
     Ok(value)

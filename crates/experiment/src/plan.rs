@@ -25,6 +25,8 @@ pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron")
 /// # Errors
 /// [`ExperimentError::Parse`].
 pub fn parse(text: &str, path: &Path) -> Result<ExperimentSpec, ExperimentError> {
+    // A UTF-8 byte-order mark (some editors write one) is not part of the RON text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     ron::Options::default()
         .from_str::<ExperimentSpec>(text)
         .map_err(|e| ExperimentError::Parse {
@@ -192,18 +194,18 @@ fn load_clean(path: &Path, spec: &ExperimentSpec, seed: u64) -> Result<Split, Ex
             let (train, test) = binary_pair(train, test, &PathBuf::from(name)).map_err(&de)?;
             holdout(train, test, *validation_fraction, &mut rng).map_err(&de)
         }
-        DataSpec::Files { train, validation, test, standardize } => {
+        DataSpec::Files { train, validation, test, standardize, pad_features } => {
             let tp = resolve_relative(path, train);
             let sp = resolve_relative(path, test);
             let mut tr = floral_data::read_data_file(&tp).map_err(&de)?;
             let mut te = floral_data::read_data_file(&sp).map_err(&de)?;
-            floral_data::align_dims(&mut tr, &mut te);
+            floral_data::align_dims_checked(&mut tr, &tp, &mut te, &sp, *pad_features).map_err(&de)?;
             let mut va = None;
             if let Some(v) = validation {
                 let vp = resolve_relative(path, v);
                 let mut raw = floral_data::read_data_file(&vp).map_err(&de)?;
-                floral_data::align_dims(&mut tr, &mut raw);
-                floral_data::align_dims(&mut te, &mut raw);
+                floral_data::align_dims_checked(&mut tr, &tp, &mut raw, &vp, *pad_features).map_err(&de)?;
+                floral_data::align_dims_checked(&mut te, &sp, &mut raw, &vp, *pad_features).map_err(&de)?;
                 va = Some(raw.into_binary(&vp).map_err(&de)?);
             }
             let train = tr.into_binary(&tp).map_err(&de)?;

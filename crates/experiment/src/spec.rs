@@ -94,6 +94,10 @@ pub enum DataSpec {
         /// Standardise features with the training mean and standard deviation.
         #[serde(default)]
         standardize: bool,
+        /// Pad a split with fewer features with zero columns. Off by default: widths must agree,
+        /// except between LIBSVM files, whose omitted trailing features are zeros anyway.
+        #[serde(default)]
+        pad_features: bool,
     },
 }
 

@@ -152,7 +152,7 @@ fn libsvm_non_integer_label_is_out_of_set() {
     );
     assert!(
         e.to_string()
-            .starts_with("t.libsvm:2: label 0.5 is outside"),
+            .starts_with("t.libsvm:2: label 0.5 is not allowed: expected an integer"),
         "{e}"
     );
 }
