@@ -54,3 +54,35 @@ fn quickstart_is_deterministic_across_thread_counts_and_matches_committed_report
     let md = String::from_utf8(fa.iter().find(|x| x.0 == "report.md").unwrap().1.clone()).unwrap();
     insta::assert_snapshot!("quickstart_report", md);
 }
+
+/// issue #10: every committed report cheap enough for CI equals a fresh run of its experiment,
+/// byte for byte, and its report.md is snapshot-tested. (`moon_sweep` is checked by
+/// `scripts/regenerate-reports`, which reruns every experiment in release mode.)
+#[test]
+fn issue_10_committed_moon_reports_equal_a_fresh_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["moon_reference", "moon_tuned"] {
+        let out = std::env::temp_dir().join(format!("floral-rep-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let o = Command::new(env!("CARGO_BIN_EXE_floral"))
+            .arg("run")
+            .arg(root.join("experiments").join(format!("{name}.ron")))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let fresh = files(&out);
+        let committed = files(&root.join("reports").join(name));
+        assert_eq!(
+            fresh.iter().map(|x| &x.0).collect::<Vec<_>>(),
+            committed.iter().map(|x| &x.0).collect::<Vec<_>>(),
+            "reports/{name}/ has other files than a fresh run: run scripts/regenerate-reports --write"
+        );
+        for ((n, a), (_, c)) in fresh.iter().zip(&committed) {
+            assert!(a == c, "reports/{name}/{n} differs from a fresh run: run scripts/regenerate-reports --write and read the diff");
+        }
+        let md = String::from_utf8(fresh.iter().find(|x| x.0 == "report.md").unwrap().1.clone()).unwrap();
+        insta::assert_snapshot!(format!("{name}_report"), md);
+    }
+}

@@ -97,6 +97,17 @@ pub struct PlannedMethod {
     pub family: Family,
 }
 
+/// A data file an experiment reads, and its content hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DataFile {
+    /// `train`, `validation` or `test`.
+    pub role: &'static str,
+    /// The path as written in the spec.
+    pub path: String,
+    /// sha256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
 /// A checked experiment, ready to run: the clean data per seed, the poison levels, the
 /// methods, and which seeds share their points (and so one set of kernel matrices).
 #[derive(Debug)]
@@ -107,8 +118,11 @@ pub struct Plan {
     pub source: PathBuf,
     /// The canonical RON of the spec (what the report echoes).
     pub canonical: String,
-    /// sha256 of `canonical`, hex.
+    /// sha256 of `canonical` (followed, for a `Files` spec, by each data file's role, path and
+    /// sha256), hex.
     pub hash: String,
+    /// The data files a `Files` spec reads, with their sha256 (empty otherwise).
+    pub data_files: Vec<DataFile>,
     /// The kernel.
     pub kernel: Arc<dyn Kernel>,
     /// The clean split of each seed, in seed order.
@@ -501,8 +515,23 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
     }
     let canonical = ron::ser::to_string_pretty(&spec, ron::ser::PrettyConfig::new().struct_names(true))
         .map_err(|e| ExperimentError::Run { what: "echo spec".into(), message: e.to_string() })?;
-    let hash = format!("{:x}", Sha256::digest(canonical.as_bytes()));
+    // The hash covers the data a Files spec points to, not only its paths.
+    let mut data_files = Vec::new();
+    if let DataSpec::Files { train, validation, test, .. } = &spec.data {
+        for (role, f) in [("train", Some(train)), ("validation", validation.as_ref()), ("test", Some(test))] {
+            let Some(f) = f else { continue };
+            let p = resolve_relative(path, f);
+            let bytes = std::fs::read(&p).map_err(|source| ExperimentError::Io { path: p.clone(), source })?;
+            data_files.push(DataFile { role, path: f.clone(), sha256: format!("{:x}", Sha256::digest(&bytes)) });
+        }
+    }
+    let mut hashed = canonical.clone();
+    for d in &data_files {
+        hashed.push_str(&format!("\n{} {} {}", d.role, d.path, d.sha256));
+    }
+    let hash = format!("{:x}", Sha256::digest(hashed.as_bytes()));
     Ok(Plan {
+        data_files,
         poison_names: spec.poison.iter().map(poison_name).collect(),
         spec,
         source: source.to_path_buf(),

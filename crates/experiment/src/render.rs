@@ -446,12 +446,20 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
     }
     let s0 = &plan.clean[0];
     doc.push(Block::Paragraph(format!(
-        "Training points: {}, validation: {}, test: {}, features: {}. Seeds: {}. Content hash (sha256 of the canonical experiment below): `{}`.",
+        "Training points: {}, validation: {}, test: {}, features: {}. Seeds: {}. Content hash (sha256 of the canonical experiment below{}): `{}`.",
         s0.train.n(),
         s0.validation.as_ref().map_or(0, |v| v.n()),
         s0.test.n(),
         s0.train.dim(),
         plan.spec.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+        if plan.data_files.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and of the data files: {}",
+                plan.data_files.iter().map(|d| format!("{} `{}` sha256 {}", d.role, d.path, d.sha256)).collect::<Vec<_>>().join(", ")
+            )
+        },
         plan.hash
     )));
     doc.push(Block::Heading { level: 2, text: "Test accuracy".into() });
@@ -529,6 +537,7 @@ pub fn results_json(plan: &Plan, ran: &Executed) -> serde_json::Value {
         "floral_version": env!("CARGO_PKG_VERSION"),
         "hash": plan.hash,
         "spec": plan.canonical,
+        "data_files": plan.data_files,
         "step_bounds": ran.bounds,
         "seeds": plan.spec.seeds,
         "poison": plan.poison_names,
