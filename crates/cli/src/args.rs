@@ -73,6 +73,10 @@ pub struct SvmTrainArgs {
     /// omitted trailing feature is zero).
     #[arg(long)]
     pub pad_features: bool,
+    /// Save the trained model in LIBSVM's model format (readable by `svm-predict` and
+    /// `floral svm predict`); written atomically.
+    #[arg(long)]
+    pub model_out: Option<std::path::PathBuf>,
 }
 
 /// `floral bench projection --n N [--json]`
@@ -106,6 +110,25 @@ pub struct BenchGameArgs {
     /// also measure the memory bandwidth of streaming the kernel matrix once.
     #[arg(long)]
     pub n: Option<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `floral svm predict --model FILE --test FILE [--out FILE] [--json]`
+#[derive(Debug, Args)]
+pub struct SvmPredictArgs {
+    /// A binary C-SVC model in LIBSVM's format (from `floral svm train --model-out` or
+    /// `svm-train`).
+    #[arg(long)]
+    pub model: std::path::PathBuf,
+    /// Data to predict (LIBSVM/svmlight, CSV with a `label` column, or `name:sheet`); its labels
+    /// give the accuracy.
+    #[arg(long)]
+    pub test: String,
+    /// Write one predicted label (+1 or -1) per line, as `svm-predict` does; written atomically.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -13,7 +13,7 @@ mod bench_projection;
 mod run_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, SvmTrainArgs};
+pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, SvmPredictArgs, SvmTrainArgs};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -88,6 +88,8 @@ pub enum Command {
 pub enum SvmCommand {
     /// Train a kernel SVM with the exact SMO solver.
     Train(SvmTrainArgs),
+    /// Predict with a saved model (LIBSVM's model format) and report the accuracy.
+    Predict(SvmPredictArgs),
 }
 
 /// `floral bench ...`
@@ -108,6 +110,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run_cmd::run(&a),
         Command::Check(a) => run_cmd::check(&a),
         Command::Svm(SvmCommand::Train(a)) => svm_cmd::train(&a),
+        Command::Svm(SvmCommand::Predict(a)) => svm_cmd::predict(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
     }

@@ -12,10 +12,10 @@ use std::time::Instant;
 use anyhow::anyhow;
 use floral_data::{Dataset, RawData, align_dims_checked, shipped};
 use floral_svm::{
-    Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, Smo, SmoParams, SvmError,
+    Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, Smo, SmoParams, SvmError, SvmModel,
 };
 
-use crate::{CliError, SvmTrainArgs};
+use crate::{CliError, SvmPredictArgs, SvmTrainArgs};
 
 fn load(spec: &str, role: &str) -> Result<RawData, CliError> {
     shipped::resolve(spec)
@@ -103,6 +103,14 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
     let seconds = start.elapsed().as_secs_f64();
 
     let test_accuracy = test.as_ref().map(|t| model.accuracy(t));
+    let train_accuracy = model.accuracy(&train);
+    if let Some(out) = &a.model_out {
+        let text = model
+            .to_libsvm_model()
+            .map_err(|e| svm_error(e, "--model-out"))?;
+        floral_experiment::report::write_text_atomic(out, &text)
+            .map_err(|e| CliError::Input(anyhow!("--model-out: {e}")))?;
+    }
     let objective = model.objective().unwrap_or(f64::NAN);
     let status = model.status().map_or("unknown", |s| s.as_str());
     let n_bounded = model.n_bounded_sv().unwrap_or(0);
@@ -131,6 +139,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
             "status": status,
             "seconds": seconds,
             "n_train": train.n(),
+            "train_accuracy": train_accuracy,
             "dim": train.dim(),
             "gram": storage,
         });
@@ -155,9 +164,46 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
         println!("  SMO {status} after {iterations} iterations in {seconds:.3} s ({storage} Gram)");
         println!("  obj = {objective:.6}, rho = {rho:.6}");
         println!("  nSV = {}, nBSV = {n_bounded}", model.n_sv());
+        println!("  training accuracy: {:.4} %", 100.0 * train_accuracy);
+        if let Some(out) = &a.model_out {
+            println!("  model written to {} (LIBSVM format)", out.display());
+        }
         if let (Some(acc), Some(spec)) = (test_accuracy, &a.test) {
             println!("  test accuracy on `{spec}`: {:.4} %", 100.0 * acc);
         }
+    }
+    Ok(())
+}
+
+pub(crate) fn predict(a: &SvmPredictArgs) -> Result<(), CliError> {
+    let text = floral_data::read_text_file(&a.model)
+        .map_err(|e| CliError::Input(anyhow!("cannot read --model: {e}")))?;
+    let mut raw = load(&a.test, "test")?;
+    let model = SvmModel::from_libsvm_model(&text, &a.model, raw.dim())
+        .map_err(|e| CliError::Input(anyhow!("{e}")))?;
+    let width = model.support_vectors().ncols();
+    if raw.dim() < width {
+        // A LIBSVM file omits trailing zero features.
+        floral_data::pad_features(&mut raw, width).map_err(|e| CliError::Input(anyhow!("{e}")))?;
+    }
+    let test = binary(raw, &a.test, "test")?;
+    let pred = model.predict(test.x());
+    let correct = pred.iter().zip(test.y().as_slice()).filter(|(p, y)| p == y).count();
+    let accuracy = correct as f64 / test.n().max(1) as f64;
+    if let Some(out) = &a.out {
+        let mut s = String::with_capacity(3 * pred.len());
+        for p in &pred {
+            s.push_str(if *p > 0.0 { "1\n" } else { "-1\n" });
+        }
+        floral_experiment::report::write_text_atomic(out, &s).map_err(|e| CliError::Input(anyhow!("--out: {e}")))?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({ "model": a.model, "test": a.test, "n_test": test.n(), "accuracy": accuracy, "n_sv": model.n_sv() })
+        );
+    } else {
+        println!("Accuracy = {:.4} % ({correct}/{}) on `{}`", 100.0 * accuracy, test.n(), a.test);
     }
     Ok(())
 }

@@ -57,7 +57,7 @@ pub use error::DataError;
 pub use generators::{blobs, circles, moons, standard_normal};
 pub use labels::{FlipSet, Labels};
 pub use libsvm::{parse_libsvm_reader, read_libsvm};
-pub use read::{MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file};
+pub use read::{MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file};
 pub use rng::{FloralRng, Stream, Streams, stream};
 pub use split::stratified_split;
 pub use standardize::Standardizer;

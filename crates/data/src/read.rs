@@ -225,6 +225,20 @@ pub(crate) fn is_csv_name(path: &Path) -> bool {
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
 
+/// The whole text of a (possibly gzip-compressed) file, e.g. a saved model.
+///
+/// # Errors
+/// [`DataError::Io`] naming the file (also for text that is not UTF-8).
+pub fn read_text_file(path: &Path) -> Result<String, DataError> {
+    let mut r = open_maybe_gz(path)?;
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut r, &mut s).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(s)
+}
+
 /// Opens `path` for buffered reading, decompressing it when it starts with the gzip magic bytes
 /// `1f 8b` (multi-member gzip is supported).
 pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>, DataError> {

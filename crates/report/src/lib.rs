@@ -72,5 +72,6 @@ pub use format::{SIGNIFICANT_DIGITS, fmt_fixed, fmt_num};
 pub use markdown::render_markdown;
 pub use svg::{MARKER_MAX_POINTS, SVG_SIZE, render_svg};
 pub use write::{
+    write_text_atomic,
     JSON_FILE, MARKDOWN_FILE, ReportFiles, canonical_json, validate_figure_name, write_report,
 };

@@ -150,6 +150,15 @@ pub fn write_report(
 /// Distinguishes temporary files of concurrent writers within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Writes a text file atomically (temporary file beside it, synced, renamed over it): a failed
+/// write leaves any previous file intact. For outputs other than reports (e.g. a model file).
+///
+/// # Errors
+/// [`ReportError::Io`] naming the path.
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ReportError> {
+    write_atomic(path, text.as_bytes())
+}
+
 /// Writes `bytes` to `.{name}.{pid}.{n}.tmp` beside `path`, syncs it and renames it over `path`.
 /// On failure the temporary file is removed (best effort) and the error names the path.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {

@@ -64,6 +64,16 @@ pub enum SvmError {
     /// An error from the data crate (labels, data sets, files).
     #[error(transparent)]
     Data(#[from] floral_data::DataError),
+    /// A LIBSVM model file is malformed.
+    #[error("{}:{line}: expected {message}", path.display())]
+    ModelFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What was expected, and what was found.
+        message: String,
+    },
     /// An error from the projection inside the projected-gradient map.
     #[error(transparent)]
     Projection(#[from] floral_projection::ProjError),

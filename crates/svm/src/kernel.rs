@@ -20,6 +20,27 @@ const GRAM_BLOCK: usize = 128;
 /// Tile size of the cache-blocked mirror copy.
 const MIRROR_TILE: usize = 64;
 
+/// A kernel as LIBSVM's model files describe it (`kernel_type`, `degree`, `gamma`, `coef0`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LibsvmKernel {
+    /// `kernel_type linear`: k = aᵀb.
+    Linear,
+    /// `kernel_type rbf`: k = exp(−γ‖a − b‖²).
+    Rbf {
+        /// γ.
+        gamma: f64,
+    },
+    /// `kernel_type polynomial`: k = (γaᵀb + coef0)^degree.
+    Poly {
+        /// degree.
+        degree: u32,
+        /// γ.
+        gamma: f64,
+        /// coef0.
+        coef0: f64,
+    },
+}
+
 /// A positive semi-definite kernel k(a, b) on feature vectors.
 ///
 /// Implementations must be symmetric, k(a, b) = k(b, a); [`Kernel::gram_into`] called with the
@@ -56,6 +77,11 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     /// A shared copy of this kernel, so a fitted [`crate::SvmModel`] can own its kernel when the
     /// solver was handed a `&dyn Kernel`. Typically `Arc::new(*self)` or `Arc::new(self.clone())`.
     fn clone_arc(&self) -> Arc<dyn Kernel>;
+
+    /// The kernel as LIBSVM's model format names it (None: not a LIBSVM kernel). Default: None.
+    fn libsvm(&self) -> Option<LibsvmKernel> {
+        None
+    }
 
     /// One kernel row against a row-major block: out_t = k(a, z_t), where z_t =
     /// `z[t·d .. (t+1)·d]` and d = `a.len()`. Used by the SMO solver to compute kernel rows on
@@ -330,6 +356,10 @@ fn check_row_block(a: &[f64], z: &[f64], out: &[f64]) -> usize {
 }
 
 impl Kernel for Linear {
+    fn libsvm(&self) -> Option<LibsvmKernel> {
+        Some(LibsvmKernel::Linear)
+    }
+
     fn clone_arc(&self) -> Arc<dyn Kernel> {
         Arc::new(*self)
     }
@@ -365,6 +395,10 @@ impl Kernel for Linear {
 }
 
 impl Kernel for Rbf {
+    fn libsvm(&self) -> Option<LibsvmKernel> {
+        Some(LibsvmKernel::Rbf { gamma: self.gamma() })
+    }
+
     fn clone_arc(&self) -> Arc<dyn Kernel> {
         Arc::new(*self)
     }
@@ -409,6 +443,10 @@ impl Kernel for Rbf {
 }
 
 impl Kernel for Poly {
+    fn libsvm(&self) -> Option<LibsvmKernel> {
+        Some(LibsvmKernel::Poly { degree: self.degree(), gamma: self.gamma(), coef0: self.coef0() })
+    }
+
     fn clone_arc(&self) -> Arc<dyn Kernel> {
         Arc::new(*self)
     }

@@ -66,6 +66,29 @@ impl SvmModel {
         }
     }
 
+    /// A model from its parts: support vectors (one per row), coefficients α_j and bias b, with
+    /// f(x) = Σ_j α_j k(x_j, x) + b (e.g. read from a model file). λ_j is taken as |α_j| and the
+    /// support indices as 0..n_sv.
+    ///
+    /// # Panics
+    /// If `sv` and `coef` differ in length.
+    pub fn from_parts(kernel: Arc<dyn Kernel>, sv: Mat<f64>, coef: Col<f64>, bias: f64) -> SvmModel {
+        assert_eq!(sv.nrows(), coef.nrows(), "from_parts: support vectors vs coefficients");
+        let n = coef.nrows();
+        SvmModel {
+            kernel,
+            lambda: Col::from_fn(n, |r| coef[r].abs()),
+            sv,
+            coef,
+            support: (0..n).collect(),
+            bias,
+            n_bounded: None,
+            objective: None,
+            status: None,
+            iterations: None,
+        }
+    }
+
     /// Record the box bounds the dual was solved under, so [`SvmModel::n_bounded_sv`] can count
     /// the support vectors at their bound (λ_j ≥ C_j).
     ///
