@@ -127,11 +127,47 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // A panic (a broken invariant, or an allocation a library could not make) is exit 2 with
+    // a one-line message, never a backtrace dump.
+    std::panic::set_hook(Box::new(|_| {}));
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
+        Err(payload) => {
+            eprintln!("error: {}", panic_message(payload.as_ref()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The one-line message for a panic payload; allocation failures say so.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_string());
+    if text.contains("AllocError") || text.contains("memory allocation") || text.contains("capacity overflow") {
+        format!(
+            "internal failure: out of memory ({text}); `floral check` estimates what a run holds: lower n, the number of seeds or the parallel jobs (RAYON_NUM_THREADS)"
+        )
+    } else {
+        format!("internal failure (a bug: please report it): {text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_messages_name_allocation_failures() {
+        let m = panic_message(&"called `Result::unwrap()` on an `Err` value: AllocError");
+        assert!(m.starts_with("internal failure: out of memory"), "{m}");
+        let m = panic_message(&String::from("index out of bounds"));
+        assert!(m.contains("a bug") && m.contains("index out of bounds"), "{m}");
     }
 }
