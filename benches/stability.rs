@@ -1,0 +1,3 @@
+//! floral-stability speed (filled in with the command and its tests).
+
+fn main() {}
