@@ -6,3 +6,4 @@ mod experiments;
 mod proofs;
 mod quickstart;
 mod seams;
+mod stability_cli;

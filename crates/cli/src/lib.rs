@@ -1,6 +1,6 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `svm train`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -11,9 +11,10 @@ mod args;
 mod bench_game;
 mod bench_projection;
 mod run_cmd;
+mod stability_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, SvmTrainArgs};
+pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmTrainArgs};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -61,6 +62,9 @@ pub enum Command {
     /// Kernel-SVM tools.
     #[command(subcommand)]
     Svm(SvmCommand),
+    /// Local stability of the learner's map at a point: λ_max(K), the free set, μ_max, the
+    /// spectral radius of the Jacobian and the verdict.
+    Stability(StabilityArgs),
     /// Measure speed as ratios within one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -91,6 +95,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run_cmd::run(&a),
         Command::Check(a) => run_cmd::check(&a),
         Command::Svm(SvmCommand::Train(a)) => svm_cmd::train(&a),
+        Command::Stability(a) => stability_cmd::run(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
     }
