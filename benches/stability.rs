@@ -48,7 +48,7 @@ fn stability_group(c: &mut Criterion) -> Result<(), Box<dyn Error>> {
         report.free, report.mu_max, report.spectral_radius, report.verdict
     );
     let mut g = c.benchmark_group("stability");
-    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(15));
+    g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(30));
     g.bench_function(BenchmarkId::new("analytic", format!("n={N}")), |b| {
         b.iter(|| black_box(analyzer.analyze(&map, black_box(at.as_ref()))))
     });

@@ -1,6 +1,7 @@
 //! [`AnalyticJacobian`]: the Jacobian of T on the free set in closed form and its spectrum.
 
-use faer::{ColRef, Mat};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, ColRef, Mat, Par};
 use floral_svm::PgdMap;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,11 @@ impl AnalyticJacobian {
         let inv_m = if m > 0 { 1.0 / m as f64 } else { 0.0 };
         let p = Mat::from_fn(m, m, |i, j| f64::from(u8::from(i == j)) - ys[i] * ys[j] * inv_m);
         let a = Mat::from_fn(m, m, |i, j| f64::from(u8::from(i == j)) - eta * q.entry(free[i], free[j]));
-        &p * &a * &p
+        let mut pa = Mat::zeros(m, m);
+        matmul(pa.as_mut(), Accum::Replace, p.as_ref(), a.as_ref(), 1.0, Par::Seq);
+        let mut j = Mat::zeros(m, m);
+        matmul(j.as_mut(), Accum::Replace, pa.as_ref(), p.as_ref(), 1.0, Par::Seq);
+        j
     }
 
     /// The full n×n Jacobian DT(λ) = E_F P E_Fᵀ(I − ηQ̃) at `at`, with F the free set of T(λ):

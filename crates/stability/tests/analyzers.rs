@@ -236,3 +236,29 @@ fn changed_labels_make_the_sample_degenerate() {
     bad[0] = f64::INFINITY;
     assert!(matches!(mon.observe(3, None, bad.as_ref(), false).unwrap(), Trajectory::Diverging { .. }));
 }
+
+#[test]
+fn the_dense_free_block_has_the_reported_eigenvalues() {
+    // J = P(I − ηQ̃_FF)P built densely: its eigenvalues are the report's 1 − ημ_j plus one 0
+    // (on ỹ_F).
+    let q = problem();
+    let c = 5.0;
+    let lambda = svm(&q, c);
+    let p = ExactProjector::default();
+    let map = PgdMap::new(&q, 0.3, Bounds::Uniform(c), &p).unwrap();
+    let lin = Linearization::new(&map, lambda.as_ref()).unwrap();
+    let j = AnalyticJacobian::free_block(&map, &lin.free);
+    assert_eq!(j.nrows(), lin.free.len());
+    let mut dense = floral_stability::linalg::symmetric_eigenvalues(j.as_ref(), "J").unwrap();
+    let r = analytic().analyze(&map, lambda.as_ref()).unwrap();
+    let mut want = r.jacobian_eigenvalues.clone();
+    want.push(0.0);
+    want.sort_by(f64::total_cmp);
+    dense.sort_by(f64::total_cmp);
+    assert_eq!(dense.len(), want.len());
+    for (a, b) in dense.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-12, "{dense:?} vs {want:?}");
+    }
+    let rho = dense.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    assert!((rho - r.spectral_radius).abs() < 1e-12);
+}
