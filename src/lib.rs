@@ -10,4 +10,5 @@ pub use floral_experiment as experiment;
 pub use floral_game as game;
 pub use floral_projection as projection;
 pub use floral_report as report;
+pub use floral_stability as stability;
 pub use floral_svm as svm;

@@ -7,3 +7,4 @@ mod proofs;
 mod quickstart;
 mod docs;
 mod seams;
+mod stability_cli;

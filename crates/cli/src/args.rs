@@ -79,6 +79,48 @@ pub struct SvmTrainArgs {
     pub model_out: Option<std::path::PathBuf>,
 }
 
+/// `floral stability --train FILE --kernel rbf --gamma G --c C --eta E [--at svm|zero|FILE] [--json]`
+#[derive(Debug, Args)]
+pub struct StabilityArgs {
+    /// Training data (LIBSVM/svmlight, optionally .gz, or CSV with a `label` column), or a
+    /// shipped data set as `name:sheet` (e.g. `moon_floral_seed42:train`).
+    #[arg(long)]
+    pub train: String,
+    /// Kernel: linear, rbf or poly.
+    #[arg(long, default_value = "rbf")]
+    pub kernel: String,
+    /// Kernel γ (rbf, poly). Default 1/d.
+    #[arg(long)]
+    pub gamma: Option<f64>,
+    /// Polynomial degree.
+    #[arg(long, default_value_t = 3)]
+    pub degree: u32,
+    /// Polynomial coef0.
+    #[arg(long, default_value_t = 0.0)]
+    pub coef0: f64,
+    /// Box constraint C (finite, > 0).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub c: f64,
+    /// The step η of the learner's map T(λ) = Π(λ − η(Q̃λ − 1)) (finite, > 0).
+    #[arg(long, allow_negative_numbers = true)]
+    pub eta: f64,
+    /// Where to linearise: `svm` (the exact SVM solution from SMO, a fixed point of T), `zero`
+    /// (λ = 0, FLORAL's start), or a text file of n numbers, one λ_i per line (blank lines and
+    /// lines starting with `#` are skipped; write `./svm` for a file named `svm`).
+    #[arg(long, default_value = "svm")]
+    pub at: String,
+    /// SMO stopping tolerance for `--at svm` (maximal KKT violation).
+    #[arg(long, default_value_t = 1e-10)]
+    pub eps: f64,
+    /// Verdict tolerance: strict complementarity needs every margin > tol·max(1, C), and a
+    /// spectral radius within tol of 1 is marginal.
+    #[arg(long, default_value_t = 1e-9)]
+    pub tol: f64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `floral bench projection --n N [--json]`
 #[derive(Debug, Args)]
 pub struct BenchProjectionArgs {

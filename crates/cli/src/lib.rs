@@ -1,6 +1,6 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `svm train`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -11,9 +11,10 @@ mod args;
 mod bench_game;
 mod bench_projection;
 mod run_cmd;
+mod stability_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, SvmPredictArgs, SvmTrainArgs};
+pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmPredictArgs, SvmTrainArgs};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -78,6 +79,9 @@ pub enum Command {
     /// Kernel-SVM tools.
     #[command(subcommand)]
     Svm(SvmCommand),
+    /// Local stability of the learner's map at a point: λ_max(K), the free set, μ_max, the
+    /// spectral radius of the Jacobian and the verdict.
+    Stability(StabilityArgs),
     /// Measure speed as ratios within one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -111,6 +115,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Check(a) => run_cmd::check(&a),
         Command::Svm(SvmCommand::Train(a)) => svm_cmd::train(&a),
         Command::Svm(SvmCommand::Predict(a)) => svm_cmd::predict(&a),
+        Command::Stability(a) => stability_cmd::run(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
     }

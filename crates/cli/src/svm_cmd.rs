@@ -17,12 +17,12 @@ use floral_svm::{
 
 use crate::{CliError, SvmPredictArgs, SvmTrainArgs};
 
-fn load(spec: &str, role: &str) -> Result<RawData, CliError> {
+pub(crate) fn load(spec: &str, role: &str) -> Result<RawData, CliError> {
     shipped::resolve(spec)
         .map_err(|e| CliError::Input(anyhow!("cannot read {role} data `{spec}`: {e}")))
 }
 
-fn binary(raw: RawData, spec: &str, role: &str) -> Result<Dataset, CliError> {
+pub(crate) fn binary(raw: RawData, spec: &str, role: &str) -> Result<Dataset, CliError> {
     raw.into_binary(Path::new(spec)).map_err(|e| {
         CliError::Input(anyhow!(
             "{role} data `{spec}` is not a binary data set: {e}"
@@ -31,7 +31,7 @@ fn binary(raw: RawData, spec: &str, role: &str) -> Result<Dataset, CliError> {
 }
 
 /// Invalid parameters are the user's flags (exit 1); anything else is numerical (exit 2).
-fn svm_error(e: SvmError, context: &str) -> CliError {
+pub(crate) fn svm_error(e: SvmError, context: &str) -> CliError {
     match e {
         SvmError::InvalidParam { .. } => CliError::Input(anyhow!("{context}: {e}")),
         other => CliError::Internal(anyhow!("{context}: {other}")),
@@ -39,13 +39,18 @@ fn svm_error(e: SvmError, context: &str) -> CliError {
 }
 
 fn kernel(a: &SvmTrainArgs, gamma: f64) -> Result<Box<dyn Kernel>, CliError> {
-    let k: Result<Box<dyn Kernel>, SvmError> = match a.kernel.as_str() {
+    build_kernel(&a.kernel, gamma, a.degree, a.coef0)
+}
+
+/// The kernel named by `--kernel` with its parameters (errors name the flags).
+pub(crate) fn build_kernel(name: &str, gamma: f64, degree: u32, coef0: f64) -> Result<Box<dyn Kernel>, CliError> {
+    let k: Result<Box<dyn Kernel>, SvmError> = match name {
         "linear" => Linear::new(LinearParams {}).map(|k| Box::new(k) as Box<dyn Kernel>),
         "rbf" => Rbf::new(RbfParams { gamma }).map(|k| Box::new(k) as Box<dyn Kernel>),
         "poly" => Poly::new(PolyParams {
-            degree: a.degree,
+            degree,
             gamma,
-            coef0: a.coef0,
+            coef0,
         })
         .map(|k| Box::new(k) as Box<dyn Kernel>),
         other => {

@@ -9,6 +9,7 @@
 //! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
 //!   at a time ([`execute`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
+//! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
 //! command-line front end needs few direct dependencies.
@@ -25,6 +26,7 @@ pub use floral_defense as defense;
 pub use floral_game as game;
 pub use floral_projection as projection;
 pub use floral_report as report;
+pub use floral_stability as stability;
 pub use floral_svm as svm;
 
 mod error;
@@ -35,6 +37,7 @@ pub mod registry;
 pub mod render;
 pub mod run;
 pub mod spec;
+mod stability_observer;
 
 use std::path::Path;
 
@@ -43,6 +46,7 @@ pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
 pub use run::{Executed, GroupBound, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
+pub use stability_observer::StabilityObserver;
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
 /// atomically per file. Returns the summary rows.
