@@ -34,7 +34,20 @@ pub struct FitInput<'a> {
     pub monitor: Option<floral_game::Evaluator>,
 }
 
-/// One output model of a fit: a kernel expansion over the training points,
+/// The points a fitted model's kernel expansion runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Basis {
+    /// The training points (coefficient j belongs to training point j); evaluated through the
+    /// shared kernel matrices.
+    #[default]
+    Train,
+    /// The trusted points (`FitInput::trusted`), e.g. an SVM trained on them alone.
+    Trusted,
+    /// The training points followed by the trusted points (n_train + n_trusted coefficients).
+    TrainThenTrusted,
+}
+
+/// One output model of a fit: a kernel expansion over the points of its [`Basis`],
 /// f(x) = Σ_j coef_j k(x_j, x) + b.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FittedOutput {
@@ -42,6 +55,8 @@ pub struct FittedOutput {
     pub rule: String,
     /// The model.
     pub model: DualModel,
+    /// The points the coefficients belong to.
+    pub basis: Basis,
 }
 
 /// A fitted defence.
@@ -74,6 +89,7 @@ impl Fitted {
             outputs: vec![FittedOutput {
                 rule: rule.to_string(),
                 model: model.clone(),
+                basis: Basis::Train,
             }],
             plot_model: Some(model),
             trace: Vec::new(),

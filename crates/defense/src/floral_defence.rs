@@ -132,7 +132,7 @@ impl Defence for FloralDefence {
         };
         let outputs = rules
             .into_iter()
-            .filter_map(|r| rec.model(r).map(|model| FittedOutput { rule: rule_name(r), model }))
+            .filter_map(|r| rec.model(r).map(|model| FittedOutput { rule: rule_name(r), model, basis: crate::Basis::Train }))
             .collect();
         Ok(Fitted {
             outputs,

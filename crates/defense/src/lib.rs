@@ -8,6 +8,8 @@
 //!
 //! Defences (implement [`Defence`]: [`FitInput`] → [`Fitted`]):
 //! - [`SvmDefence`]: plain kernel SVM by exact SMO on the labels as received.
+//! - [`TrustedSvm`]: the trusted-data baselines: an SVM on the trusted (clean validation)
+//!   points alone, or on the training points together with them.
 //! - [`FloralDefence`]: the FLORAL game against an in-game attacker from an
 //!   [`AttackerFactory`]; outputs last / averaged / best-validation models.
 //!
@@ -25,9 +27,11 @@ mod error;
 mod floral;
 mod floral_defence;
 mod svm;
+mod trusted;
 
-pub use defence::{Defence, FitInput, Fitted, FittedOutput};
+pub use defence::{Basis, Defence, FitInput, Fitted, FittedOutput};
 pub use error::DefenseError;
 pub use floral::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
 pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, rule_name};
 pub use svm::{SVM_CACHE_MB, SvmDefence, SvmDefenceParams};
+pub use trusted::{TrustedPool, TrustedSvm, TrustedSvmParams};
