@@ -20,6 +20,26 @@ pub enum AttackError {
     /// SVM error (a poisoner that trains or scores a model).
     #[error(transparent)]
     Svm(#[from] floral_svm::SvmError),
+    /// A model-based poisoner needs both classes in the training set.
+    #[error("poisoner `{poisoner}` needs both classes in the training set; all {n} labels are {label}")]
+    SingleClass {
+        /// The poisoner's name.
+        poisoner: &'static str,
+        /// Number of training points.
+        n: usize,
+        /// The one label present (+1 or −1).
+        label: f64,
+    },
+    /// An optimisation step of a poisoner did not reach a usable solution.
+    #[error("poisoner `{poisoner}`: the {step} did not solve: {detail}")]
+    Solver {
+        /// The poisoner's name.
+        poisoner: &'static str,
+        /// Which step (e.g. "LP step in iteration 3").
+        step: String,
+        /// The solver's status or error.
+        detail: String,
+    },
     /// A poisoner returned a flip set whose size is not the budget.
     #[error("poisoner `{poisoner}` returned {got} flips; the budget is exactly {budget}")]
     BudgetNotMet {

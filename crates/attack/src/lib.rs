@@ -8,6 +8,11 @@
 //! Offline poisoners (implement [`Poisoner`]; [`poison_exact`] enforces the exact budget):
 //! - [`RandomFlips`]: `budget` labels uniformly at random.
 //! - [`LabelSheet`]: a fixed poisoned labelling (e.g. the authors' released sheets).
+//! - [`MarginFlips`]: far-first or nearest-first by the margin y_i f(x_i) of a clean SVM.
+//! - [`TopLambdaFlips`]: the `budget` largest dual weights λ_i of a clean SVM.
+//! - [`Alfa`]: ALFA (Xiao et al. 2012), alternating LP and QP solved with Clarabel.
+//! - [`AlfaTilt`]: ALFA-tilt (Xiao et al. 2015), the most damaging of N scored trials.
+//! - [`Lfa`]: greedy label flips maximising validation error, warm-started SMO retrains.
 //!
 //! Adding one: a file here, a `mod`/`pub use` line below, a line in `tests/conformance.rs`,
 //! and one arm in the experiment crate's registry (see CONTRIBUTING.md).
@@ -18,16 +23,27 @@
 //! assert_eq!(a.pool(2), 4);
 //! ```
 
+mod alfa;
+mod alfa_tilt;
 mod error;
 mod label_sheet;
+mod lfa;
+mod margin_flips;
+mod model_common;
 mod no_attack;
 mod poisoner;
 mod random_flips;
 mod random_top_k;
+mod top_lambda;
 
+pub use alfa::{Alfa, AlfaParams};
+pub use alfa_tilt::{AlfaTilt, AlfaTiltParams};
 pub use error::AttackError;
 pub use label_sheet::LabelSheet;
+pub use lfa::{Lfa, LfaLoss, LfaParams};
+pub use margin_flips::{MarginFlips, MarginFlipsParams, MarginOrder};
 pub use no_attack::NoAttack;
 pub use poisoner::{PoisonInput, Poisoner, poison_exact};
 pub use random_flips::RandomFlips;
 pub use random_top_k::{RandomTopK, RandomTopKParams};
+pub use top_lambda::{TopLambdaFlips, TopLambdaFlipsParams};

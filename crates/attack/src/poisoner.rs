@@ -26,7 +26,8 @@ pub struct PoisonInput<'a> {
 /// An offline poisoning attack: flips exactly `budget` training labels (relative to the clean
 /// labels), deterministically for a given rng state.
 ///
-/// Implementations: [`crate::RandomFlips`], [`crate::LabelSheet`].
+/// Implementations: [`crate::RandomFlips`], [`crate::LabelSheet`], [`crate::MarginFlips`],
+/// [`crate::TopLambdaFlips`], [`crate::Alfa`], [`crate::AlfaTilt`], [`crate::Lfa`].
 pub trait Poisoner: std::fmt::Debug + Send + Sync {
     /// Short stable name.
     fn name(&self) -> &'static str;

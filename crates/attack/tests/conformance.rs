@@ -102,7 +102,10 @@ mod poisoners {
     use std::sync::Arc;
 
     use faer::Mat;
-    use floral_attack::{LabelSheet, PoisonInput, Poisoner, RandomFlips, poison_exact};
+    use floral_attack::{
+        Alfa, AlfaParams, AlfaTilt, AlfaTiltParams, LabelSheet, Lfa, LfaLoss, LfaParams, MarginFlips, MarginFlipsParams,
+        MarginOrder, PoisonInput, Poisoner, RandomFlips, TopLambdaFlips, TopLambdaFlipsParams, poison_exact,
+    };
     use floral_data::{Dataset, Labels, Stream, stream};
     use floral_svm::{Gram, Rbf, RbfParams};
 
@@ -153,6 +156,95 @@ mod poisoners {
             for i in (0..t.n()).step_by(4) { y.flip(i); }
             LabelSheet::new("every_fourth", y)
         }, budget = |t: &Dataset| t.n().div_ceil(4);
+        margin_far_first => |_t: &Dataset| MarginFlips::new(MarginFlipsParams { order: MarginOrder::FarFirst, ..Default::default() }).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        margin_nearest_first => |_t: &Dataset| MarginFlips::new(MarginFlipsParams { order: MarginOrder::NearestFirst, ..Default::default() }).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        top_lambda => |_t: &Dataset| TopLambdaFlips::new(TopLambdaFlipsParams::default()).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        alfa => |_t: &Dataset| Alfa::new(AlfaParams::default()).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        alfa_tilt => |_t: &Dataset| AlfaTilt::new(AlfaTiltParams::default()).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        lfa => |_t: &Dataset| Lfa::new(LfaParams::default()).unwrap(), budget = |t: &Dataset| t.n() / 3;
+        lfa_sampled_cold => |_t: &Dataset| Lfa::new(LfaParams { candidates: Some(4), warm_start: false, loss: LfaLoss::Hinge, ..Default::default() }).unwrap(), budget = |t: &Dataset| t.n() / 3;
+    }
+
+    /// The poisoners that train an SVM on the training set: a budget of 0 is an empty flip set,
+    /// n = 1 or any one-class training set is a `SingleClass` error (no panic), two points of
+    /// different classes can be flipped, and malformed inputs are errors naming the field.
+    macro_rules! model_poisoner_suite {
+        ($($name:ident => $make:expr;)*) => {$(
+            mod $name {
+                use super::*;
+
+                fn make() -> Box<dyn Poisoner> { Box::new(($make)()) }
+
+                #[test]
+                fn budget_zero_is_empty() {
+                    assert!(run(make().as_ref(), &data(30), 0, 1).unwrap().is_empty());
+                    assert!(run(make().as_ref(), &data(1), 0, 1).unwrap().is_empty());
+                }
+
+                #[test]
+                fn one_class_is_a_clear_error() {
+                    for n in [1, 12] {
+                        let x = Mat::from_fn(n, 2, |i, j| (i + j) as f64);
+                        let one = Dataset::new(x, Labels::from_signs((0..n).map(|_| false))).unwrap();
+                        let e = run(make().as_ref(), &one, 1, 1).unwrap_err();
+                        assert!(matches!(e, AttackError::SingleClass { n: m, label, .. } if m == n && label == -1.0), "{e}");
+                        assert!(e.to_string().contains("both classes"), "{e}");
+                    }
+                }
+
+                #[test]
+                fn two_points_of_each_class_can_be_flipped() {
+                    let x = Mat::from_fn(2, 2, |i, j| (i + j) as f64);
+                    let two = Dataset::new(x, Labels::from_signs([true, false])).unwrap();
+                    for b in [1, 2] {
+                        assert_eq!(run(make().as_ref(), &two, b, 1).unwrap().len(), b);
+                    }
+                }
+
+                #[test]
+                fn malformed_inputs_name_the_field() {
+                    let train = data(20);
+                    let k = Rbf::new(RbfParams { gamma: 1.0 }).unwrap();
+                    let small = Arc::new(Gram::new(&k, data(19).x()));
+                    let input = PoisonInput { train: &train, kernel: &k, gram: &small, validation: None };
+                    let e = poison_exact(make().as_ref(), &input, 3, &mut stream(1, Stream::Data)).unwrap_err().to_string();
+                    assert!(e.contains("`gram`") && e.contains("19×19"), "{e}");
+                    let gram = Arc::new(Gram::new(&k, train.x()));
+                    let wide = Dataset::new(Mat::zeros(5, 3), Labels::from_signs((0..5).map(|i| i % 2 == 0))).unwrap();
+                    let input = PoisonInput { train: &train, kernel: &k, gram: &gram, validation: Some(&wide) };
+                    let e = poison_exact(make().as_ref(), &input, 3, &mut stream(1, Stream::Data)).unwrap_err().to_string();
+                    assert!(e.contains("`validation`") && e.contains("dimension 3"), "{e}");
+                }
+
+                #[test]
+                fn a_validation_split_is_accepted() {
+                    let train = data(24);
+                    let val = data(9);
+                    let k = Rbf::new(RbfParams { gamma: 1.0 }).unwrap();
+                    let gram = Arc::new(Gram::new(&k, train.x()));
+                    let input = PoisonInput { train: &train, kernel: &k, gram: &gram, validation: Some(&val) };
+                    let f = poison_exact(make().as_ref(), &input, 5, &mut stream(2, Stream::Data)).unwrap();
+                    assert_eq!(f.len(), 5);
+                    assert_eq!(f, poison_exact(make().as_ref(), &input, 5, &mut stream(2, Stream::Data)).unwrap());
+                }
+            }
+        )*};
+    }
+
+    mod model {
+        use super::*;
+        use floral_attack::AttackError;
+        use floral_data::Labels;
+
+        model_poisoner_suite! {
+            margin_far_first => || MarginFlips::new(MarginFlipsParams::default()).unwrap();
+            margin_nearest_first => || MarginFlips::new(MarginFlipsParams { order: MarginOrder::NearestFirst, ..Default::default() }).unwrap();
+            top_lambda => || TopLambdaFlips::new(TopLambdaFlipsParams::default()).unwrap();
+            alfa => || Alfa::new(AlfaParams::default()).unwrap();
+            alfa_tilt => || AlfaTilt::new(AlfaTiltParams::default()).unwrap();
+            lfa => || Lfa::new(LfaParams::default()).unwrap();
+            lfa_sampled_cold => || Lfa::new(LfaParams { candidates: Some(3), warm_start: false, ..Default::default() }).unwrap();
+        }
     }
 
     #[test]
