@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use floral::experiment::spec::{
-    AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, PoisonSpec, ProjectorSpec, TuneSpec,
+    AttackerSpec, BaselineSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, OfflineAttack, PoisonSpec,
+    ProjectorSpec, TuneSpec,
 };
 
 fn root() -> &'static Path {
@@ -97,12 +98,26 @@ fn every_name() -> Vec<String> {
             description: String::new(),
             seeds: vec![1],
             data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
-            poison: vec![PoisonSpec::Clean, PoisonSpec::Sheet("s".into()), PoisonSpec::RandomFlips { fraction: 0.1 }],
+            poison: vec![
+                PoisonSpec::Clean,
+                PoisonSpec::Sheet("s".into()),
+                PoisonSpec::RandomFlips { fraction: 0.1 },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Random },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Margin(floral::attack::MarginFlipsParams { order: floral::attack::MarginOrder::NearestFirst, ..Default::default() }) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Margin(Default::default()) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::TopLambda(Default::default()) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Alfa(Default::default()) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::AlfaTilt(Default::default()) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Lfa(floral::attack::LfaParams { loss: floral::attack::LfaLoss::Hinge, candidates: Some(3), ..Default::default() }) },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Lfa(Default::default()) },
+            ],
             kernel: KernelSpec::Linear,
             methods: vec![
                 MethodSpec::Floral(Box::new(learner_free)),
                 MethodSpec::Floral(Box::new(FloralSpec { attacker: AttackerSpec::None, projector: ProjectorSpec::Exact, ..floral(None) })),
                 MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
+                MethodSpec::Baseline(BaselineSpec { name: "t".into(), defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams { c: 1.0, pool: floral::defense::TrustedPool::Trusted }) }),
+                MethodSpec::Baseline(BaselineSpec { name: "u".into(), defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams { c: 1.0, pool: floral::defense::TrustedPool::TrainAndTrusted }) }),
             ],
             record_every: 1,
             decision_plots: true,
@@ -146,7 +161,10 @@ fn every_name() -> Vec<String> {
             }
         }
     }
-    names.into_iter().filter(|n| !["Some", "Experiment", "FloralSpec", "FloralParams", "RandomTopKParams", "TuneSpec"].contains(&n.as_str())).collect()
+    names
+        .into_iter()
+        .filter(|n| !n.ends_with("Params") && !n.ends_with("Spec") && !["Some", "Experiment"].contains(&n.as_str()))
+        .collect()
 }
 
 #[test]

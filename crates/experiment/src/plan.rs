@@ -73,6 +73,8 @@ pub enum Family {
         /// The variants' full settings.
         variants: Vec<FloralVariant>,
     },
+    /// A baseline defence from the registry (one setting).
+    Baseline,
 }
 
 /// One concrete setting of a method, ready to fit.
@@ -456,6 +458,7 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         let name = match m {
             MethodSpec::Svm { name, .. } => name,
             MethodSpec::Floral(f) => &f.name,
+            MethodSpec::Baseline(b) => &b.name,
         };
         check_name(path, &format!("methods[{i}].name"), name, &mut names)?;
         if let MethodSpec::Svm { c, c_grid, .. } = m {
@@ -492,11 +495,12 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         let tuned = match m {
             MethodSpec::Floral(f) => f.tune.is_some(),
             MethodSpec::Svm { c_grid, .. } => !c_grid.is_empty(),
+            MethodSpec::Baseline(_) => false,
         };
         if tuned && !has_val {
             let field = match m {
                 MethodSpec::Floral(_) => format!("methods[{i}].tune"),
-                MethodSpec::Svm { .. } => format!("methods[{i}].c_grid"),
+                MethodSpec::Svm { .. } | MethodSpec::Baseline(_) => format!("methods[{i}].c_grid"),
             };
             return Err(invalid(path, field, "a validation split to choose on (e.g. validation_fraction > 0)", "no validation split"));
         }
@@ -505,7 +509,12 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
                 check_floral(path, i, &v, n_train, has_val)?;
             }
         }
-        methods.push(plan_method(m, spec.record_every)?);
+        methods.push(plan_method(path, i, m, spec.record_every)?);
+        if let MethodSpec::Baseline(b) = m {
+            if registry::reads_trusted(&b.defence) && !has_val {
+                return Err(invalid(path, format!("methods[{i}].defence"), "a validation split (the defence trains on trusted data)", "no validation split"));
+            }
+        }
     }
     let groups = group_by_points(&clean);
     let memory = estimate_memory(&spec, &clean, &groups, &methods);
@@ -589,7 +598,7 @@ fn memory_error(path: &Path, m: &MemoryEstimate, n_train: usize) -> ExperimentEr
 }
 
 /// Build a checked method's variants through the registry.
-fn plan_method(m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, ExperimentError> {
+fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, ExperimentError> {
     Ok(match m {
         MethodSpec::Svm { name, c, c_grid } => {
             let tuned = !c_grid.is_empty();
@@ -603,6 +612,15 @@ fn plan_method(m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, Exp
             }
             PlannedMethod { name: name.clone(), tuned, variants, family: Family::Svm { cs } }
         }
+        MethodSpec::Baseline(b) => PlannedMethod {
+            name: b.name.clone(),
+            tuned: false,
+            variants: vec![PlannedVariant {
+                label: String::new(),
+                defence: registry::baseline(path, &format!("methods[{i}].defence"), &b.defence)?,
+            }],
+            family: Family::Baseline,
+        },
         MethodSpec::Floral(f) => {
             let fv = variants(f);
             let mut variants = Vec::new();
@@ -664,7 +682,7 @@ fn estimate_memory(spec: &ExperimentSpec, clean: &[Split], groups: &[Vec<usize>]
         .iter()
         .filter_map(|m| match m {
             MethodSpec::Floral(f) => Some(f.rounds / spec.record_every + 2),
-            MethodSpec::Svm { .. } => None,
+            MethodSpec::Svm { .. } | MethodSpec::Baseline(_) => None,
         })
         .max()
         .unwrap_or(0);

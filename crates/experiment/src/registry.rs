@@ -5,14 +5,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use floral_attack::{LabelSheet, NoAttack, Poisoner, RandomFlips, RandomTopK};
+use floral_attack::{Alfa, AlfaTilt, LabelSheet, Lfa, MarginFlips, NoAttack, Poisoner, RandomFlips, RandomTopK, TopLambdaFlips};
 use floral_data::{FloralRng, Split, Stream, stream};
-use floral_defense::{AttackerFactory, Defence, FloralDefence, FloralFitParams, SvmDefence, SvmDefenceParams};
+use floral_defense::{AttackerFactory, Defence, FloralDefence, FloralFitParams, SvmDefence, SvmDefenceParams, TrustedSvm};
 use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
 use floral_projection::Projector;
 
 use crate::ExperimentError;
-use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, PoisonSpec, ProjectorSpec};
+use crate::spec::{AttackerSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, OfflineAttack, PoisonSpec, ProjectorSpec};
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
     ExperimentError::invalid(path, field, expected, got)
@@ -24,7 +24,57 @@ pub fn poison_name(p: &PoisonSpec) -> String {
         PoisonSpec::Clean => "clean".into(),
         PoisonSpec::Sheet(s) => s.clone(),
         PoisonSpec::RandomFlips { fraction } => format!("random {}%", floral_report::fmt_num(100.0 * fraction)),
+        PoisonSpec::Attack { fraction, attack } => format!("{} {}%", attack_name(attack), floral_report::fmt_num(100.0 * fraction)),
     }
+}
+
+/// The short name of an offline attack in reports.
+pub fn attack_name(a: &OfflineAttack) -> String {
+    match a {
+        OfflineAttack::Random => "random".into(),
+        OfflineAttack::Margin(p) => match p.order {
+            floral_attack::MarginOrder::FarFirst => "margin-far".into(),
+            floral_attack::MarginOrder::NearestFirst => "margin-near".into(),
+        },
+        OfflineAttack::TopLambda(_) => "top-λ".into(),
+        OfflineAttack::Alfa(_) => "alfa".into(),
+        OfflineAttack::AlfaTilt(_) => "alfa-tilt".into(),
+        OfflineAttack::Lfa(_) => "lfa".into(),
+    }
+}
+
+/// The poisoner an offline attack spec names (one arm per attack).
+///
+/// # Errors
+/// [`ExperimentError::Invalid`] naming `field` when the attack rejects its parameters.
+pub fn offline_attack(path: &Path, field: &str, a: &OfflineAttack) -> Result<Arc<dyn Poisoner>, ExperimentError> {
+    let bad = |e: floral_attack::AttackError| invalid(path, field, "valid attack parameters", e);
+    Ok(match a {
+        OfflineAttack::Random => Arc::new(RandomFlips),
+        OfflineAttack::Margin(p) => Arc::new(MarginFlips::new(p.clone()).map_err(bad)?),
+        OfflineAttack::TopLambda(p) => Arc::new(TopLambdaFlips::new(p.clone()).map_err(bad)?),
+        OfflineAttack::Alfa(p) => Arc::new(Alfa::new(p.clone()).map_err(bad)?),
+        OfflineAttack::AlfaTilt(p) => Arc::new(AlfaTilt::new(p.clone()).map_err(bad)?),
+        OfflineAttack::Lfa(p) => Arc::new(Lfa::new(p.clone()).map_err(bad)?),
+    })
+}
+
+/// True for defences that train on the trusted (validation) data, so need a validation split.
+pub fn reads_trusted(d: &DefenceSpec) -> bool {
+    match d {
+        DefenceSpec::TrustedSvm(_) => true,
+    }
+}
+
+/// The defence a baseline spec names (one arm per defence).
+///
+/// # Errors
+/// [`ExperimentError::Invalid`] naming `field` when the defence rejects its parameters.
+pub fn baseline(path: &Path, field: &str, d: &DefenceSpec) -> Result<Arc<dyn Defence>, ExperimentError> {
+    let bad = |e: floral_defense::DefenseError| invalid(path, field, "valid defence parameters", e);
+    Ok(match d {
+        DefenceSpec::TrustedSvm(p) => Arc::new(TrustedSvm::new(p.clone()).map_err(bad)?),
+    })
 }
 
 /// Build the projector a spec names.
@@ -179,6 +229,13 @@ pub fn poison_level(path: &Path, spec: &ExperimentSpec, p: &PoisonSpec, clean: &
                 return Err(invalid(path, "poison.RandomFlips.fraction", "a number in [0, 1)", fraction));
             }
             PlannedPoison { name, poisoner: Some((Arc::new(RandomFlips), PoisonBudget::Fraction(*fraction))) }
+        }
+        PoisonSpec::Attack { fraction, attack } => {
+            if !(fraction.is_finite() && (0.0..1.0).contains(fraction)) {
+                return Err(invalid(path, "poison.Attack.fraction", "a number in [0, 1)", fraction));
+            }
+            let poisoner = offline_attack(path, "poison.Attack.attack", attack)?;
+            PlannedPoison { name, poisoner: Some((poisoner, PoisonBudget::Fraction(*fraction))) }
         }
     })
 }

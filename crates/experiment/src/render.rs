@@ -116,7 +116,7 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
                     let runs = runs_of(results, name, vi, p);
                     let label = match &m.family {
                         Family::Svm { cs } => format!("C={}", fmt_num(cs[vi])),
-                        Family::Floral { .. } => format!("{}, output={rule}", m.variants[vi].label),
+                        Family::Floral { .. } | Family::Baseline => format!("{}, output={rule}", m.variants[vi].label),
                     };
                     rows.extend(row(format!("{name} (val-selected)"), pname, &runs, &rule, Some(label)));
                 }
@@ -134,6 +134,14 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
                 Family::Floral { .. } => {
                     for rule in rules {
                         rows.extend(row(format!("{name} ({rule})"), pname, &runs, &rule, None));
+                    }
+                }
+                // A baseline with one output model is named alone; several get their rule.
+                Family::Baseline => {
+                    let single = rules.len() == 1;
+                    for rule in rules {
+                        let label = if single { name.clone() } else { format!("{name} ({rule})") };
+                        rows.extend(row(label, pname, &runs, &rule, None));
                     }
                 }
             }
@@ -274,7 +282,7 @@ fn decision_plots(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult], p: 
         .collect();
     if let Some((m, cs)) = plan.methods.iter().find_map(|m| match &m.family {
         Family::Svm { cs } => Some((m, cs)),
-        Family::Floral { .. } => None,
+        Family::Floral { .. } | Family::Baseline => None,
     }) {
         let (name, tuned) = (&m.name, &m.tuned);
         let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);

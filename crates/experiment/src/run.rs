@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use floral_attack::{PoisonInput, poison_exact};
 use floral_data::{Split, Streams};
-use floral_defense::{FitInput, Fitted};
+use floral_defense::{Basis, FitInput, Fitted};
 use floral_game::{DualModel, Evaluator, RoundMetrics, SplitKernels, SplitScores, Termination};
 use rayon::prelude::*;
 
@@ -116,6 +116,49 @@ fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
     f.chunks(GRID).map(<[f64]>::to_vec).collect()
 }
 
+/// The rows of `x` then the rows of `y` (same width).
+fn stack(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> faer::Mat<f64> {
+    faer::Mat::from_fn(x.nrows() + y.nrows(), x.ncols(), |i, j| if i < x.nrows() { x[(i, j)] } else { y[(i - x.nrows(), j)] })
+}
+
+/// Decision values f = K(points, basis) α + b, the kernel computed in chunks of [`GRID_CHUNK`]
+/// rows (the points × basis matrix is never held whole).
+fn values_over(plan: &Plan, points: faer::MatRef<'_, f64>, basis: faer::MatRef<'_, f64>, model: &DualModel) -> Vec<f64> {
+    let mut f = Vec::with_capacity(points.nrows());
+    let mut k = faer::Mat::zeros(GRID_CHUNK.min(points.nrows()), basis.nrows());
+    let mut buf = Vec::new();
+    let mut r0 = 0;
+    while r0 < points.nrows() {
+        let m = GRID_CHUNK.min(points.nrows() - r0);
+        let mut kc = k.as_mut().subrows_mut(0, m);
+        plan.kernel.gram_into(points.subrows(r0, m), basis, kc.as_mut());
+        model.decision_values_into(kc.as_ref(), &mut buf);
+        f.extend_from_slice(&buf);
+        r0 += m;
+    }
+    f
+}
+
+/// Scores of a model whose expansion runs over the trusted points (or train then trusted):
+/// its kernels against every split are computed here, not shared.
+fn scores_over_basis(plan: &Plan, s: &Split, basis: Basis, model: &DualModel) -> Result<SplitScores, String> {
+    let trusted = s.validation.as_ref().ok_or("a model over trusted points without a validation split")?;
+    let points = match basis {
+        Basis::Trusted => trusted.x().to_owned(),
+        Basis::TrainThenTrusted => stack(s.train.x(), trusted.x()),
+        Basis::Train => s.train.x().to_owned(),
+    };
+    if points.nrows() != model.coef.nrows() {
+        return Err(format!("a model with {} coefficients over {} points", model.coef.nrows(), points.nrows()));
+    }
+    let score = |d: &floral_data::Dataset| floral_game::score(&values_over(plan, d.x(), points.as_ref(), model), d.y());
+    Ok(SplitScores {
+        train: score(&s.train),
+        validation: s.validation.as_ref().map(score),
+        test: score(&s.test),
+    })
+}
+
 fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {
     ExperimentError::Run {
         what: what.to_string(),
@@ -165,11 +208,14 @@ fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Resu
     let mut rngs = Streams::new(seed);
     let fitted: Fitted = defence.fit(input, &mut rngs).map_err(|e| run_err(&what, e))?;
     let mut eval = Evaluator::shared(kernels.clone(), s);
-    let outputs = fitted
-        .outputs
-        .iter()
-        .map(|o| OutputScores { rule: o.rule.clone(), scores: eval.scores(&o.model) })
-        .collect();
+    let mut outputs = Vec::new();
+    for o in &fitted.outputs {
+        let scores = match o.basis {
+            Basis::Train => eval.scores(&o.model),
+            basis => scores_over_basis(plan, s, basis, &o.model).map_err(|e| run_err(&what, e))?,
+        };
+        outputs.push(OutputScores { rule: o.rule.clone(), scores });
+    }
     let sanitisation = match (&s.train_clean, &fitted.final_labels) {
         (Some(clean), Some(fin)) => {
             let poisoned = clean.diff(s.train.y()).map_err(|e| run_err(&what, e))?;

@@ -17,7 +17,8 @@
 //! )
 //! ```
 
-use floral_attack::RandomTopKParams;
+use floral_attack::{AlfaParams, AlfaTiltParams, LfaParams, MarginFlipsParams, RandomTopKParams, TopLambdaFlipsParams};
+use floral_defense::TrustedSvmParams;
 use floral_defense::{FloralParams, Init, Schedule};
 use floral_game::OutputRule;
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,32 @@ pub enum PoisonSpec {
         /// Fraction in [0, 1).
         fraction: f64,
     },
+    /// An offline poisoning attack run by floral on the clean training set, with the budget
+    /// round(fraction · n) flips, exactly.
+    Attack {
+        /// Fraction in [0, 1).
+        fraction: f64,
+        /// The attack and its parameters.
+        attack: OfflineAttack,
+    },
+}
+
+/// An offline poisoning attack (`docs/method.md` §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum OfflineAttack {
+    /// Flip labels chosen uniformly at random.
+    Random,
+    /// Flip by the margin of a clean SVM: far from the boundary first, or nearest first.
+    Margin(MarginFlipsParams),
+    /// Flip the support vectors with the largest λ of a clean SVM.
+    TopLambda(TopLambdaFlipsParams),
+    /// ALFA (Xiao et al. 2012): alternating LP over relaxed flips and a QP (Clarabel).
+    Alfa(AlfaParams),
+    /// ALFA-tilt (Xiao et al. 2015): the most damaging of N tilted trials.
+    AlfaTilt(AlfaTiltParams),
+    /// Greedy label-flip attack: each flip the one that most raises validation error.
+    Lfa(LfaParams),
 }
 
 /// The kernel.
@@ -171,6 +198,8 @@ pub enum AttackerSpec {
 pub enum MethodSpec {
     /// The FLORAL game.
     Floral(Box<FloralSpec>),
+    /// A baseline defence from the registry.
+    Baseline(BaselineSpec),
     /// Plain kernel SVM (exact SMO) trained on the poisoned labels.
     Svm {
         /// Method name in the report.
@@ -182,6 +211,24 @@ pub enum MethodSpec {
         #[serde(default)]
         c_grid: Vec<f64>,
     },
+}
+
+/// A baseline defence from the registry, with its name in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineSpec {
+    /// Method name in the report.
+    pub name: String,
+    /// The defence and its parameters.
+    pub defence: DefenceSpec,
+}
+
+/// A baseline defence (`docs/method.md` §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum DefenceSpec {
+    /// An SVM on the trusted (validation) points alone, or on train ∪ trusted.
+    TrustedSvm(TrustedSvmParams),
 }
 
 /// A FLORAL method (one setting, or a validation-selected grid).
