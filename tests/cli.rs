@@ -330,3 +330,17 @@ fn issue_10_models_round_trip_through_libsvm() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("bad.model:1: expected svm_type c_svc"), "{err}");
 }
+
+/// issue #13: `--quiet` silences the per-run progress lines (warnings still print).
+#[test]
+fn issue_13_quiet_silences_progress() {
+    let d = scratch("quiet");
+    let f = d.join("e.ron");
+    std::fs::write(&f, GOOD).unwrap();
+    let o = floral().arg("run").arg(&f).arg("--quiet").arg("--out").arg(d.join("out")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("done"), "{err}");
+    let o = floral().arg("run").arg(&f).arg("--out").arg(d.join("out2")).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[2/2]"));
+}

@@ -12,6 +12,10 @@ pub struct RunArgs {
     /// Output directory (default: `reports/<experiment name>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// No progress output (neither the bar on a terminal nor the per-run lines elsewhere);
+    /// warnings and errors are still printed.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `floral check FILE.ron`

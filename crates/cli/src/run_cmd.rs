@@ -37,23 +37,29 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&plan.spec.name));
     let total = job_count(&plan) as u64;
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if std::io::stderr().is_terminal() && !a.quiet {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}")
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}  last done: {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {
         None
     };
-    // On a terminal, a progress bar; otherwise (nohup, cluster logs) one line per finished run.
+    // On a terminal, a progress bar; otherwise (nohup, cluster logs) one line per finished run;
+    // nothing with --quiet.
     let done = std::sync::atomic::AtomicU64::new(0);
+    let quiet = a.quiet;
     let tick = |what: &str| {
         let i = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         match &bar {
-            Some(b) => b.inc(1),
-            None => eprintln!("[{i}/{total}] {what}: done"),
+            Some(b) => {
+                b.set_message(what.to_string());
+                b.inc(1);
+            }
+            None if !quiet => eprintln!("[{i}/{total}] {what}: done"),
+            None => {}
         }
     };
     let reported = run_and_report(&plan, &out, &tick).map_err(classify)?;
