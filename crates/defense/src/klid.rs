@@ -95,7 +95,7 @@ impl Kde {
         let iqr = quantile(&sorted, 0.75) - quantile(&sorted, 0.25);
         let f = m.powf(-0.2);
         let mut h = 0.9 * sd.min(iqr / 1.34) * f;
-        if !(h > 0.0) {
+        if h.is_nan() || h <= 0.0 {
             h = 1.06 * sd * f;
         }
         if !(h > 0.0 && h.is_finite()) {
