@@ -143,8 +143,10 @@ impl Curie {
 pub(crate) fn dbscan(x: MatRef<'_, f64>, eps: f64, min_samples: usize) -> Vec<Option<usize>> {
     let n = x.nrows();
     let eps2 = eps * eps;
-    let neighbours: Vec<Vec<usize>> = (0..n).map(|i| (0..n).filter(|&j| sq_dist(x, i, j) <= eps2).collect()).collect();
-    let core: Vec<bool> = neighbours.iter().map(|nb| nb.len() >= min_samples).collect();
+    // Neighbourhoods are recomputed when needed (counted once, listed once per core point as
+    // the cluster grows), so memory stays O(n) however dense the data.
+    let neighbours = |i: usize| (0..n).filter(move |&j| sq_dist(x, i, j) <= eps2);
+    let core: Vec<bool> = (0..n).map(|i| neighbours(i).count() >= min_samples).collect();
     let mut label: Vec<Option<usize>> = vec![None; n];
     let mut next = 0usize;
     let mut queue = VecDeque::new();
@@ -158,7 +160,7 @@ pub(crate) fn dbscan(x: MatRef<'_, f64>, eps: f64, min_samples: usize) -> Vec<Op
             if !core[p] {
                 continue;
             }
-            for &q in &neighbours[p] {
+            for q in neighbours(p) {
                 if label[q].is_none() {
                     label[q] = Some(next);
                     queue.push_back(q);

@@ -52,7 +52,7 @@ pub use defence::{Defence, FitInput, Fitted, FittedOutput, Screening};
 pub use error::DefenseError;
 pub use floral::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
 pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, rule_name};
-pub use klid::{KLid, KLidParams, KLidWeights};
+pub use klid::{KLid, KLidParams, KLidWeighting, KLidWeights};
 pub use ln_svm::{LnSvm, LnSvmParams};
 pub use platt::Platt;
 pub use sanitisation::{LabelSanitisation, LabelSanitisationParams, Sanitised};

@@ -2,6 +2,8 @@
 //! numerically stable form of Lin, Lin, Weng 2007): a sigmoid P(y = +1 | f) = 1/(1 + exp(A·f + B))
 //! fitted to SVM decision values by L-BFGS (argmin).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use argmin::core::{CostFunction, Error as ArgminError, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -17,10 +19,17 @@ pub struct Platt {
     pub b: f64,
 }
 
+/// Evaluations of the cost or gradient allowed in one fit. argmin runs each line search without
+/// an iteration limit; once the iterates are so close to the optimum that cost decreases are
+/// below rounding, a line search could go on for ever. Past this budget the cost returns an
+/// error, which ends the line search and L-BFGS with its last accepted iterate.
+const MAX_EVALS: usize = 5_000;
+
 /// Platt's cost over decision values `f` (already divided by `scale`) and targets `t`.
 struct PlattCost<'a> {
     f: &'a [f64],
     t: &'a [f64],
+    evals: AtomicUsize,
 }
 
 impl PlattCost<'_> {
@@ -60,10 +69,22 @@ fn sigmoid_neg(z: f64) -> f64 {
     }
 }
 
+impl PlattCost<'_> {
+    /// Count one evaluation; an error once [`MAX_EVALS`] are spent.
+    fn spend(&self) -> Result<(), ArgminError> {
+        if self.evals.fetch_add(1, Ordering::Relaxed) < MAX_EVALS {
+            Ok(())
+        } else {
+            Err(ArgminError::msg("evaluation budget spent"))
+        }
+    }
+}
+
 impl CostFunction for PlattCost<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Self::Param) -> Result<f64, ArgminError> {
+        self.spend()?;
         Ok(self.value(p[0], p[1]))
     }
 }
@@ -72,7 +93,28 @@ impl Gradient for PlattCost<'_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, p: &Self::Param) -> Result<Vec<f64>, ArgminError> {
+        self.spend()?;
         Ok(self.grad(p[0], p[1]).to_vec())
+    }
+}
+
+/// Minimise Platt's cost from `start` by argmin's L-BFGS (memory 5, Moré–Thuente line search)
+/// until the gradient norm is below `tol_grad`, a cost change below `tol_cost`, `max_iters`
+/// iterations or the evaluation budget; returns the last accepted iterate.
+fn minimise(cost: PlattCost<'_>, start: Vec<f64>, tol_grad: f64, tol_cost: f64, max_iters: u64) -> Result<[f64; 2], DefenseError> {
+    let fail = |e: ArgminError| DefenseError::Input(format!("Platt fit: the optimiser failed: {e}"));
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 5)
+        .with_tolerance_grad(tol_grad)
+        .map_err(fail)?
+        .with_tolerance_cost(tol_cost)
+        .map_err(fail)?;
+    let res = Executor::new(cost, solver).configure(|s| s.param(start).max_iters(max_iters)).run().map_err(fail)?;
+    // The last iterate is the one the gradient test accepted (the best-cost record can lag it
+    // by a rounding-level cost difference).
+    let p = res.state().get_param().or(res.state().get_best_param()).cloned().unwrap_or_default();
+    match p.as_slice() {
+        [a, b] if a.is_finite() && b.is_finite() => Ok([*a, *b]),
+        _ => Err(DefenseError::Input(format!("Platt fit: no finite optimum (got {p:?})"))),
     }
 }
 
@@ -83,7 +125,9 @@ impl Platt {
     /// counts), from Platt's start A = 0, B = ln((N₋ + 1)/(N₊ + 1)). The problem is convex;
     /// argmin's L-BFGS (memory 5, Moré–Thuente line search) solves it on f/s with
     /// s = max_i |f_i| (A = A'/s: the optimum is unchanged, the conditioning better), to a
-    /// gradient norm ≤ 1e-10·n, a cost change below f64::EPSILON or 1,000 iterations.
+    /// gradient norm ≤ 1e-10·n, a cost change below f64::EPSILON, 1,000 iterations or 5,000
+    /// evaluations (then the last accepted iterate: near the optimum the cost's rounding hides
+    /// further decrease, and argmin's line search has no limit of its own).
     ///
     /// # Errors
     /// [`DefenseError::InvalidInput`] naming `values` when the lengths differ, a value is not
@@ -104,22 +148,10 @@ impl Platt {
         let scale = f.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let scale = if scale > 0.0 { scale } else { 1.0 };
         let fs: Vec<f64> = f.iter().map(|v| v / scale).collect();
-        let cost = PlattCost { f: &fs, t: &t };
+        let cost = PlattCost { f: &fs, t: &t, evals: AtomicUsize::new(0) };
         let start = vec![0.0, ((n_neg + 1.0) / (n_pos + 1.0)).ln()];
-        let fail = |e: ArgminError| DefenseError::Input(format!("Platt fit: the optimiser failed: {e}"));
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 5)
-            .with_tolerance_grad(1e-10 * f.len() as f64)
-            .map_err(fail)?
-            .with_tolerance_cost(0.0)
-            .map_err(fail)?;
-        let res = Executor::new(cost, solver).configure(|s| s.param(start).max_iters(1000)).run().map_err(fail)?;
-        // The last iterate is the one the gradient test accepted (the best-cost record can
-        // lag it by a rounding-level cost difference).
-        let p = res.state().get_param().or(res.state().get_best_param()).cloned().unwrap_or_default();
-        match p.as_slice() {
-            [a, b] if a.is_finite() && b.is_finite() => Ok(Platt { a: a / scale, b: *b }),
-            _ => Err(DefenseError::Input(format!("Platt fit: no finite optimum (got {p:?})"))),
-        }
+        let [a, b] = minimise(cost, start, 1e-10 * f.len() as f64, f64::EPSILON, 1000)?;
+        Ok(Platt { a: a / scale, b })
     }
 
     /// P(y = +1 | f) = 1/(1 + exp(A·f + B)).
@@ -140,7 +172,7 @@ mod tests {
         let p = Platt::fit(&f, &y).unwrap();
         assert!(p.a < 0.0);
         let t: Vec<f64> = y.iter().map(|&v| if v > 0.0 { 6.0 / 7.0 } else { 1.0 / 7.0 }).collect();
-        let cost = PlattCost { f: &f, t: &t };
+        let cost = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
         let g = cost.grad(p.a, p.b);
         assert!(g[0].abs() < 1e-8 && g[1].abs() < 1e-8, "{g:?}");
         // Any step away raises the cost.
@@ -151,6 +183,20 @@ mod tests {
         // Probabilities rise with f and stay in (0, 1) far out.
         assert!(p.probability(2.0) > p.probability(-2.0));
         assert!(p.probability(1e6) <= 1.0 && p.probability(-1e6) >= 0.0);
+    }
+
+    #[test]
+    fn the_evaluation_budget_ends_a_run_whose_tolerances_cannot_be_met() {
+        // Tolerances of 0 cannot be met in floating point: near the optimum the cost's
+        // rounding hides every decrease and argmin's line search would search for ever. The
+        // budget ends it at the last accepted iterate, a stationary point.
+        let f: Vec<f64> = (0..400).map(|i| ((i * 37 % 101) as f64 / 50.0 - 1.0) + if i % 2 == 0 { 0.8 } else { -0.8 }).collect();
+        let t: Vec<f64> = (0..400).map(|i| if i % 2 == 0 { 201.0 / 202.0 } else { 1.0 / 202.0 }).collect();
+        let cost = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
+        let [a, b] = minimise(cost, vec![0.0, 0.0], 0.0, 0.0, u64::MAX).unwrap();
+        let check = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
+        let g = check.grad(a, b);
+        assert!(g[0].abs() < 1e-6 && g[1].abs() < 1e-6, "{g:?}");
     }
 
     #[test]
