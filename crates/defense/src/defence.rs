@@ -80,6 +80,27 @@ pub struct Fitted {
     pub best_validation_round: Option<usize>,
     /// Attacked rounds in which the in-game attacker flipped fewer than k labels.
     pub under_budget_rounds: usize,
+    /// What a screening defence did to the training set before its SVM (points dropped or
+    /// relabelled, per-point bounds); None for defences that screen nothing.
+    pub screening: Option<Screening>,
+}
+
+/// What a screening defence (Curie, label sanitisation, K-LID, confident learning) did to the
+/// training set before fitting its SVM.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Screening {
+    /// Training points removed from the fit (sorted): their coefficient is 0 in every output.
+    pub dropped: Vec<usize>,
+    /// Training points whose label the defence changed (sorted); the new labels are in
+    /// [`Fitted::final_labels`].
+    pub relabelled: Vec<usize>,
+    /// The per-point box bounds C_i the SVM was solved with, when they are not all equal to C.
+    pub bounds: Option<Vec<f64>>,
+    /// Passes of an iterative screening (label sanitisation: relabelling sweeps; 1 otherwise).
+    pub passes: usize,
+    /// Whether an iterative screening reached its fixed point within its pass limit (true for
+    /// one-pass screenings).
+    pub converged: bool,
 }
 
 impl Fitted {
@@ -99,6 +120,7 @@ impl Fitted {
             n_sv,
             best_validation_round: None,
             under_budget_rounds: 0,
+            screening: None,
         }
     }
 }

@@ -14,6 +14,16 @@ pub enum DefenseError {
         /// Value received.
         got: String,
     },
+    /// An input of a fit (the training set, the trusted set) cannot be used as it is.
+    #[error("invalid input `{field}`: expected {expected}, got {got}")]
+    InvalidInput {
+        /// Which input (`train`, `trusted`).
+        field: &'static str,
+        /// What the defence needs.
+        expected: &'static str,
+        /// What it received.
+        got: String,
+    },
     /// Projection failed.
     #[error(transparent)]
     Projection(#[from] floral_projection::ProjError),

@@ -144,6 +144,7 @@ impl Defence for FloralDefence {
             n_sv: out.lambda.iter().filter(|&&l| l > self.params.sv_threshold).count(),
             final_labels: Some(out.final_labels),
             under_budget_rounds: out.under_budget_rounds,
+            screening: None,
         })
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use faer::Mat;
 use floral_data::{Dataset, FlipSet, FloralRng, Labels, Split, Streams};
-use floral_defense::{Defence, FitInput, FloralDefence, FloralFitParams, FloralParams, Schedule, SvmDefence, SvmDefenceParams};
+use floral_defense::{
+    CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, FitInput, FloralDefence, FloralFitParams, FloralParams, KLid,
+    KLidParams, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams, Schedule, SvmDefence, SvmDefenceParams,
+};
 use floral_game::{Attacker, Budget, Evaluator, GameError, GameParams, RoundView, SplitKernels};
 use floral_projection::ExactProjector;
 use floral_svm::{Kernel, Rbf, RbfParams};
@@ -110,6 +113,12 @@ macro_rules! defence_suite {
 defence_suite! {
     svm => || Box::new(SvmDefence::new(SvmDefenceParams { c: 1.0 }).unwrap()) as Box<dyn Defence>;
     floral_learner => floral;
+    ln_svm => || Box::new(LnSvm::new(LnSvmParams::default()).unwrap()) as Box<dyn Defence>;
+    curie => || Box::new(Curie::new(CurieParams::default()).unwrap()) as Box<dyn Defence>;
+    label_sanitisation => || Box::new(LabelSanitisation::new(LabelSanitisationParams::default()).unwrap()) as Box<dyn Defence>;
+    k_lid => || Box::new(KLid::new(KLidParams::default()).unwrap()) as Box<dyn Defence>;
+    confident_learning => || Box::new(ConfidentLearning::new(ConfidentLearningParams::default()).unwrap()) as Box<dyn Defence>;
+    confident_learning_relabel => || Box::new(ConfidentLearning::new(ConfidentLearningParams { action: CleanAction::Relabel, ..ConfidentLearningParams::default() }).unwrap()) as Box<dyn Defence>;
 }
 
 #[test]
