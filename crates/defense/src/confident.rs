@@ -36,7 +36,11 @@ pub struct ConfidentLearningParams {
 
 impl Default for ConfidentLearningParams {
     fn default() -> Self {
-        Self { c: 1.0, folds: 5, action: CleanAction::Drop }
+        Self {
+            c: 1.0,
+            folds: 5,
+            action: CleanAction::Drop,
+        }
     }
 }
 
@@ -84,7 +88,11 @@ impl ConfidentLearning {
     pub fn new(p: ConfidentLearningParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
         if p.folds < 2 {
-            return Err(DefenseError::InvalidParam { field: "folds", expected: "an integer ≥ 2", got: p.folds.to_string() });
+            return Err(DefenseError::InvalidParam {
+                field: "folds",
+                expected: "an integer ≥ 2",
+                got: p.folds.to_string(),
+            });
         }
         Ok(Self { p })
     }
@@ -136,7 +144,9 @@ impl ConfidentLearning {
         let platt = Platt::fit(&values, y.as_slice())?;
         let p_positive: Vec<f64> = values.iter().map(|&v| platt.probability(v)).collect();
         let mean = |c: f64| {
-            let (s, m) = (0..n).filter(|&i| y.get(i) == c).fold((0.0, 0usize), |(s, m), i| (s + if c > 0.0 { p_positive[i] } else { 1.0 - p_positive[i] }, m + 1));
+            let (s, m) = (0..n).filter(|&i| y.get(i) == c).fold((0.0, 0usize), |(s, m), i| {
+                (s + if c > 0.0 { p_positive[i] } else { 1.0 - p_positive[i] }, m + 1)
+            });
             s / m as f64
         };
         let thresholds = (mean(1.0), mean(-1.0));
@@ -153,7 +163,13 @@ impl ConfidentLearning {
                 (confident != y.get(i)).then_some((i, confident))
             })
             .collect();
-        Ok(ConfidentScreen { values, platt, p_positive, thresholds, flagged })
+        Ok(ConfidentScreen {
+            values,
+            platt,
+            p_positive,
+            thresholds,
+            flagged,
+        })
     }
 }
 
@@ -175,24 +191,55 @@ impl Defence for ConfidentLearning {
         }
         let (fitted, screening) = match self.p.action {
             CleanAction::Drop => {
-                both_classes(y.as_slice(), |i| !flag[i], "train", "both classes among the points confident learning keeps", "after dropping the flagged points")?;
+                both_classes(
+                    y.as_slice(),
+                    |i| !flag[i],
+                    "train",
+                    "both classes among the points confident learning keeps",
+                    "after dropping the flagged points",
+                )?;
                 let bounds = drop_bounds(n, self.p.c, &flag);
                 let run = svm(gram.clone(), y, Bounds::PerPoint(&bounds))?;
                 let f = Fitted::single("confident-learning", run.model(y), run.iterations, run.n_sv);
-                (f, Screening { dropped: indices(&flag), passes: 1, converged: true, ..Screening::default() })
+                (
+                    f,
+                    Screening {
+                        dropped: indices(&flag),
+                        passes: 1,
+                        converged: true,
+                        ..Screening::default()
+                    },
+                )
             }
             CleanAction::Relabel => {
                 let mut labels = y.clone();
                 for &(i, _) in &screen.flagged {
                     labels.flip(i);
                 }
-                both_classes(labels.as_slice(), |_| true, "train", "both classes after confident learning relabels", "after relabelling the flagged points")?;
+                both_classes(
+                    labels.as_slice(),
+                    |_| true,
+                    "train",
+                    "both classes after confident learning relabels",
+                    "after relabelling the flagged points",
+                )?;
                 let run = svm(gram.clone(), &labels, Bounds::Uniform(self.p.c))?;
                 let mut f = Fitted::single("confident-learning", run.model(&labels), run.iterations, run.n_sv);
                 f.final_labels = Some(labels);
-                (f, Screening { relabelled: indices(&flag), passes: 1, converged: true, ..Screening::default() })
+                (
+                    f,
+                    Screening {
+                        relabelled: indices(&flag),
+                        passes: 1,
+                        converged: true,
+                        ..Screening::default()
+                    },
+                )
             }
         };
-        Ok(Fitted { screening: Some(screening), ..fitted })
+        Ok(Fitted {
+            screening: Some(screening),
+            ..fitted
+        })
     }
 }

@@ -35,16 +35,29 @@ pub struct CurieParams {
 
 impl Default for CurieParams {
     fn default() -> Self {
-        Self { c: 1.0, eps: 0.5, min_samples: 5, label_weight: 0.05, samples: 20, z_threshold: 0.75 }
+        Self {
+            c: 1.0,
+            eps: 0.5,
+            min_samples: 5,
+            label_weight: 0.05,
+            samples: 20,
+            z_threshold: 0.75,
+        }
     }
 }
 
 /// Curie: (1) DBSCAN on the features x (radius ε, `min_samples`); (2) for each point i, the mean
 /// Euclidean distance in the augmented space [x, w·y] to `samples` points drawn uniformly
 /// without replacement from the other points of its cluster, d_i = mean_j √(‖x_i − x_j‖² +
-/// w²(y_i − y_j)²); DBSCAN's noise points form one group together, as in the authors' reference
-/// code; (3) z_i = (d_i − mean d)/std d (population standard deviation); (4) the points with
-/// z_i > `z_threshold` are dropped (none when std d = 0) and the SVM is fitted on the rest.
+/// w²(y_i − y_j)²); DBSCAN's noise points form one group together, as in the FLORAL authors'
+/// reference code; (3) z_i = (d_i − mean d)/std d (population standard deviation); (4) the
+/// points with z_i > `z_threshold` are dropped (none when std d = 0) and the SVM is fitted on
+/// the rest.
+///
+/// That reference code samples among the cluster's points including the point itself, divides
+/// the summed distances by the cluster size rather than the number sampled, and lowers its
+/// sample count for good once it meets a small cluster; here d_i is the mean over the sampled
+/// other points.
 ///
 /// A point alone in its group has d_i = 0. The draws come from `rngs.learner`. Uses no trusted
 /// data. Dropped points get coefficient 0 (C_i = 0 in SMO on the shared Gram matrix, which
@@ -130,7 +143,12 @@ impl Curie {
         let std = (distances.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
         let z: Vec<f64> = distances.iter().map(|d| if std > 0.0 { (d - mean) / std } else { 0.0 }).collect();
         let dropped = z.iter().map(|&z| z > self.p.z_threshold).collect();
-        CurieScreen { clusters, distances, z, dropped }
+        CurieScreen {
+            clusters,
+            distances,
+            z,
+            dropped,
+        }
     }
 }
 
@@ -182,11 +200,22 @@ impl Defence for Curie {
         let y = input.train.y();
         train_has_both_classes(y)?;
         let screen = self.screen(input.train.x(), y, &mut rngs.learner);
-        both_classes(y.as_slice(), |i| !screen.dropped[i], "train", "both classes among the points Curie keeps", "after Curie's filter")?;
+        both_classes(
+            y.as_slice(),
+            |i| !screen.dropped[i],
+            "train",
+            "both classes among the points Curie keeps",
+            "after Curie's filter",
+        )?;
         let bounds = drop_bounds(y.len(), self.p.c, &screen.dropped);
         let run = svm(input.kernels.train.clone(), y, Bounds::PerPoint(&bounds))?;
         let mut fitted = Fitted::single("curie", run.model(y), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening { dropped: indices(&screen.dropped), passes: 1, converged: true, ..Screening::default() });
+        fitted.screening = Some(Screening {
+            dropped: indices(&screen.dropped),
+            passes: 1,
+            converged: true,
+            ..Screening::default()
+        });
         Ok(fitted)
     }
 }

@@ -31,7 +31,7 @@ pub struct KLidParams {
     /// Box bound C > 0; point i gets C_i = C·w_i. Default 1.
     pub c: f64,
     /// Neighbours k ≥ 1 of the LID estimate (cut to the size of the set searched). Default 50:
-    /// the authors' released code estimates LIDs with k = 10 inside random batches of 50
+    /// the public experiment code of the method estimates LIDs with k = 10 inside random batches of 50
     /// points, i.e. over a fifth of a batch; over a whole training set k = 10 is far more local,
     /// and one flipped neighbour then dominates the estimate. On a two-moons training set
     /// (n = 500, 10 % random flips, γ = 0.5) the mean weight of flipped vs clean points was
@@ -51,29 +51,42 @@ pub struct KLidParams {
 
 impl Default for KLidParams {
     fn default() -> Self {
-        Self { c: 1.0, k: 50, w_min: 0.1, weighting: KLidWeighting::Posterior, lr_max: 25.0, lid_max: 1000.0 }
+        Self {
+            c: 1.0,
+            k: 50,
+            w_min: 0.1,
+            weighting: KLidWeighting::Posterior,
+            lr_max: 25.0,
+            lid_max: 1000.0,
+        }
     }
 }
 
 /// K-LID weighted SVM. **Reads `FitInput::trusted`** (required, with both classes).
 ///
-/// What the paper fixes: LID estimated by maximum likelihood from the k nearest neighbours,
-/// with distances in the kernel's feature space, d²(i, j) = K_ii + K_jj − 2K_ij; per class a
-/// K-LID distribution of benign points and one of attacked (flipped) points; each point
-/// weighted by how likely its K-LID value is under the benign rather than the attacked
-/// distribution; the SVM solved with box bounds C_i = C·w_i.
+/// Sources. The paper's full text was not available to us; its abstract fixes K-LID as LID
+/// computed with kernel distances and the weighting "on how likely its K-LID value is from the
+/// benign K-LID distribution rather than the attacked K-LID distribution", with the SVM solved
+/// under per-sample weights (here box bounds C_i = C·w_i). Public experiment code of the
+/// method (apparently the authors'; we could not confirm its origin) shows the rest: the
+/// maximum-likelihood LID estimator with k = 10 inside random batches of 50 points, a point's
+/// LID among its own label divided by its LID among the other label, per label a Gaussian
+/// kernel density of the benign and of the flipped points' values (bandwidths 0.2 and 0.1),
+/// their likelihood ratio clipped at 25 and min–max scaled onto [0.1, 1], smoothed by a fitted
+/// tanh curve. That code builds the two densities from the known flipped indices and measures
+/// kernel distance as 1/k(x, x') − 1.
 ///
-/// Our reconstruction of the rest (the published description leaves the defender's source
-/// of the two distributions open; we use the trusted clean set and no knowledge of which
-/// training labels were flipped):
+/// Our reconstruction (no knowledge of which training labels were flipped; the two densities
+/// come from the trusted clean set; the kernel distance is the feature-space distance
+/// d²(i, j) = K_ii + K_jj − 2K_ij):
 /// 1. LID(q; S) = −k' / Σ_{i ≤ k'} ln(r_i / r_k') over the k' = min(k, |S|) nearest points of
 ///    S to q in kernel distance r = √d² (duplicates, d² ≤ 1e-12·(K_qq + K_jj), skipped),
 ///    capped at `lid_max` (also when the sum is 0).
 /// 2. The score of a point q for label c is s(q; c) = ln(LID(q; T_c) / LID(q; T_−c)), where
 ///    T_c holds the training points labelled c (as received, q itself left out): a point
 ///    whose neighbours of its own label are far and those of the other label near (a flip)
-///    scores high. This is the authors' ratio of a point's K-LID among its own class to its
-///    K-LID among the other class, on a log scale.
+///    scores high (that code's ratio, on a log scale so that the bandwidth rule
+///    sees a symmetric spread).
 /// 3. For label c: benign sample {s(v; c) : v trusted with label c}; attacked sample
 ///    {s(v; c) : v trusted with label −c} (what a point of the other class looks like once its
 ///    label is flipped to c). Each is smoothed by a Gaussian kernel density estimate with
@@ -81,8 +94,8 @@ impl Default for KLidParams {
 /// 4. A training point i labelled c gets the likelihood ratio LR_i = p_benign(s_i)/p_attacked(s_i)
 ///    of its score under the two densities of label c, and the weight
 ///    w_i = w_min + (1 − w_min)·LR_i/(1 + LR_i) (the probability that s_i came from the benign
-///    distribution, equal priors; [`KLidWeighting::Posterior`], the default), or, as in the
-///    authors' released code, LR_i clipped to [0, `lr_max`] and min–max scaled onto [w_min, 1]
+///    distribution, equal priors; [`KLidWeighting::Posterior`], the default), or, as in that
+///    code, LR_i clipped to [0, `lr_max`] and min–max scaled onto [w_min, 1]
 ///    over the training points labelled c ([`KLidWeighting::ScaledRatio`]; that code then also
 ///    smooths the weights by a fitted tanh curve, which we do not).
 ///
@@ -196,7 +209,15 @@ impl KLid {
     /// of a kernel block `kq` (queries × training points), with K_qq in `kqq`, the training
     /// diagonal `kdiag` and labels `y`; `exclude(q)` is a training index to leave out (the
     /// query itself).
-    fn scores(&self, kq: faer::MatRef<'_, f64>, kqq: &[f64], kdiag: &[f64], y: &Labels, label: impl Fn(usize) -> f64, exclude: impl Fn(usize) -> Option<usize>) -> Vec<f64> {
+    fn scores(
+        &self,
+        kq: faer::MatRef<'_, f64>,
+        kqq: &[f64],
+        kdiag: &[f64],
+        y: &Labels,
+        label: impl Fn(usize) -> f64,
+        exclude: impl Fn(usize) -> Option<usize>,
+    ) -> Vec<f64> {
         let n = kdiag.len();
         let mut same = Vec::with_capacity(n);
         let mut other = Vec::with_capacity(n);
@@ -227,7 +248,13 @@ impl KLid {
     /// dimension differs from the training set's.
     pub fn weights(&self, train: &Dataset, gram: faer::MatRef<'_, f64>, kernel: &dyn Kernel, trusted: &Dataset) -> Result<KLidWeights, DefenseError> {
         let yt = trusted.y();
-        both_classes(yt.as_slice(), |_| true, "trusted", "a trusted set with both classes (K-LID estimates its benign and attacked distributions from it)", "the trusted set")?;
+        both_classes(
+            yt.as_slice(),
+            |_| true,
+            "trusted",
+            "a trusted set with both classes (K-LID estimates its benign and attacked distributions from it)",
+            "the trusted set",
+        )?;
         if trusted.dim() != train.dim() {
             return Err(DefenseError::InvalidInput {
                 field: "trusted",
@@ -284,13 +311,22 @@ impl Defence for KLid {
         let y = input.train.y();
         train_has_both_classes(y)?;
         let Some(trusted) = input.trusted else {
-            return Err(DefenseError::InvalidInput { field: "trusted", expected: "a trusted set (K-LID estimates its benign and attacked distributions from it)", got: "none".into() });
+            return Err(DefenseError::InvalidInput {
+                field: "trusted",
+                expected: "a trusted set (K-LID estimates its benign and attacked distributions from it)",
+                got: "none".into(),
+            });
         };
         let w = self.weights(input.train, floral_svm::Gram::as_ref(&input.kernels.train), input.kernel, trusted)?;
         let bounds: Vec<f64> = w.weights.iter().map(|w| self.p.c * w).collect();
         let run = svm(input.kernels.train.clone(), y, Bounds::PerPoint(&bounds))?;
         let mut fitted = Fitted::single("k-lid", run.model(y), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening { bounds: Some(bounds), passes: 1, converged: true, ..Screening::default() });
+        fitted.screening = Some(Screening {
+            bounds: Some(bounds),
+            passes: 1,
+            converged: true,
+            ..Screening::default()
+        });
         Ok(fitted)
     }
 }
@@ -302,7 +338,11 @@ mod tests {
 
     #[test]
     fn lid_of_a_uniform_line_is_about_one_and_of_equal_distances_the_cap() {
-        let klid = KLid::new(KLidParams { k: 50, ..KLidParams::default() }).unwrap();
+        let klid = KLid::new(KLidParams {
+            k: 50,
+            ..KLidParams::default()
+        })
+        .unwrap();
         // Distances 1, 2, …, 200 from q: points uniform on a line (intrinsic dimension 1).
         let mut d2: Vec<(f64, f64)> = (1..=200).map(|i| ((i as f64).powi(2), 2.0)).collect();
         let l = klid.lid(&mut d2);

@@ -57,7 +57,11 @@ impl LnSvm {
     pub fn new(p: LnSvmParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
         if !(p.mu.is_finite() && (0.0..0.5).contains(&p.mu)) {
-            return Err(DefenseError::InvalidParam { field: "mu", expected: "a number in [0, 0.5)", got: p.mu.to_string() });
+            return Err(DefenseError::InvalidParam {
+                field: "mu",
+                expected: "a number in [0, 0.5)",
+                got: p.mu.to_string(),
+            });
         }
         Ok(Self { c: p.c, mu: p.mu })
     }

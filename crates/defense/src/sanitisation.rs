@@ -27,7 +27,12 @@ pub struct LabelSanitisationParams {
 
 impl Default for LabelSanitisationParams {
     fn default() -> Self {
-        Self { c: 1.0, k: 20, threshold: 0.75, max_sweeps: 100 }
+        Self {
+            c: 1.0,
+            k: 20,
+            threshold: 0.75,
+            max_sweeps: 100,
+        }
     }
 }
 
@@ -35,12 +40,12 @@ impl Default for LabelSanitisationParams {
 /// point itself excluded; ties broken by index) are found once; a sweep visits the points in
 /// index order and relabels point i when the number of its neighbours whose current label
 /// differs from ỹ_i is at least `threshold`·k, updating in place (a later point in the same
-/// sweep sees the new label, as in the authors' reference code). Sweeps repeat until one
+/// sweep sees the new label, as in the FLORAL authors' reference code). Sweeps repeat until one
 /// changes nothing (a fixed point) or `max_sweeps` is reached; [`Fitted::screening`] reports
 /// the sweeps and whether the fixed point was reached, [`Fitted::final_labels`] the labels the
 /// SVM was trained on. Uses no trusted data and no randomness.
 ///
-/// The authors' reference code finds the neighbours with the point itself among its k (it
+/// The FLORAL authors' reference code finds the neighbours with the point itself among its k (it
 /// queries the training points against themselves); here the k neighbours are k other points.
 #[derive(Debug, Clone)]
 pub struct LabelSanitisation {
@@ -67,13 +72,25 @@ impl LabelSanitisation {
     pub fn new(p: LabelSanitisationParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
         if p.k == 0 {
-            return Err(DefenseError::InvalidParam { field: "k", expected: "an integer ≥ 1", got: "0".into() });
+            return Err(DefenseError::InvalidParam {
+                field: "k",
+                expected: "an integer ≥ 1",
+                got: "0".into(),
+            });
         }
         if !(p.threshold > 0.5 && p.threshold <= 1.0) {
-            return Err(DefenseError::InvalidParam { field: "threshold", expected: "a number in (0.5, 1]", got: p.threshold.to_string() });
+            return Err(DefenseError::InvalidParam {
+                field: "threshold",
+                expected: "a number in (0.5, 1]",
+                got: p.threshold.to_string(),
+            });
         }
         if p.max_sweeps == 0 {
-            return Err(DefenseError::InvalidParam { field: "max_sweeps", expected: "an integer ≥ 1", got: "0".into() });
+            return Err(DefenseError::InvalidParam {
+                field: "max_sweeps",
+                expected: "an integer ≥ 1",
+                got: "0".into(),
+            });
         }
         Ok(Self { p })
     }
@@ -122,13 +139,23 @@ impl Defence for LabelSanitisation {
             return Err(DefenseError::InvalidInput {
                 field: "train",
                 expected: "both classes left after label sanitisation",
-                got: format!("all {} labels {} after {} sweeps", s.labels.len(), if s.labels.n_positive() == 0 { "−1" } else { "+1" }, s.sweeps),
+                got: format!(
+                    "all {} labels {} after {} sweeps",
+                    s.labels.len(),
+                    if s.labels.n_positive() == 0 { "−1" } else { "+1" },
+                    s.sweeps
+                ),
             });
         }
         let run = svm(input.kernels.train.clone(), &s.labels, Bounds::Uniform(self.p.c))?;
         let relabelled = y.diff(&s.labels).map_err(|e| DefenseError::Input(e.to_string()))?;
         let mut fitted = Fitted::single("ls-svm", run.model(&s.labels), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening { relabelled, passes: s.sweeps, converged: s.converged, ..Screening::default() });
+        fitted.screening = Some(Screening {
+            relabelled,
+            passes: s.sweeps,
+            converged: s.converged,
+            ..Screening::default()
+        });
         fitted.final_labels = Some(s.labels);
         Ok(fitted)
     }
@@ -141,7 +168,12 @@ mod tests {
     use faer::Mat;
 
     fn ls(k: usize, max_sweeps: usize) -> LabelSanitisation {
-        LabelSanitisation::new(LabelSanitisationParams { k, max_sweeps, ..LabelSanitisationParams::default() }).unwrap()
+        LabelSanitisation::new(LabelSanitisationParams {
+            k,
+            max_sweeps,
+            ..LabelSanitisationParams::default()
+        })
+        .unwrap()
     }
 
     #[test]
@@ -161,7 +193,12 @@ mod tests {
         // and point 1 then agrees; with one sweep allowed the fixed point is not confirmed.
         let x = Mat::from_fn(2, 1, |i, _| i as f64);
         let y = Labels::new(vec![1.0, -1.0]).unwrap();
-        let p = LabelSanitisationParams { k: 1, threshold: 1.0, max_sweeps: 1, ..LabelSanitisationParams::default() };
+        let p = LabelSanitisationParams {
+            k: 1,
+            threshold: 1.0,
+            max_sweeps: 1,
+            ..LabelSanitisationParams::default()
+        };
         let s = LabelSanitisation::new(p).unwrap().sanitise(x.as_ref(), &y);
         assert_eq!(s.labels.as_slice(), &[-1.0, -1.0]);
         assert_eq!((s.sweeps, s.converged), (1, false));

@@ -16,7 +16,9 @@ use floral_svm::{Gram, Rbf, RbfParams, SignedGram, Smo, SmoParams};
 
 /// A side×side grid of spacing `step` with its lower-left corner at (x0, y0).
 fn grid(side: usize, step: f64, x0: f64, y0: f64) -> Vec<[f64; 2]> {
-    (0..side * side).map(|i| [x0 + (i % side) as f64 * step, y0 + (i / side) as f64 * step]).collect()
+    (0..side * side)
+        .map(|i| [x0 + (i % side) as f64 * step, y0 + (i / side) as f64 * step])
+        .collect()
 }
 
 fn dataset(points: &[[f64; 2]], positive: impl Fn(usize) -> bool) -> Dataset {
@@ -40,7 +42,12 @@ fn two_clusters() -> Split {
     let mut te = grid(3, 0.1, -1.6, -0.1);
     te.extend(grid(3, 0.1, 1.4, -0.1));
     let test = dataset(&te, |i| i >= 9);
-    Split { train_clean: Some(Labels::from_signs((0..50).map(|i| i >= 25))), train, validation: Some(trusted), test }
+    Split {
+        train_clean: Some(Labels::from_signs((0..50).map(|i| i >= 25))),
+        train,
+        validation: Some(trusted),
+        test,
+    }
 }
 
 fn rbf() -> Rbf {
@@ -50,7 +57,13 @@ fn rbf() -> Rbf {
 fn fit_on(d: &dyn Defence, s: &Split, trusted: Option<&Dataset>) -> Result<Fitted, DefenseError> {
     let k = rbf();
     let kernels = Arc::new(SplitKernels::new(&k, s));
-    let input = FitInput { train: &s.train, trusted, kernel: &k, kernels: &kernels, monitor: None };
+    let input = FitInput {
+        train: &s.train,
+        trusted,
+        kernel: &k,
+        kernels: &kernels,
+        monitor: None,
+    };
     d.fit(input, &mut Streams::new(7))
 }
 
@@ -111,13 +124,19 @@ fn k_lid_gives_a_flipped_point_a_smaller_box_than_its_neighbours() {
     assert!(bounds[FLIPPED] < 0.2, "{}", bounds[FLIPPED]);
     assert!((25..50).filter(|&i| i != FLIPPED).all(|j| bounds[j] > 0.9), "{bounds:?}");
     // The same with the reference code's min–max scaled likelihood ratios.
-    let p = KLidParams { weighting: KLidWeighting::ScaledRatio, ..KLidParams::default() };
+    let p = KLidParams {
+        weighting: KLidWeighting::ScaledRatio,
+        ..KLidParams::default()
+    };
     let scaled = fit(&KLid::new(p).unwrap(), &s).screening.unwrap().bounds.unwrap();
     assert!((25..50).filter(|&i| i != FLIPPED).all(|j| scaled[FLIPPED] < scaled[j]), "{scaled:?}");
     // Its score (own-label K-LID over other-label K-LID) is the largest.
     let k = rbf();
     let kernels = SplitKernels::new(&k, &s);
-    let w = KLid::new(KLidParams::default()).unwrap().weights(&s.train, Gram::as_ref(&kernels.train), &k, s.validation.as_ref().unwrap()).unwrap();
+    let w = KLid::new(KLidParams::default())
+        .unwrap()
+        .weights(&s.train, Gram::as_ref(&kernels.train), &k, s.validation.as_ref().unwrap())
+        .unwrap();
     let top = (0..50).max_by(|&a, &b| w.scores[a].total_cmp(&w.scores[b])).unwrap();
     assert_eq!(top, FLIPPED);
 }
@@ -128,7 +147,10 @@ fn confident_learning_flags_an_isolated_flip_inside_a_pure_cluster() {
     let drop = fit(&ConfidentLearning::new(ConfidentLearningParams::default()).unwrap(), &s);
     assert!(drop.screening.as_ref().unwrap().dropped.contains(&FLIPPED));
     assert_eq!(drop.outputs[0].model.coef[FLIPPED], 0.0);
-    let p = ConfidentLearningParams { action: CleanAction::Relabel, ..ConfidentLearningParams::default() };
+    let p = ConfidentLearningParams {
+        action: CleanAction::Relabel,
+        ..ConfidentLearningParams::default()
+    };
     let relabel = fit(&ConfidentLearning::new(p).unwrap(), &s);
     let sc = relabel.screening.as_ref().unwrap();
     assert!(sc.relabelled.contains(&FLIPPED));
@@ -136,8 +158,16 @@ fn confident_learning_flags_an_isolated_flip_inside_a_pure_cluster() {
     // The out-of-sample probability of +1 at the flipped point is high.
     let k = rbf();
     let kernels = SplitKernels::new(&k, &s);
-    let screen = ConfidentLearning::new(ConfidentLearningParams::default()).unwrap().screen(&kernels.train, s.train.y(), &mut Streams::new(7).learner).unwrap();
-    assert!(screen.p_positive[FLIPPED] > screen.thresholds.0, "{} vs {:?}", screen.p_positive[FLIPPED], screen.thresholds);
+    let screen = ConfidentLearning::new(ConfidentLearningParams::default())
+        .unwrap()
+        .screen(&kernels.train, s.train.y(), &mut Streams::new(7).learner)
+        .unwrap();
+    assert!(
+        screen.p_positive[FLIPPED] > screen.thresholds.0,
+        "{} vs {:?}",
+        screen.p_positive[FLIPPED],
+        screen.thresholds
+    );
     assert!(screen.flagged.contains(&(FLIPPED, 1.0)));
 }
 
@@ -150,7 +180,12 @@ fn noisy_line() -> Split {
     let test_x = x(20, 0.37);
     let ty = Labels::from_signs((0..20).map(|i| test_x[(i, 0)] > 0.0));
     let test = Dataset::new(test_x, ty).unwrap();
-    Split { train_clean: None, train, validation: None, test }
+    Split {
+        train_clean: None,
+        train,
+        validation: None,
+        test,
+    }
 }
 
 #[test]
@@ -196,7 +231,10 @@ fn ln_svm_decision_values_are_those_of_an_svm_on_the_corrected_kernel() {
         assert!((g - w).abs() < 1e-9, "{g} vs {w}");
     }
     // The correction matters: the plain SVM's decision values differ.
-    let plain = Smo::new(SmoParams::default()).unwrap().solve(&SignedGram::new(kernels.train.clone(), s.train.y()).unwrap(), Bounds::Uniform(c), None).unwrap();
+    let plain = Smo::new(SmoParams::default())
+        .unwrap()
+        .solve(&SignedGram::new(kernels.train.clone(), s.train.y()).unwrap(), Bounds::Uniform(c), None)
+        .unwrap();
     let pv = Evaluator::shared(kernels, &s).test_values(&floral_game::DualModel::new(plain.lambda.as_ref(), s.train.y(), plain.bias));
     assert!(pv.iter().zip(&got).any(|(p, g)| (p - g).abs() > 1e-3));
 }
@@ -208,7 +246,13 @@ fn all_defences() -> Vec<Box<dyn Defence>> {
         Box::new(LabelSanitisation::new(LabelSanitisationParams::default()).unwrap()),
         Box::new(KLid::new(KLidParams::default()).unwrap()),
         Box::new(ConfidentLearning::new(ConfidentLearningParams::default()).unwrap()),
-        Box::new(ConfidentLearning::new(ConfidentLearningParams { action: CleanAction::Relabel, ..ConfidentLearningParams::default() }).unwrap()),
+        Box::new(
+            ConfidentLearning::new(ConfidentLearningParams {
+                action: CleanAction::Relabel,
+                ..ConfidentLearningParams::default()
+            })
+            .unwrap(),
+        ),
     ]
 }
 
@@ -234,7 +278,10 @@ fn k_lid_needs_a_trusted_set_with_both_classes() {
         assert!(e.to_string().contains("`trusted`"), "{e}");
     }
     let e = fit_on(&klid, &s, Some(&one_class)).unwrap_err().to_string();
-    assert!(e.contains("16 points labelled −1 and 0 labelled +1") || e.contains("0 points labelled +1 and 16 labelled −1"), "{e}");
+    assert!(
+        e.contains("16 points labelled −1 and 0 labelled +1") || e.contains("0 points labelled +1 and 16 labelled −1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -242,7 +289,12 @@ fn screening_that_leaves_one_class_is_an_error_not_a_panic() {
     // One positive point among 30 negatives: label sanitisation relabels it, leaving one class.
     let pts = grid(6, 0.02, 0.0, 0.0);
     let train = dataset(&pts[..31], |i| i == 14);
-    let s = Split { train_clean: None, train: train.clone(), validation: None, test: train };
+    let s = Split {
+        train_clean: None,
+        train: train.clone(),
+        validation: None,
+        test: train,
+    };
     let e = fit_on(&LabelSanitisation::new(LabelSanitisationParams::default()).unwrap(), &s, None).unwrap_err();
     assert!(matches!(e, DefenseError::InvalidInput { field: "train", .. }), "{e}");
     // Confident learning cannot cross-validate a class of one point.
@@ -260,10 +312,34 @@ fn field_of(e: DefenseError) -> &'static str {
 #[test]
 fn bad_parameters_are_errors_naming_the_field() {
     let ln = |p: LnSvmParams| field_of(LnSvm::new(p).unwrap_err());
-    assert_eq!(ln(LnSvmParams { c: 0.0, ..LnSvmParams::default() }), "c");
-    assert_eq!(ln(LnSvmParams { c: f64::NAN, ..LnSvmParams::default() }), "c");
-    assert_eq!(ln(LnSvmParams { mu: 0.5, ..LnSvmParams::default() }), "mu");
-    assert_eq!(ln(LnSvmParams { mu: -0.1, ..LnSvmParams::default() }), "mu");
+    assert_eq!(
+        ln(LnSvmParams {
+            c: 0.0,
+            ..LnSvmParams::default()
+        }),
+        "c"
+    );
+    assert_eq!(
+        ln(LnSvmParams {
+            c: f64::NAN,
+            ..LnSvmParams::default()
+        }),
+        "c"
+    );
+    assert_eq!(
+        ln(LnSvmParams {
+            mu: 0.5,
+            ..LnSvmParams::default()
+        }),
+        "mu"
+    );
+    assert_eq!(
+        ln(LnSvmParams {
+            mu: -0.1,
+            ..LnSvmParams::default()
+        }),
+        "mu"
+    );
 
     let cu = |p: CurieParams| field_of(Curie::new(p).unwrap_err());
     let d = CurieParams::default;
@@ -272,7 +348,13 @@ fn bad_parameters_are_errors_naming_the_field() {
     assert_eq!(cu(CurieParams { min_samples: 0, ..d() }), "min_samples");
     assert_eq!(cu(CurieParams { label_weight: -0.1, ..d() }), "label_weight");
     assert_eq!(cu(CurieParams { samples: 0, ..d() }), "samples");
-    assert_eq!(cu(CurieParams { z_threshold: f64::INFINITY, ..d() }), "z_threshold");
+    assert_eq!(
+        cu(CurieParams {
+            z_threshold: f64::INFINITY,
+            ..d()
+        }),
+        "z_threshold"
+    );
 
     let ls = |p: LabelSanitisationParams| field_of(LabelSanitisation::new(p).unwrap_err());
     let d = LabelSanitisationParams::default;
@@ -296,7 +378,12 @@ fn bad_parameters_are_errors_naming_the_field() {
     assert_eq!(cl(ConfidentLearningParams { folds: 1, ..d() }), "folds");
 
     // The messages carry the field and the value received.
-    let e = Curie::new(CurieParams { eps: -2.0, ..CurieParams::default() }).unwrap_err().to_string();
+    let e = Curie::new(CurieParams {
+        eps: -2.0,
+        ..CurieParams::default()
+    })
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("`eps`") && e.contains("-2"), "{e}");
 }
 
@@ -305,17 +392,46 @@ fn params_parse_with_documented_defaults_and_reject_unknown_fields() {
     assert_eq!(serde_json::from_str::<LnSvmParams>("{}").unwrap(), LnSvmParams { c: 1.0, mu: 0.05 });
     assert_eq!(
         serde_json::from_str::<CurieParams>(r#"{"c": 10.0}"#).unwrap(),
-        CurieParams { c: 10.0, eps: 0.5, min_samples: 5, label_weight: 0.05, samples: 20, z_threshold: 0.75 }
+        CurieParams {
+            c: 10.0,
+            eps: 0.5,
+            min_samples: 5,
+            label_weight: 0.05,
+            samples: 20,
+            z_threshold: 0.75
+        }
     );
-    assert_eq!(serde_json::from_str::<LabelSanitisationParams>("{}").unwrap(), LabelSanitisationParams { c: 1.0, k: 20, threshold: 0.75, max_sweeps: 100 });
+    assert_eq!(
+        serde_json::from_str::<LabelSanitisationParams>("{}").unwrap(),
+        LabelSanitisationParams {
+            c: 1.0,
+            k: 20,
+            threshold: 0.75,
+            max_sweeps: 100
+        }
+    );
     assert_eq!(
         serde_json::from_str::<KLidParams>("{}").unwrap(),
-        KLidParams { c: 1.0, k: 50, w_min: 0.1, weighting: KLidWeighting::Posterior, lr_max: 25.0, lid_max: 1000.0 }
+        KLidParams {
+            c: 1.0,
+            k: 50,
+            w_min: 0.1,
+            weighting: KLidWeighting::Posterior,
+            lr_max: 25.0,
+            lid_max: 1000.0
+        }
     );
-    assert_eq!(serde_json::from_str::<KLidParams>(r#"{"weighting": "scaled_ratio"}"#).unwrap().weighting, KLidWeighting::ScaledRatio);
+    assert_eq!(
+        serde_json::from_str::<KLidParams>(r#"{"weighting": "scaled_ratio"}"#).unwrap().weighting,
+        KLidWeighting::ScaledRatio
+    );
     assert_eq!(
         serde_json::from_str::<ConfidentLearningParams>(r#"{"action": "relabel"}"#).unwrap(),
-        ConfidentLearningParams { c: 1.0, folds: 5, action: CleanAction::Relabel }
+        ConfidentLearningParams {
+            c: 1.0,
+            folds: 5,
+            action: CleanAction::Relabel
+        }
     );
     assert!(serde_json::from_str::<LnSvmParams>(r#"{"nu": 0.1}"#).is_err());
     assert!(serde_json::from_str::<CurieParams>(r#"{"epsilon": 0.1}"#).is_err());
@@ -338,7 +454,15 @@ fn noisy_moons() -> (Split, Vec<usize>) {
         y.flip(i);
     }
     let flipped = clean.diff(&y).unwrap();
-    (Split { train: train.with_labels(y).unwrap(), train_clean: Some(clean), validation: Some(trusted), test }, flipped)
+    (
+        Split {
+            train: train.with_labels(y).unwrap(),
+            train_clean: Some(clean),
+            validation: Some(trusted),
+            test,
+        },
+        flipped,
+    )
 }
 
 /// Share of `found` that is in `flipped`, and share of `flipped` found.
@@ -354,13 +478,30 @@ fn on_noisy_moons_the_screenings_mostly_find_the_flipped_points() {
     // Confident learning.
     let k = rbf();
     let kernels = Arc::new(SplitKernels::new(&k, &s));
-    let input = FitInput { train: &s.train, trusted: None, kernel: &k, kernels: &kernels, monitor: None };
-    let cl = ConfidentLearning::new(ConfidentLearningParams { c, ..ConfidentLearningParams::default() }).unwrap();
+    let input = FitInput {
+        train: &s.train,
+        trusted: None,
+        kernel: &k,
+        kernels: &kernels,
+        monitor: None,
+    };
+    let cl = ConfidentLearning::new(ConfidentLearningParams {
+        c,
+        ..ConfidentLearningParams::default()
+    })
+    .unwrap();
     let f = cl.fit(input, &mut Streams::new(1)).unwrap();
     let (p, r) = precision_recall(&f.screening.unwrap().dropped, &flipped);
     assert!(p >= 0.8 && r >= 0.5, "confident learning: precision {p}, recall {r}");
     // Label sanitisation.
-    let f = fit(&LabelSanitisation::new(LabelSanitisationParams { c, ..LabelSanitisationParams::default() }).unwrap(), &s);
+    let f = fit(
+        &LabelSanitisation::new(LabelSanitisationParams {
+            c,
+            ..LabelSanitisationParams::default()
+        })
+        .unwrap(),
+        &s,
+    );
     let (p, r) = precision_recall(&f.screening.unwrap().relabelled, &flipped);
     assert!(p >= 0.8 && r >= 0.8, "label sanitisation: precision {p}, recall {r}");
     // K-LID: flipped points get much smaller boxes on average.

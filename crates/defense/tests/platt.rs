@@ -22,7 +22,14 @@ fn cases() -> Vec<Case> {
         }
         let w: Vec<&str> = line.split_whitespace().collect();
         if w[0] == "case" {
-            out.push(Case { name: w[1].into(), a: w[2].parse().unwrap(), b: w[3].parse().unwrap(), f: vec![], y: vec![], p: vec![] });
+            out.push(Case {
+                name: w[1].into(),
+                a: w[2].parse().unwrap(),
+                b: w[3].parse().unwrap(),
+                f: vec![],
+                y: vec![],
+                p: vec![],
+            });
         } else {
             let c = out.last_mut().unwrap();
             c.f.push(w[0].parse().unwrap());
@@ -36,13 +43,19 @@ fn cases() -> Vec<Case> {
 #[test]
 fn platt_fit_matches_scikit_learn_sigmoid_calibration() {
     let cases = cases();
-    assert_eq!(cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["noisy", "large", "separable", "imbalanced"]);
+    assert_eq!(
+        cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["noisy", "large", "separable", "imbalanced"]
+    );
     for c in &cases {
         assert!(c.f.len() >= 12 && c.f.len() == c.y.len() && c.f.len() == c.p.len());
         let fit = Platt::fit(&c.f, &c.y).unwrap();
         let dp = c.f.iter().zip(&c.p).map(|(&f, &p)| (fit.probability(f) - p).abs()).fold(0.0, f64::max);
         let (da, db) = ((fit.a - c.a).abs(), (fit.b - c.b).abs());
-        eprintln!("{}: A {} (sklearn {}), B {} (sklearn {}); |ΔA| {da:.2e}, |ΔB| {db:.2e}, max |Δp| {dp:.2e}", c.name, fit.a, c.a, fit.b, c.b);
+        eprintln!(
+            "{}: A {} (sklearn {}), B {} (sklearn {}); |ΔA| {da:.2e}, |ΔB| {db:.2e}, max |Δp| {dp:.2e}",
+            c.name, fit.a, c.a, fit.b, c.b
+        );
         // scikit-learn stops L-BFGS-B at a projected gradient of 1e-6; ours goes to 1e-10·n.
         assert!(da <= 1e-6 * c.a.abs().max(1.0), "{}: A {} vs {}", c.name, fit.a, c.a);
         assert!(db <= 1e-6 * c.b.abs().max(1.0), "{}: B {} vs {}", c.name, fit.b, c.b);
