@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use floral_attack::{Alfa, AlfaTilt, LabelSheet, Lfa, MarginFlips, NoAttack, Poisoner, RandomFlips, RandomTopK, TopLambdaFlips};
 use floral_data::{FloralRng, Split, Stream, stream};
-use floral_defense::{AttackerFactory, Defence, FloralDefence, FloralFitParams, SvmDefence, SvmDefenceParams, TrustedSvm};
+use floral_defense::{
+    AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, KLid, LabelSanitisation, LnSvm, SvmDefence,
+    SvmDefenceParams, TrustedSvm,
+};
 use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
 use floral_projection::Projector;
 
@@ -62,7 +65,8 @@ pub fn offline_attack(path: &Path, field: &str, a: &OfflineAttack) -> Result<Arc
 /// True for defences that train on the trusted (validation) data, so need a validation split.
 pub fn reads_trusted(d: &DefenceSpec) -> bool {
     match d {
-        DefenceSpec::TrustedSvm(_) => true,
+        DefenceSpec::TrustedSvm(_) | DefenceSpec::KLid(_) => true,
+        DefenceSpec::LnSvm(_) | DefenceSpec::Curie(_) | DefenceSpec::LabelSanitisation(_) | DefenceSpec::ConfidentLearning(_) => false,
     }
 }
 
@@ -74,6 +78,11 @@ pub fn baseline(path: &Path, field: &str, d: &DefenceSpec) -> Result<Arc<dyn Def
     let bad = |e: floral_defense::DefenseError| invalid(path, field, "valid defence parameters", e);
     Ok(match d {
         DefenceSpec::TrustedSvm(p) => Arc::new(TrustedSvm::new(p.clone()).map_err(bad)?),
+        DefenceSpec::LnSvm(p) => Arc::new(LnSvm::new(p.clone()).map_err(bad)?),
+        DefenceSpec::Curie(p) => Arc::new(Curie::new(p.clone()).map_err(bad)?),
+        DefenceSpec::LabelSanitisation(p) => Arc::new(LabelSanitisation::new(p.clone()).map_err(bad)?),
+        DefenceSpec::KLid(p) => Arc::new(KLid::new(p.clone()).map_err(bad)?),
+        DefenceSpec::ConfidentLearning(p) => Arc::new(ConfidentLearning::new(p.clone()).map_err(bad)?),
     })
 }
 

@@ -18,7 +18,7 @@
 //! ```
 
 use floral_attack::{AlfaParams, AlfaTiltParams, LfaParams, MarginFlipsParams, RandomTopKParams, TopLambdaFlipsParams};
-use floral_defense::TrustedSvmParams;
+use floral_defense::{ConfidentLearningParams, CurieParams, KLidParams, LabelSanitisationParams, LnSvmParams, TrustedSvmParams};
 use floral_defense::{FloralParams, Init, Schedule};
 use floral_game::OutputRule;
 use serde::{Deserialize, Serialize};
@@ -229,6 +229,18 @@ pub struct BaselineSpec {
 pub enum DefenceSpec {
     /// An SVM on the trusted (validation) points alone, or on train ∪ trusted.
     TrustedSvm(TrustedSvmParams),
+    /// LN-SVM (Biggio et al. 2011): the SVM on a kernel corrected for label noise of rate μ.
+    LnSvm(LnSvmParams),
+    /// Curie (Laishram & Phoha 2016): drop points far from their DBSCAN cluster in [x, w·y].
+    Curie(CurieParams),
+    /// LS-SVM label sanitisation (Paudice et al. 2018): kNN relabelling to a fixed point.
+    LabelSanitisation(LabelSanitisationParams),
+    /// K-LID (Weerasinghe et al. 2021), our reconstruction: box bounds C_i = C·w_i from kernel
+    /// local intrinsic dimensionality, densities from the trusted set.
+    KLid(KLidParams),
+    /// Confident learning with cross-validated Platt-scaled SVMs: drop or relabel the points
+    /// whose given label is unlikely.
+    ConfidentLearning(ConfidentLearningParams),
 }
 
 /// A FLORAL method (one setting, or a validation-selected grid).
