@@ -45,6 +45,7 @@ mod error;
 mod generators;
 mod labels;
 mod libsvm;
+mod npy;
 mod read;
 mod rng;
 pub mod shipped;
@@ -57,6 +58,10 @@ pub use error::DataError;
 pub use generators::{blobs, circles, moons, standard_normal};
 pub use labels::{FlipSet, Labels};
 pub use libsvm::{parse_libsvm_reader, read_libsvm};
+pub use npy::{
+    MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features,
+    read_npy_labels, read_npz,
+};
 pub use read::{MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file};
 pub use rng::{FloralRng, Stream, Streams, stream};
 pub use split::stratified_split;
