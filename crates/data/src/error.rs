@@ -209,4 +209,101 @@ pub enum DataError {
         /// The size found (saturated at `usize::MAX`).
         got: usize,
     },
+    /// A binary file (`.npy`, `.npz`) that is not in the format it claims.
+    #[error("{path}: not a valid {format} file: {message}")]
+    Malformed {
+        /// The file (an archive member as `archive.npz[x.npy]`).
+        path: PathBuf,
+        /// The format expected, e.g. `.npy`.
+        format: &'static str,
+        /// What was wrong, in words.
+        message: String,
+    },
+    /// A binary file that ends before the data its header promises.
+    #[error("{}: truncated: {}", path.display(), truncation(*expected, *got))]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header promises (preamble and data), when known.
+        expected: Option<u64>,
+        /// Bytes the file holds, when known.
+        got: Option<u64>,
+    },
+    /// A NumPy array of the wrong dimensionality or shape.
+    #[error("{}: the array has shape ({}); expected {expected}", path.display(), shape.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))]
+    NpyShape {
+        /// The file.
+        path: PathBuf,
+        /// The shape found.
+        shape: Vec<u64>,
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+    /// A NumPy array whose dtype floral does not read there.
+    #[error("{path}: unsupported dtype `{dtype}`; expected {expected}")]
+    NpyDtype {
+        /// The file.
+        path: PathBuf,
+        /// The dtype as NumPy writes it, e.g. `<c16`.
+        dtype: String,
+        /// What was expected, in words.
+        expected: &'static str,
+    },
+    /// A NaN or infinite value in a NumPy feature array.
+    #[error("{path}: feature ({row}, {col}) is {value}; expected a finite number")]
+    NpyNonFinite {
+        /// The file.
+        path: PathBuf,
+        /// Row index (0-based).
+        row: usize,
+        /// Column index (0-based).
+        col: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// A NumPy label that is not a finite integer.
+    #[error(
+        "{path}: label at index {index} is {value}; expected a finite integer of magnitude at most 2^53"
+    )]
+    NpyLabel {
+        /// The file.
+        path: PathBuf,
+        /// Index of the label (0-based).
+        index: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// Features and labels from two sources with different numbers of rows.
+    #[error(
+        "{features} has {rows} rows but {labels} holds {count} labels; expected one label per row"
+    )]
+    RowCountMismatch {
+        /// The features' source.
+        features: PathBuf,
+        /// Its number of rows.
+        rows: usize,
+        /// The labels' source.
+        labels: PathBuf,
+        /// Its number of labels.
+        count: usize,
+    },
+    /// An `.npz` archive without the array asked for.
+    #[error("{path}: no array named `{name}` in the archive (it holds: {available})")]
+    NpzMissingArray {
+        /// The archive.
+        path: PathBuf,
+        /// The name asked for.
+        name: String,
+        /// The arrays the archive holds, comma separated (`none` when empty).
+        available: String,
+    },
+}
+
+/// The detail of a [`DataError::Truncated`] message.
+fn truncation(expected: Option<u64>, got: Option<u64>) -> String {
+    match (expected, got) {
+        (Some(e), Some(g)) => format!("the header promises {e} bytes, the file holds {g}"),
+        (Some(e), None) => format!("the header promises {e} bytes, the data ends before them"),
+        (None, _) => "the file ends inside the .npy header".into(),
+    }
 }

@@ -12,9 +12,16 @@
 //! - [`read_data_file`]: dispatch by name (`.csv`, `.csv.gz` → CSV, else LIBSVM).
 //! - [`RawData`]: labels as read; [`RawData::into_binary`] ({+1, −1} or {1, 0} → [`Labels`]),
 //!   [`RawData::classes`]; [`pad_features`] and [`align_dims`] widen with zero columns.
+//! - [`read_npy_features`] / [`parse_npy_features`]: a 2-D float32/float64 NumPy `.npy` array
+//!   (C or Fortran order, either byte order) as an n×d matrix.
+//! - [`read_npy_labels`] / [`parse_npy_labels`]: 1-D integer, bool or float `.npy` labels.
+//! - [`read_embeddings`]: features and labels from two `.npy` files as [`RawData`];
+//!   [`read_npz`]: both from one `.npz` archive (`numpy.savez`, stored or deflated) by name.
 //!
 //! Generators (scikit-learn geometry, Box–Muller noise via [`standard_normal`]):
-//! [`moons`], [`circles`], [`blobs`].
+//! [`moons`], [`circles`], [`blobs`]; [`gaussian_mixture`] ([`GaussianMixtureParams`]): a
+//! balanced two-class mixture of Gaussian components in d dimensions, a stand-in for
+//! embeddings at scale (n = 20,000, d = 768).
 //!
 //! Preparation: [`stratified_split`] (per-class shuffle and cut) and [`Standardizer`]
 //! (z = (x − mean) / population std, fitted on train only by [`Standardizer::transform_split`]).
@@ -45,6 +52,7 @@ mod error;
 mod generators;
 mod labels;
 mod libsvm;
+mod npy;
 mod read;
 mod rng;
 pub mod shipped;
@@ -54,9 +62,15 @@ mod standardize;
 pub use csv::{parse_csv_reader, read_csv};
 pub use dataset::{Dataset, Split};
 pub use error::DataError;
-pub use generators::{blobs, circles, moons, standard_normal};
+pub use generators::{
+    GaussianMixtureParams, blobs, circles, gaussian_mixture, moons, standard_normal,
+};
 pub use labels::{FlipSet, Labels};
 pub use libsvm::{parse_libsvm_reader, read_libsvm};
+pub use npy::{
+    MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features,
+    read_npy_labels, read_npz,
+};
 pub use read::{MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file};
 pub use rng::{FloralRng, Stream, Streams, stream};
 pub use split::stratified_split;

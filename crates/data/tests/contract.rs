@@ -6,6 +6,7 @@
 mod contract {
     pub mod generators;
     pub mod loaders;
+    pub mod npy;
     pub mod shipped;
     pub mod split;
 }

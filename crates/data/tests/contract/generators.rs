@@ -1,6 +1,10 @@
-//! moons, circles and blobs: geometry, class sizes, determinism and parameter validation.
+//! moons, circles, blobs and the Gaussian mixture: geometry, class sizes, determinism and
+//! parameter validation.
 
-use floral_data::{DataError, Dataset, Stream, blobs, circles, moons, stream};
+use floral_data::{
+    DataError, Dataset, GaussianMixtureParams, Stream, blobs, circles, gaussian_mixture, moons,
+    stream,
+};
 use proptest::prelude::*;
 
 fn points(d: &Dataset, label: f64) -> Vec<(f64, f64)> {
@@ -169,5 +173,191 @@ proptest! {
         prop_assert_eq!(d.y().n_positive(), n - n / 2);
         let e = moons(n, noise, &mut stream(seed, Stream::Data)).unwrap();
         prop_assert_eq!(d.x(), e.x());
+    }
+}
+
+fn mixture(n: usize, d: usize, p: GaussianMixtureParams, seed: u64) -> Dataset {
+    gaussian_mixture(n, d, &p, &mut stream(seed, Stream::Data)).unwrap()
+}
+
+/// The mean of the rows of class `label`.
+fn class_mean(data: &Dataset, label: f64) -> Vec<f64> {
+    let rows: Vec<usize> = (0..data.n())
+        .filter(|&i| data.y().get(i) == label)
+        .collect();
+    (0..data.dim())
+        .map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64)
+        .collect()
+}
+
+#[test]
+fn gaussian_mixture_is_deterministic_per_seed() {
+    let p = GaussianMixtureParams::default();
+    let a = mixture(300, 16, p, 7);
+    let b = mixture(300, 16, p, 7);
+    let c = mixture(300, 16, p, 8);
+    assert!(a.same_features(&b));
+    assert_eq!(a.y().as_slice(), b.y().as_slice());
+    assert!(!a.same_features(&c));
+}
+
+#[test]
+fn gaussian_mixture_is_balanced_shuffled_and_finite() {
+    let d = mixture(101, 8, GaussianMixtureParams::default(), 3);
+    assert_eq!((d.n(), d.dim()), (101, 8));
+    let pos = d.y().as_slice().iter().filter(|&&v| v == 1.0).count();
+    assert_eq!((101 - pos, pos), (50, 51));
+    // Shuffled: the labels are not sorted.
+    assert!(d.y().as_slice().windows(2).any(|w| w[0] > w[1]));
+    assert!(d.y().as_slice().windows(2).any(|w| w[0] < w[1]));
+    for j in 0..d.dim() {
+        for i in 0..d.n() {
+            assert!(d.x()[(i, j)].is_finite());
+        }
+    }
+}
+
+#[test]
+fn gaussian_mixture_class_means_are_the_separation_apart() {
+    // τ = 0: the class means are c± = ±(s/2)·u, estimated from 2000 points each with
+    // per-coordinate noise sd σ/√2000, so ‖m̄₊ − m̄₋‖² ≈ s² + 2·d·σ²/2000 = 6.25 + 0.032.
+    let p = GaussianMixtureParams {
+        components_per_class: 3,
+        separation: 2.5,
+        component_spread: 0.0,
+        within_scale: 1.0,
+    };
+    let data = mixture(4000, 32, p, 11);
+    let (a, b) = (class_mean(&data, 1.0), class_mean(&data, -1.0));
+    let dist = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        (dist - 2.5).abs() < 0.1,
+        "distance between class means {dist}"
+    );
+    // Per-coordinate spread around the class mean is σ = 1.
+    let rows: Vec<usize> = (0..data.n()).filter(|&i| data.y().get(i) == 1.0).collect();
+    let var = rows
+        .iter()
+        .map(|&i| {
+            (0..32)
+                .map(|j| (data.x()[(i, j)] - a[j]).powi(2))
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / (rows.len() * 32) as f64;
+    assert!((var - 1.0).abs() < 0.05, "within-class variance {var}");
+}
+
+/// Accuracy on the second half of a nearest-class-mean rule fitted on the first half.
+fn nearest_mean_accuracy(data: &Dataset) -> f64 {
+    let n = data.n();
+    let fit: Vec<usize> = (0..n / 2).collect();
+    let mean = |label: f64| -> Vec<f64> {
+        let rows: Vec<usize> = fit
+            .iter()
+            .copied()
+            .filter(|&i| data.y().get(i) == label)
+            .collect();
+        (0..data.dim())
+            .map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64)
+            .collect()
+    };
+    let (mp, mn) = (mean(1.0), mean(-1.0));
+    let w: Vec<f64> = mp.iter().zip(&mn).map(|(a, b)| a - b).collect();
+    let b: f64 = mp
+        .iter()
+        .zip(&mn)
+        .zip(&w)
+        .map(|((a, c), w)| w * (a + c) / 2.0)
+        .sum();
+    let right = (n / 2..n)
+        .filter(|&i| {
+            let score: f64 = (0..data.dim())
+                .map(|j| w[j] * data.x()[(i, j)])
+                .sum::<f64>()
+                - b;
+            (score > 0.0) == (data.y().get(i) == 1.0)
+        })
+        .count();
+    right as f64 / (n - n / 2) as f64
+}
+
+#[test]
+fn gaussian_mixture_is_linearly_separable_in_proportion_to_the_separation() {
+    // Defaults: about 87% for the best linear rule (see GaussianMixtureParams); a plug-in
+    // nearest-mean rule on 2000 points stays well above chance.
+    let good = nearest_mean_accuracy(&mixture(4000, 64, GaussianMixtureParams::default(), 5));
+    assert!(good > 0.8, "accuracy with the default separation {good}");
+    // No separation and a single component per class: nothing to learn.
+    let none = GaussianMixtureParams {
+        components_per_class: 1,
+        separation: 0.0,
+        component_spread: 0.0,
+        within_scale: 1.0,
+    };
+    let chance = nearest_mean_accuracy(&mixture(4000, 64, none, 5));
+    assert!(
+        (chance - 0.5).abs() < 0.05,
+        "accuracy without separation {chance}"
+    );
+}
+
+#[test]
+fn gaussian_mixture_validates_parameters() {
+    let ok = GaussianMixtureParams::default();
+    let bad = |n: usize, d: usize, p: GaussianMixtureParams| {
+        gaussian_mixture(n, d, &p, &mut stream(0, Stream::Data)).unwrap_err()
+    };
+    for (n, d, p, field) in [
+        (1, 4, ok, "n"),
+        (10, 0, ok, "d"),
+        (1 << 20, 1 << 20, ok, "n·d"),
+        (
+            10,
+            4,
+            GaussianMixtureParams {
+                components_per_class: 0,
+                ..ok
+            },
+            "components_per_class",
+        ),
+        (
+            10,
+            4,
+            GaussianMixtureParams {
+                separation: -1.0,
+                ..ok
+            },
+            "separation",
+        ),
+        (
+            10,
+            4,
+            GaussianMixtureParams {
+                component_spread: f64::NAN,
+                ..ok
+            },
+            "component_spread",
+        ),
+        (
+            10,
+            4,
+            GaussianMixtureParams {
+                within_scale: f64::INFINITY,
+                ..ok
+            },
+            "within_scale",
+        ),
+    ] {
+        let e = bad(n, d, p);
+        assert!(
+            matches!(e, DataError::InvalidParam { field: f, .. } if f == field),
+            "{field}: {e:?}"
+        );
     }
 }
