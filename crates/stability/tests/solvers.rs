@@ -101,9 +101,12 @@ fn iterate(map: &PgdMap<'_>, star: &Col<f64>, start: &Col<f64>, steps: usize, pa
     errs
 }
 
+/// (Q̃, C, λ*, F, μ_max, the problem's remaining random stream).
+type StrictCase = (SignedGram, f64, Col<f64>, Vec<usize>, f64, FloralRng);
+
 /// A problem whose SVM solution has |F| ≥ 2 and strict complementarity, with its free set,
 /// μ_max and the affine radius of T (min margin / (2‖I − ηQ̃‖₁) at η = 0.5/μ_max).
-fn strict_case(seed: u64) -> Option<(SignedGram, f64, Col<f64>, Vec<usize>, f64, FloralRng)> {
+fn strict_case(seed: u64) -> Option<StrictCase> {
     let (q, c, rng) = problem(seed);
     let star = svm(&q, c);
     let p = ExactProjector::default();
