@@ -5,8 +5,8 @@ use std::sync::Arc;
 use faer::{ColMut, ColRef};
 use floral_data::FloralRng;
 use floral_game::{GameError, Learner, StepInfo};
-use floral_projection::{Bounds, Projector};
-use floral_svm::{BiasRule, BoxBounds, PgdMap, SignedGram, Smo, SmoParams};
+use floral_projection::{Bounds, ProjInfo, Projector};
+use floral_svm::{BiasRule, BoxBounds, PgdMap, SignedGram, Smo, SmoParams, SvmError};
 
 use crate::DefenseError;
 
@@ -237,7 +237,7 @@ impl FloralLearner {
     /// labels changed (set F), it is updated in O(n|F|) instead of O(n²): with
     /// u = K(λ∘ỹ_prev) = ỹ_prev∘(Q̃_prev λ), u' = u − 2 Σ_{j∈F} λ_j ỹ_prev,j K_{:,j}, and
     /// Q̃λ = ỹ∘u'.
-    fn q_lambda_into_z(&mut self, q: &SignedGram) {
+    pub(crate) fn q_lambda_into_z(&mut self, q: &SignedGram) {
         let n = q.n();
         let y = q.labels().as_slice();
         self.flipped.clear();
@@ -278,6 +278,57 @@ impl FloralLearner {
                 ColMut::from_slice_mut(&mut self.z),
             );
         }
+    }
+
+    /// One update of λ through the map of round `round` on the labels of `q`, shared by the
+    /// learners of this crate so the bookkeeping exists once: `update(map, λ, z, next)` writes
+    /// λ⁺ into `next` (`z` is length-n scratch that holds Q̃λ when
+    /// [`FloralLearner::q_lambda_into_z`] ran just before). Then λ ← λ⁺, one O(n²) product
+    /// Q̃λ⁺ for the labels of `q` (the cache), and the bias from it. `who` names the learner in
+    /// errors. The reported step norm is ‖λ⁺ − λ‖₂.
+    ///
+    /// # Errors
+    /// [`GameError::Player`] naming `who` for an invalid step or bounds, or a failing update.
+    pub(crate) fn update_with<F>(
+        &mut self,
+        round: usize,
+        q: &SignedGram,
+        who: &'static str,
+        update: F,
+    ) -> Result<StepInfo, GameError>
+    where
+        F: FnOnce(&PgdMap<'_>, &[f64], &mut [f64], ColMut<'_, f64>) -> Result<ProjInfo, SvmError>,
+    {
+        let y = q.labels().as_slice();
+        let eta = self.p.schedule.eta(self.p.eta, round);
+        let map = PgdMap::new(q, eta, self.bounds.as_bounds(), self.projector.as_ref())
+            .map_err(|e| GameError::player(who, DefenseError::from(e)))?;
+        let info = update(&map, &self.lambda, &mut self.z, ColMut::from_slice_mut(&mut self.next))
+            .map_err(|e| GameError::player(who, DefenseError::from(e)))?;
+        let d2: f64 = self.next.iter().zip(&self.lambda).map(|(a, b)| (a - b) * (a - b)).sum();
+        std::mem::swap(&mut self.lambda, &mut self.next);
+        // One O(n²) product per round: Q̃λ^t, used by the bias now and the next gradient.
+        q.matvec_with_scratch_into(
+            ColRef::from_slice(&self.lambda),
+            &mut self.scratch,
+            ColMut::from_slice_mut(&mut self.qlam),
+        );
+        self.qlam_labels.clear();
+        self.qlam_labels.extend_from_slice(y);
+        self.qlam_valid = true;
+        self.bias = floral_svm::bias_from_q_lambda(
+            self.rule(),
+            y,
+            ColRef::from_slice(&self.lambda),
+            ColRef::from_slice(&self.qlam),
+            self.bounds.as_bounds(),
+        );
+        Ok(StepInfo {
+            eta,
+            residual: info.residual,
+            projection_iterations: info.iterations,
+            step_norm: d2.sqrt(),
+        })
     }
 
     /// The map T_t of round `round` on the labels of `q`.
@@ -323,39 +374,11 @@ impl Learner for FloralLearner {
     }
 
     fn step(&mut self, round: usize, q: &SignedGram, _rng: &mut FloralRng) -> Result<StepInfo, GameError> {
-        let y = q.labels().as_slice();
         self.q_lambda_into_z(q);
-        let eta = self.p.schedule.eta(self.p.eta, round);
-        let map = PgdMap::new(q, eta, self.bounds.as_bounds(), self.projector.as_ref())
-            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
         // z = λ − η(Q̃λ − 1), then λ' = Π(z): T(λ) with the known Q̃λ.
-        map.gradient_step_in_place(&self.lambda, &mut self.z);
-        let info = map
-            .project_into(&self.z, ColMut::from_slice_mut(&mut self.next))
-            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
-        let d2: f64 = self.next.iter().zip(&self.lambda).map(|(a, b)| (a - b) * (a - b)).sum();
-        std::mem::swap(&mut self.lambda, &mut self.next);
-        // One O(n²) product per round: Q̃λ^t, used by the bias now and the next gradient.
-        q.matvec_with_scratch_into(
-            ColRef::from_slice(&self.lambda),
-            &mut self.scratch,
-            ColMut::from_slice_mut(&mut self.qlam),
-        );
-        self.qlam_labels.clear();
-        self.qlam_labels.extend_from_slice(y);
-        self.qlam_valid = true;
-        self.bias = floral_svm::bias_from_q_lambda(
-            self.rule(),
-            y,
-            ColRef::from_slice(&self.lambda),
-            ColRef::from_slice(&self.qlam),
-            self.bounds.as_bounds(),
-        );
-        Ok(StepInfo {
-            eta,
-            residual: info.residual,
-            projection_iterations: info.iterations,
-            step_norm: d2.sqrt(),
+        self.update_with(round, q, "floral", |map, lambda, z, next| {
+            map.gradient_step_in_place(lambda, z);
+            map.project_into(z, next)
         })
     }
 

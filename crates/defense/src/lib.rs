@@ -5,6 +5,9 @@
 //!   [`floral_svm::PgdMap`] plus caches; forkable in O(n)), with step-size [`Schedule`]s,
 //!   [`Init`]ialisation, [`BiasChoice`] and per-point bounds; [`FloralParams::reference`] is
 //!   the authors' released configuration.
+//! - [`ExtragradientLearner`]: extragradient on the same map: extrapolate λ̂ = T(λ), take the
+//!   gradient at λ̂ (optionally after an inner responder's attack at λ̂), update from λ.
+//! - [`OptimisticLearner`]: optimistic gradient (OGDA), λ⁺ = Π(λ − η(2g_t − g_{t−1})).
 //!
 //! Defences (implement [`Defence`]: [`FitInput`] → [`Fitted`]):
 //! - [`SvmDefence`]: plain kernel SVM by exact SMO on the labels as received.
@@ -40,12 +43,14 @@ mod confident;
 mod curie;
 mod defence;
 mod error;
+mod extragradient;
 mod floral;
 mod floral_defence;
 mod klid;
 mod ln_svm;
 mod platt;
 mod sanitisation;
+mod optimistic;
 mod svm;
 mod trusted;
 
@@ -53,11 +58,13 @@ pub use confident::{CleanAction, ConfidentLearning, ConfidentLearningParams, Con
 pub use curie::{Curie, CurieParams, CurieScreen};
 pub use defence::{Basis, Defence, FitInput, Fitted, FittedOutput, Screening};
 pub use error::DefenseError;
+pub use extragradient::{ExtragradientLearner, ExtragradientParams};
 pub use floral::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
 pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, rule_name};
 pub use klid::{KLid, KLidParams, KLidWeighting, KLidWeights};
 pub use ln_svm::{LnSvm, LnSvmParams};
 pub use platt::Platt;
 pub use sanitisation::{LabelSanitisation, LabelSanitisationParams, Sanitised};
+pub use optimistic::{OptimisticLearner, OptimisticParams};
 pub use svm::{SVM_CACHE_MB, SvmDefence, SvmDefenceParams};
 pub use trusted::{TrustedPool, TrustedSvm, TrustedSvmParams};

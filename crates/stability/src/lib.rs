@@ -21,6 +21,10 @@
 //! - [`StabilityMonitor`]: per-round monitoring of a trajectory (spectral radius every m rounds,
 //!   divergence, cycling); the game's observer adapter is `floral_experiment::StabilityObserver`.
 //! - [`Linearization`]: the free set of T(λ) and the strict-complementarity margins.
+//! - [`ExtragradientJacobian`], [`OptimisticJacobian`]: the same analysis for the other game
+//!   solvers' fixed-label maps (extragradient: eigenvalues 1 − ημ_j + (ημ_j)², critical step
+//!   1/μ_max; optimistic gradient on the pair (λ_t, λ_{t−1}): ((1 − 2ημ_j) ± √(1 + 4η²μ_j²))/2,
+//!   critical step 2/(3μ_max)), with dense and finite-difference Jacobians for checks.
 //!
 //! ```
 //! use faer::{Col, Mat};
@@ -59,6 +63,7 @@ pub mod linalg;
 mod monitor;
 mod point;
 mod report;
+mod solvers;
 
 use faer::ColRef;
 use floral_svm::PgdMap;
@@ -69,6 +74,7 @@ pub use fd::{FiniteDifference, FiniteDifferenceParams};
 pub use monitor::{MonitorParams, MonitorSample, MonitorSummary, StabilityMonitor, Trajectory};
 pub use point::Linearization;
 pub use report::{AttackerLocality, DegenerateReason, FdCheck, StabilityReport, Verdict};
+pub use solvers::{ExtragradientJacobian, OptimisticJacobian};
 
 /// A local stability analysis of the learner's map T at a point.
 pub trait StabilityAnalyzer {

@@ -65,8 +65,35 @@ impl Linearization {
         let mut scratch = vec![0.0; n];
         map.signed_gram().matvec_with_scratch_into(at, &mut scratch, faer::ColMut::from_slice_mut(&mut z));
         map.gradient_step_in_place(&lambda, &mut z);
+        Self::from_step(map, at, &z)
+    }
+
+    /// The active sets of Π_{S(ỹ)}(z) for a given pre-projection point `z` (the step of another
+    /// solver: extragradient's λ − η(Q̃λ̂ − 1), optimistic gradient's λ − η(2g − g_prev)),
+    /// classified as in [`Linearization::new`]; `fixed_point_residual` is ‖Π(z) − λ‖_∞ with λ =
+    /// `at`.
+    ///
+    /// # Errors
+    /// [`StabilityError::DimensionMismatch`] when `at` or `z` does not have length n,
+    /// [`StabilityError::NonFinite`] for a NaN or infinite entry, and the projector's errors.
+    pub fn from_step(map: &PgdMap<'_>, at: ColRef<'_, f64>, z: &[f64]) -> Result<Self, StabilityError> {
+        let n = map.n();
+        if at.nrows() != n || z.len() != n {
+            return Err(StabilityError::DimensionMismatch {
+                what: "point λ or step z vs number of training points",
+                expected: n,
+                got: if at.nrows() != n { at.nrows() } else { z.len() },
+            });
+        }
+        if let Some(i) = (0..n).find(|&i| !at[i].is_finite()) {
+            return Err(StabilityError::NonFinite { what: "point λ", index: i, value: at[i] });
+        }
+        if let Some(i) = (0..n).find(|&i| !z[i].is_finite()) {
+            return Err(StabilityError::NonFinite { what: "step z", index: i, value: z[i] });
+        }
+        let lambda: Vec<f64> = at.iter().copied().collect();
         let mut image = Col::zeros(n);
-        let info = map.project_into(&z, image.as_mut())?;
+        let info = map.project_into(z, image.as_mut())?;
         let mu = info.mu;
         let ys = map.signed_gram().labels().as_slice();
         let bounds = map.bounds();

@@ -119,7 +119,10 @@ pub struct FdCheck {
 /// J = P(I − ηQ̃_FF)P, μ_j the eigenvalues of P Q̃_FF P on range(P) (m − 1 of them).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StabilityReport {
-    /// Which analyzer: "analytic" or "finite_difference".
+    /// Which analyzer: "analytic" or "finite_difference" (PGD's map T), "extragradient" or
+    /// "optimistic" (those solvers' fixed-label maps, `floral_stability::ExtragradientJacobian`,
+    /// `OptimisticJacobian`; there the critical step, the bound, the radius and the eigenvalues
+    /// below are the solver's).
     pub method: &'static str,
     /// Number of dual variables n.
     pub n: usize,
@@ -133,19 +136,21 @@ pub struct StabilityReport {
     pub at_upper: usize,
     /// λ_max(K), when the analyzer computes it (the whole n×n kernel matrix's spectrum).
     pub lambda_max_k: Option<f64>,
-    /// 2/λ_max(K), the label-independent step bound, when computed (None when λ_max(K) = 0).
+    /// The label-independent step bound, when computed (None when λ_max(K) = 0): 2/λ_max(K) for
+    /// PGD, 1/λ_max(K) for extragradient, 2/(3λ_max(K)) for optimistic gradient.
     pub eta_bound: Option<f64>,
     /// μ_max = the largest eigenvalue of P Q̃_FF P (0 when m ≤ 1).
     pub mu_max: f64,
     /// The smallest μ_j on range(P) (None when m ≤ 1).
     pub mu_min: Option<f64>,
-    /// The critical step 2/μ_max (None when μ_max = 0: every η > 0 is stable on this free set
-    /// unless m ≤ 1).
+    /// The critical step 2/μ_max (extragradient 1/μ_max, optimistic 2/(3μ_max); None when
+    /// μ_max = 0: every η > 0 is stable on this free set unless m ≤ 1).
     pub critical_eta: Option<f64>,
     /// The spectral radius of J on range(P), max_j |1 − ημ_j| (0 when m ≤ 1); equal to the
     /// spectral radius of the full n×n Jacobian of T at the point.
     pub spectral_radius: f64,
-    /// The eigenvalues 1 − ημ_j of J on range(P), ascending (the analytic analyzer only).
+    /// The eigenvalues 1 − ημ_j of J on range(P), ascending (the analytic analyzer only; the
+    /// solvers' analyzers give theirs: 1 − ημ_j + (ημ_j)², or the pair ν± per μ_j).
     #[serde(skip)]
     pub jacobian_eigenvalues: Vec<f64>,
     /// min_i margin_i (see [`crate::Linearization`]).

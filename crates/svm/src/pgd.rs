@@ -116,6 +116,23 @@ impl<'a> PgdMap<'a> {
         }
     }
 
+    /// The optimistic (OGDA) gradient step before projection, in place: on entry `buf` = Q̃λ,
+    /// on exit buf_i = z_i = λ_i − η(2g_i − g_prev,i) with g = Q̃λ − 1 and `prev_gradient` =
+    /// g_prev (the gradient of the previous step, possibly for other labels). With g_prev = g
+    /// this is bit for bit the plain step (2a − a = a exactly in floating point).
+    ///
+    /// # Panics
+    /// If `lambda`, `prev_gradient` and `buf` differ in length.
+    pub fn optimistic_step_in_place(&self, lambda: &[f64], prev_gradient: &[f64], buf: &mut [f64]) {
+        assert_eq!(lambda.len(), buf.len(), "optimistic_step_in_place: lengths");
+        assert_eq!(prev_gradient.len(), buf.len(), "optimistic_step_in_place: lengths");
+        let eta = self.eta;
+        for ((z, &l), &gp) in buf.iter_mut().zip(lambda).zip(prev_gradient) {
+            let g = *z - 1.0;
+            *z = l - eta * (2.0 * g - gp);
+        }
+    }
+
     /// out = Π_{S(ỹ)}(z): the projection half of the map.
     ///
     /// # Errors
@@ -188,6 +205,68 @@ impl<'a> PgdMap<'a> {
     }
 }
 
+impl PgdMap<'_> {
+    /// The extragradient map with the labels held fixed, allocating (for analyses; the
+    /// extragradient learner performs the same arithmetic with its caches):
+    ///
+    /// ```text
+    /// λ̂ = T(λ) = Π(λ − η(Q̃λ − 1)),   T_EG(λ) = Π(λ − η(Q̃λ̂ − 1)).
+    /// ```
+    ///
+    /// Two Q̃-products and two projections.
+    ///
+    /// # Errors
+    /// [`SvmError::Projection`] from the projector.
+    ///
+    /// # Panics
+    /// If `lambda` does not have length n.
+    pub fn extragradient(&self, lambda: ColRef<'_, f64>) -> Result<Col<f64>, SvmError> {
+        let n = self.n();
+        let hat = self.apply(lambda)?;
+        let mut q_hat = Col::zeros(n);
+        let mut scratch = vec![0.0; n];
+        self.q.matvec_with_scratch_into(hat.as_ref(), &mut scratch, q_hat.as_mut());
+        let l: Vec<f64> = lambda.iter().copied().collect();
+        let mut z = vec![0.0; n];
+        let mut out = Col::zeros(n);
+        self.apply_with_q_lambda_into(&l, q_hat.as_ref(), &mut z, out.as_mut())?;
+        Ok(out)
+    }
+
+    /// The optimistic (OGDA) map on the pair (λ, λ_prev) with the labels held fixed,
+    /// allocating (for analyses; the optimistic learner performs the same arithmetic):
+    ///
+    /// ```text
+    /// λ⁺ = Π(λ − η(2g(λ) − g(λ_prev))),   g(λ) = Q̃λ − 1.
+    /// ```
+    ///
+    /// Returns λ⁺; the pair map is (λ, λ_prev) ↦ (λ⁺, λ). Two Q̃-products, one projection.
+    ///
+    /// # Errors
+    /// [`SvmError::Projection`] from the projector.
+    ///
+    /// # Panics
+    /// If `lambda` or `lambda_prev` does not have length n.
+    pub fn optimistic(&self, lambda: ColRef<'_, f64>, lambda_prev: ColRef<'_, f64>) -> Result<Col<f64>, SvmError> {
+        let n = self.n();
+        assert_eq!(lambda.nrows(), n, "optimistic: lambda length");
+        assert_eq!(lambda_prev.nrows(), n, "optimistic: lambda_prev length");
+        let mut scratch = vec![0.0; n];
+        let mut g_prev = vec![0.0; n];
+        self.q.matvec_with_scratch_into(lambda_prev, &mut scratch, faer::ColMut::from_slice_mut(&mut g_prev));
+        for g in &mut g_prev {
+            *g -= 1.0;
+        }
+        let mut z = vec![0.0; n];
+        self.q.matvec_with_scratch_into(lambda, &mut scratch, faer::ColMut::from_slice_mut(&mut z));
+        let l: Vec<f64> = lambda.iter().copied().collect();
+        self.optimistic_step_in_place(&l, &g_prev, &mut z);
+        let mut out = Col::zeros(n);
+        self.project_into(&z, out.as_mut())?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +315,30 @@ mod tests {
         map.apply_into(&lambda, &mut z, &mut s, a.as_mut()).unwrap();
         map.apply_with_q_lambda_into(&lambda, ql.as_ref(), &mut z, b.as_mut()).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn solver_maps_share_the_fixed_points_of_t_and_reduce_to_it() {
+        let q = problem();
+        let c = 2.0;
+        let sol = Smo::new(SmoParams { eps: 1e-12, ..SmoParams::default() })
+            .unwrap()
+            .solve(&q, Bounds::Uniform(c), None)
+            .unwrap();
+        let p = ExactProjector::default();
+        let map = PgdMap::new(&q, 0.3, Bounds::Uniform(c), &p).unwrap();
+        let eg = map.extragradient(sol.lambda.as_ref()).unwrap();
+        let og = map.optimistic(sol.lambda.as_ref(), sol.lambda.as_ref()).unwrap();
+        for v in [&eg, &og] {
+            let worst = (0..q.n()).map(|i| (v[i] - sol.lambda[i]).abs()).fold(0.0, f64::max);
+            assert!(worst < 1e-8, "moved the optimum by {worst}");
+        }
+        // Away from the optimum: OGDA with λ_prev = λ is T bit for bit; EG is not T.
+        let lambda = Col::from_fn(q.n(), |i| (i % 3) as f64 * 0.2);
+        let t = map.apply(lambda.as_ref()).unwrap();
+        assert_eq!(map.optimistic(lambda.as_ref(), lambda.as_ref()).unwrap(), t);
+        let eg = map.extragradient(lambda.as_ref()).unwrap();
+        assert!((0..q.n()).any(|i| (eg[i] - t[i]).abs() > 1e-6));
     }
 
     #[test]
