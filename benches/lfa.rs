@@ -90,7 +90,10 @@ fn main() {
     };
     c.final_summary();
     let dir = std::env::var_os("CRITERION_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target")).join("criterion")
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("target"))
+            .join("criterion")
     });
     println!("\nLFA, ratio of medians in this run (range over both 95% confidence intervals):");
     for (n, budget, same_flips) in same {

@@ -19,9 +19,7 @@ use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, NonnegativeCone
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use faer::Col;
 use floral::data::{Labels, Stream, stream};
-use floral::projection::{
-    Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointProjector, Projector,
-};
+use floral::projection::{Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointProjector, Projector};
 use rand::Rng;
 
 const C: f64 = 1.0;
@@ -83,12 +81,8 @@ fn projection(c: &mut Criterion) {
     let select = ExactProjector::new(ExactParams { method: ExactMethod::Select }).unwrap_or_default();
     let sort = ExactProjector::new(ExactParams { method: ExactMethod::Sort }).unwrap_or_default();
     let fixed = FixedPointProjector::default();
-    let projectors: [(&str, &dyn Projector); 4] = [
-        ("exact", &exact),
-        ("exact_select", &select),
-        ("exact_sort", &sort),
-        ("fixed_point", &fixed),
-    ];
+    let projectors: [(&str, &dyn Projector); 4] =
+        [("exact", &exact), ("exact_select", &select), ("exact_sort", &sort), ("fixed_point", &fixed)];
     for n in [1_000usize, 2_000, 10_000, 100_000, 1_000_000] {
         let (z, y) = instance(n);
         let mut out = Col::<f64>::zeros(n);
@@ -102,9 +96,7 @@ fn projection(c: &mut Criterion) {
         }
         if n <= 2_000 {
             let qp = Qp::new(&z, &y);
-            g.bench_function(BenchmarkId::new("clarabel", format!("n={n}")), |b| {
-                b.iter(|| black_box(qp.solve()))
-            });
+            g.bench_function(BenchmarkId::new("clarabel", format!("n={n}")), |b| b.iter(|| black_box(qp.solve())));
         }
     }
     g.finish();

@@ -52,9 +52,7 @@ fn stability_group(c: &mut Criterion) -> Result<(), Box<dyn Error>> {
     g.bench_function(BenchmarkId::new("analytic", format!("n={N}")), |b| {
         b.iter(|| black_box(analyzer.analyze(&map, black_box(at.as_ref()))))
     });
-    g.bench_function(BenchmarkId::new("gram_evd", format!("n={N}")), |b| {
-        b.iter(|| black_box(gram.eigenvalues()))
-    });
+    g.bench_function(BenchmarkId::new("gram_evd", format!("n={N}")), |b| b.iter(|| black_box(gram.eigenvalues())));
     g.finish();
     Ok(())
 }

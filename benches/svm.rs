@@ -40,9 +40,7 @@ fn gram(c: &mut Criterion) {
 
 fn gram_group(c: &mut Criterion) -> Res {
     let mut g = c.benchmark_group("gram");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(4));
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
     let k = rbf()?;
     for n in [2_000usize, 8_000] {
         let d = moons_set(n)?;
@@ -63,9 +61,7 @@ fn signed_gram(c: &mut Criterion) {
 
 fn signed_gram_group(c: &mut Criterion) -> Res {
     let mut g = c.benchmark_group("signed_gram");
-    g.sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+    g.sample_size(20).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
     let n = 2_000;
     let d = moons_set(n)?;
     let k = Gram::new(&rbf()?, d.x());
@@ -90,35 +86,13 @@ fn smo(c: &mut Criterion) {
 
 fn smo_group(c: &mut Criterion) -> Res {
     let mut g = c.benchmark_group("smo");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
     let k = rbf()?;
     let kernel: &dyn Kernel = &k;
     let variants = [
-        (
-            "rows",
-            SmoParams {
-                dense_limit_mb: 0.0,
-                ..SmoParams::default()
-            },
-        ),
-        (
-            "rows_no_shrinking",
-            SmoParams {
-                dense_limit_mb: 0.0,
-                shrinking: false,
-                ..SmoParams::default()
-            },
-        ),
-        (
-            "dense",
-            SmoParams {
-                dense_limit_mb: f64::MAX,
-                dense_min_dim: 0,
-                ..SmoParams::default()
-            },
-        ),
+        ("rows", SmoParams { dense_limit_mb: 0.0, ..SmoParams::default() }),
+        ("rows_no_shrinking", SmoParams { dense_limit_mb: 0.0, shrinking: false, ..SmoParams::default() }),
+        ("dense", SmoParams { dense_limit_mb: f64::MAX, dense_min_dim: 0, ..SmoParams::default() }),
     ];
     for n in [1_000usize, 4_000, 16_000] {
         let d = moons_set(n)?;

@@ -98,7 +98,10 @@ fn huge_generated_data_is_rejected_before_allocating() {
     assert_eq!(code, 1, "{err}");
     // Refused by the memory estimate, before any point is generated: the message names the
     // field, the estimate and the machine's available memory.
-    assert!(err.contains("field `data`") && err.contains("available memory") && err.contains("kernel matrices alone"), "{err}");
+    assert!(
+        err.contains("field `data`") && err.contains("available memory") && err.contains("kernel matrices alone"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -153,7 +156,8 @@ fn run_writes_report_json_and_plots() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("floral (last)") && md.contains("svm"), "{md}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let summary = json["summary"].as_array().unwrap();
     assert!(summary.iter().any(|r| r["method"] == "svm" && r["n_seeds"] == 1));
     for r in summary {
@@ -206,7 +210,8 @@ fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
     assert!(err.contains("[1/2] ") && err.contains("[2/2] ") && err.contains("/ clean / seed 1: done"), "{err}");
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("Warning: method `floral`: step η = 5 exceeds"), "{md}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let lmax = json["step_bounds"][0]["lambda_max"].as_f64().unwrap();
     assert!(lmax > 0.0 && 5.0 > 2.0 / lmax);
     // Provenance: the spec and the version travel with the numbers.
@@ -232,7 +237,10 @@ fn issue_10_messages_are_clear_and_said_once() {
     let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(&csv).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("l12.csv:3: label 2 is not allowed: expected a binary labelling") && err.contains("{1, 2}"), "{err}");
+    assert!(
+        err.contains("l12.csv:3: label 2 is not allowed: expected a binary labelling") && err.contains("{1, 2}"),
+        "{err}"
+    );
     let csv = d.join("l15.csv");
     std::fs::write(&csv, "label,a,b\n1,0.1,0.2\n1.5,0.3,0.1\n").unwrap();
     let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(&csv).output().unwrap();
@@ -274,16 +282,31 @@ fn issue_10_feature_dimension_mismatch_between_splits() {
     let o = floral().arg("check").arg(d.join("e.ron")).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("train.csv has 2 features but") && err.contains("test.csv has 3") && err.contains("pad_features"), "{err}");
+    assert!(
+        err.contains("train.csv has 2 features but") && err.contains("test.csv has 3") && err.contains("pad_features"),
+        "{err}"
+    );
     std::fs::write(d.join("e.ron"), text(", pad_features: true")).unwrap();
     let o = floral().arg("check").arg(d.join("e.ron")).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     // LIBSVM files: the narrower one omits trailing zeros, which is legitimate.
     std::fs::write(d.join("a.libsvm"), "+1 1:1 2:0.5\n-1 1:-1\n+1 2:1\n-1 1:-0.5\n").unwrap();
     std::fs::write(d.join("b.libsvm"), "+1 1:1 3:0.5\n-1 1:-1\n").unwrap();
-    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(d.join("a.libsvm")).arg("--test").arg(d.join("b.libsvm")).output().unwrap();
+    let o = floral()
+        .args(["svm", "train", "--gamma", "1", "--c", "1", "--train"])
+        .arg(d.join("a.libsvm"))
+        .arg("--test")
+        .arg(d.join("b.libsvm"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = floral().args(["svm", "train", "--gamma", "1", "--c", "1", "--train"]).arg(d.join("train.csv")).arg("--test").arg(d.join("test.csv")).output().unwrap();
+    let o = floral()
+        .args(["svm", "train", "--gamma", "1", "--c", "1", "--train"])
+        .arg(d.join("train.csv"))
+        .arg("--test")
+        .arg(d.join("test.csv"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -296,7 +319,17 @@ fn issue_10_models_round_trip_through_libsvm() {
     let d = scratch("model");
     let model = d.join("floral.model");
     let o = floral()
-        .args(["svm", "train", "--train", "moon_floral_seed42:train_adv_10", "--gamma", "0.5", "--c", "10", "--model-out"])
+        .args([
+            "svm",
+            "train",
+            "--train",
+            "moon_floral_seed42:train_adv_10",
+            "--gamma",
+            "0.5",
+            "--c",
+            "10",
+            "--model-out",
+        ])
         .arg(&model)
         .output()
         .unwrap();
@@ -305,8 +338,11 @@ fn issue_10_models_round_trip_through_libsvm() {
     assert!(out.contains("training accuracy: 87.8000 %"), "{out}");
     assert_eq!(std::fs::read_to_string(&model).unwrap(), std::fs::read_to_string(fx.join("floral.model")).unwrap());
     // svm-predict writes labels as `1` / `-1`.
-    let labels = |p: &Path| -> Vec<i32> { std::fs::read_to_string(p).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect() };
-    for (m, want) in [("floral.model", "floral_model.svm-predict"), ("svm-train.model", "svm-train_model.svm-predict")] {
+    let labels = |p: &Path| -> Vec<i32> {
+        std::fs::read_to_string(p).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect()
+    };
+    for (m, want) in [("floral.model", "floral_model.svm-predict"), ("svm-train.model", "svm-train_model.svm-predict")]
+    {
         let pred = d.join(format!("{m}.pred"));
         let o = floral()
             .args(["svm", "predict", "--test", "moon_floral_seed42:test", "--model"])
@@ -325,7 +361,8 @@ fn issue_10_models_round_trip_through_libsvm() {
     // A malformed model file names the file and line.
     let bad = d.join("bad.model");
     std::fs::write(&bad, "svm_type nu_svc\n").unwrap();
-    let o = floral().args(["svm", "predict", "--test", "moon_floral_seed42:test", "--model"]).arg(&bad).output().unwrap();
+    let o =
+        floral().args(["svm", "predict", "--test", "moon_floral_seed42:test", "--model"]).arg(&bad).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("bad.model:1: expected svm_type c_svc"), "{err}");

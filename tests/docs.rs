@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use floral::experiment::spec::{
-    AttackerSpec, BaselineSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, OfflineAttack, PoisonSpec,
-    ProjectorSpec, TuneSpec,
+    AttackerSpec, BaselineSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec,
+    OfflineAttack, PoisonSpec, ProjectorSpec, TuneSpec,
 };
 
 fn root() -> &'static Path {
@@ -103,28 +103,81 @@ fn every_name() -> Vec<String> {
                 PoisonSpec::Sheet("s".into()),
                 PoisonSpec::RandomFlips { fraction: 0.1 },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Random },
-                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Margin(floral::attack::MarginFlipsParams { order: floral::attack::MarginOrder::NearestFirst, ..Default::default() }) },
+                PoisonSpec::Attack {
+                    fraction: 0.1,
+                    attack: OfflineAttack::Margin(floral::attack::MarginFlipsParams {
+                        order: floral::attack::MarginOrder::NearestFirst,
+                        ..Default::default()
+                    }),
+                },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Margin(Default::default()) },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::TopLambda(Default::default()) },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Alfa(Default::default()) },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::AlfaTilt(Default::default()) },
-                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Lfa(floral::attack::LfaParams { loss: floral::attack::LfaLoss::Hinge, candidates: Some(3), ..Default::default() }) },
+                PoisonSpec::Attack {
+                    fraction: 0.1,
+                    attack: OfflineAttack::Lfa(floral::attack::LfaParams {
+                        loss: floral::attack::LfaLoss::Hinge,
+                        candidates: Some(3),
+                        ..Default::default()
+                    }),
+                },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Lfa(Default::default()) },
             ],
             kernel: KernelSpec::Linear,
             methods: vec![
                 MethodSpec::Floral(Box::new(learner_free)),
-                MethodSpec::Floral(Box::new(FloralSpec { attacker: AttackerSpec::None, projector: ProjectorSpec::Exact, ..floral(None) })),
+                MethodSpec::Floral(Box::new(FloralSpec {
+                    attacker: AttackerSpec::None,
+                    projector: ProjectorSpec::Exact,
+                    ..floral(None)
+                })),
                 MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
-                MethodSpec::Baseline(BaselineSpec { name: "t".into(), defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams { c: 1.0, pool: floral::defense::TrustedPool::Trusted }) }),
-                MethodSpec::Baseline(BaselineSpec { name: "u".into(), defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams { c: 1.0, pool: floral::defense::TrustedPool::TrainAndTrusted }) }),
-                MethodSpec::Baseline(BaselineSpec { name: "v".into(), defence: DefenceSpec::LnSvm(Default::default()) }),
-                MethodSpec::Baseline(BaselineSpec { name: "w".into(), defence: DefenceSpec::Curie(Default::default()) }),
-                MethodSpec::Baseline(BaselineSpec { name: "x".into(), defence: DefenceSpec::LabelSanitisation(Default::default()) }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "t".into(),
+                    defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {
+                        c: 1.0,
+                        pool: floral::defense::TrustedPool::Trusted,
+                    }),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "u".into(),
+                    defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {
+                        c: 1.0,
+                        pool: floral::defense::TrustedPool::TrainAndTrusted,
+                    }),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "v".into(),
+                    defence: DefenceSpec::LnSvm(Default::default()),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "w".into(),
+                    defence: DefenceSpec::Curie(Default::default()),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "x".into(),
+                    defence: DefenceSpec::LabelSanitisation(Default::default()),
+                }),
                 MethodSpec::Baseline(BaselineSpec { name: "y".into(), defence: DefenceSpec::KLid(Default::default()) }),
-                MethodSpec::Baseline(BaselineSpec { name: "y2".into(), defence: DefenceSpec::KLid(floral::defense::KLidParams { weighting: floral::defense::KLidWeighting::ScaledRatio, ..Default::default() }) }),
-                MethodSpec::Baseline(BaselineSpec { name: "z".into(), defence: DefenceSpec::ConfidentLearning(Default::default()) }),
-                MethodSpec::Baseline(BaselineSpec { name: "z2".into(), defence: DefenceSpec::ConfidentLearning(floral::defense::ConfidentLearningParams { action: floral::defense::CleanAction::Relabel, ..Default::default() }) }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "y2".into(),
+                    defence: DefenceSpec::KLid(floral::defense::KLidParams {
+                        weighting: floral::defense::KLidWeighting::ScaledRatio,
+                        ..Default::default()
+                    }),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "z".into(),
+                    defence: DefenceSpec::ConfidentLearning(Default::default()),
+                }),
+                MethodSpec::Baseline(BaselineSpec {
+                    name: "z2".into(),
+                    defence: DefenceSpec::ConfidentLearning(floral::defense::ConfidentLearningParams {
+                        action: floral::defense::CleanAction::Relabel,
+                        ..Default::default()
+                    }),
+                }),
             ],
             record_every: 1,
             decision_plots: true,
@@ -144,7 +197,13 @@ fn every_name() -> Vec<String> {
             name: "z".into(),
             description: String::new(),
             seeds: vec![1],
-            data: DataSpec::Files { train: "a".into(), validation: None, test: "b".into(), standardize: false, pad_features: false },
+            data: DataSpec::Files {
+                train: "a".into(),
+                validation: None,
+                test: "b".into(),
+                standardize: false,
+                pad_features: false,
+            },
             poison: vec![],
             kernel: KernelSpec::Poly { degree: 2, gamma: 1.0, coef0: 0.0 },
             methods: vec![],
@@ -161,7 +220,10 @@ fn every_name() -> Vec<String> {
             if c.is_ascii_alphanumeric() || c == '_' {
                 word.push(c);
             } else {
-                if !word.is_empty() && !word.starts_with(|d: char| d.is_ascii_digit()) && (c == ':' || c == '(' || word.chars().next().is_some_and(|f| f.is_ascii_uppercase())) {
+                if !word.is_empty()
+                    && !word.starts_with(|d: char| d.is_ascii_digit())
+                    && (c == ':' || c == '(' || word.chars().next().is_some_and(|f| f.is_ascii_uppercase()))
+                {
                     names.insert(word.clone());
                 }
                 word.clear();

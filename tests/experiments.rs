@@ -21,6 +21,7 @@ fn every_experiment_file_parses_and_checks() {
 
 #[test]
 fn quickstart_constant_is_the_committed_file() {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.ron")).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.ron")).unwrap();
     assert_eq!(text, floral::experiment::QUICKSTART);
 }

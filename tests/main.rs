@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod docs;
 mod experiments;
 mod proofs;
 mod quickstart;
-mod docs;
 mod seams;
 mod stability_cli;

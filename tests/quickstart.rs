@@ -49,7 +49,10 @@ fn quickstart_is_deterministic_across_thread_counts_and_matches_committed_report
         "reports/quickstart/ has other files than a fresh run: regenerate with `cargo run --release -- run`"
     );
     for ((na, ca), (_, cc)) in fa.iter().zip(&fc) {
-        assert!(ca == cc, "reports/quickstart/{na} differs from a fresh run: regenerate with `cargo run --release -- run` and read the diff");
+        assert!(
+            ca == cc,
+            "reports/quickstart/{na} differs from a fresh run: regenerate with `cargo run --release -- run` and read the diff"
+        );
     }
     let md = String::from_utf8(fa.iter().find(|x| x.0 == "report.md").unwrap().1.clone()).unwrap();
     insta::assert_snapshot!("quickstart_report", md);
@@ -80,7 +83,10 @@ fn issue_10_committed_moon_reports_equal_a_fresh_run() {
             "reports/{name}/ has other files than a fresh run: run scripts/regenerate-reports --write"
         );
         for ((n, a), (_, c)) in fresh.iter().zip(&committed) {
-            assert!(a == c, "reports/{name}/{n} differs from a fresh run: run scripts/regenerate-reports --write and read the diff");
+            assert!(
+                a == c,
+                "reports/{name}/{n} differs from a fresh run: run scripts/regenerate-reports --write and read the diff"
+            );
         }
         let md = String::from_utf8(fresh.iter().find(|x| x.0 == "report.md").unwrap().1.clone()).unwrap();
         insta::assert_snapshot!(format!("{name}_report"), md);

@@ -7,9 +7,7 @@ use faer::Col;
 use floral::attack::{RandomTopK, RandomTopKParams};
 use floral::data::{FlipSet, FloralRng, Labels, Stream, Streams, stream};
 use floral::defense::{FloralLearner, FloralParams, Init, Schedule};
-use floral::game::{
-    Attacker, Budget, Control, GameError, GameParams, Observer, RoundRecord, RoundView, play,
-};
+use floral::game::{Attacker, Budget, Control, GameError, GameParams, Observer, RoundRecord, RoundView, play};
 use floral::projection::ExactProjector;
 use floral::svm::{Gram, Rbf, RbfParams, SignedGram};
 
@@ -20,7 +18,13 @@ fn problem(n: usize) -> (SignedGram, Labels) {
 }
 
 fn learner() -> FloralLearner {
-    let p = FloralParams { c: 1.0, eta: 0.05, schedule: Schedule::InverseSqrt, init: Init::Zero, ..FloralParams::reference() };
+    let p = FloralParams {
+        c: 1.0,
+        eta: 0.05,
+        schedule: Schedule::InverseSqrt,
+        init: Init::Zero,
+        ..FloralParams::reference()
+    };
     FloralLearner::new(p, Arc::new(ExactProjector::default())).unwrap()
 }
 
@@ -72,7 +76,11 @@ struct Trajectory(Vec<(Vec<u64>, u64, Vec<usize>)>);
 
 impl Observer for Trajectory {
     fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError> {
-        self.0.push((rec.lambda.iter().map(|v| v.to_bits()).collect(), rec.bias.to_bits(), rec.flips.indices().to_vec()));
+        self.0.push((
+            rec.lambda.iter().map(|v| v.to_bits()).collect(),
+            rec.bias.to_bits(),
+            rec.flips.indices().to_vec(),
+        ));
         Ok(Control::Continue)
     }
 }
@@ -80,7 +88,8 @@ impl Observer for Trajectory {
 #[test]
 fn issue_9_forking_and_simulating_leaves_the_real_trajectory_unchanged() {
     let (q0, y) = problem(120);
-    let params = GameParams { rounds: 40, budget: Budget { k: 5 }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
+    let params =
+        GameParams { rounds: 40, budget: Budget { k: 5 }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
     let top = || RandomTopK::new(RandomTopKParams { k: 5, pool: Some(15), sv_threshold: 1e-5 }).unwrap();
 
     let mut plain = Trajectory::default();

@@ -22,7 +22,18 @@ fn scratch(name: &str) -> PathBuf {
 fn with_point(name: &str, text: &str) -> (i32, String, String) {
     let f = scratch(name).join("lambda.txt");
     std::fs::write(&f, text).unwrap();
-    stability(&["--train", "breast_cancer:train", "--gamma", "0.03", "--c", "1", "--eta", "0.01", "--at", f.to_str().unwrap()])
+    stability(&[
+        "--train",
+        "breast_cancer:train",
+        "--gamma",
+        "0.03",
+        "--c",
+        "1",
+        "--eta",
+        "0.01",
+        "--at",
+        f.to_str().unwrap(),
+    ])
 }
 
 fn stability(args: &[&str]) -> (i32, String, String) {
@@ -36,9 +47,18 @@ fn stability(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn text_output_names_every_quantity() {
-    let (code, out, err) = stability(&["--train", "moon_floral_seed42:train", "--gamma", "0.5", "--c", "10", "--eta", "1e-4"]);
+    let (code, out, err) =
+        stability(&["--train", "moon_floral_seed42:train", "--gamma", "0.5", "--c", "10", "--eta", "1e-4"]);
     assert_eq!(code, 0, "{err}");
-    for key in ["λ_max(K) = 1.7312381", "2/λ_max(K) = 1.1552425", "free set |F| = 7", "μ_max(P Q̃_FF P) = 1.6611878", "spectral radius", "verdict: stable", "SMO converged"] {
+    for key in [
+        "λ_max(K) = 1.7312381",
+        "2/λ_max(K) = 1.1552425",
+        "free set |F| = 7",
+        "μ_max(P Q̃_FF P) = 1.6611878",
+        "spectral radius",
+        "verdict: stable",
+        "SMO converged",
+    ] {
         assert!(out.contains(key), "missing `{key}` in\n{out}");
     }
 }
@@ -77,7 +97,8 @@ fn a_wrong_count_is_rejected() {
 
 #[test]
 fn a_missing_point_file_is_an_input_error() {
-    let (code, _, err) = stability(&["--train", "breast_cancer:train", "--eta", "0.1", "--at", "/nonexistent/lambda.txt"]);
+    let (code, _, err) =
+        stability(&["--train", "breast_cancer:train", "--eta", "0.1", "--at", "/nonexistent/lambda.txt"]);
     assert_eq!(code, 1);
     assert!(err.contains("--at") && err.contains("/nonexistent/lambda.txt"), "{err}");
 }

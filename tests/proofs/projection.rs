@@ -6,8 +6,7 @@
 use faer::Col;
 use floral::data::{Labels, Stream, stream};
 use floral::projection::{
-    Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointParams, FixedPointProjector,
-    ProjInfo, Projector,
+    Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointParams, FixedPointProjector, ProjInfo, Projector,
 };
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -44,16 +43,17 @@ impl Inst {
     }
     /// |I_x(μ)| = #{0 < z_i − μy_i < C_i}.
     fn free(&self, mu: f64) -> usize {
-        (0..self.n()).filter(|&i| {
-            let v = self.z[i] - mu * self.y[i];
-            v > 0.0 && v < self.c[i]
-        }).count()
+        (0..self.n())
+            .filter(|&i| {
+                let v = self.z[i] - mu * self.y[i];
+                v > 0.0 && v < self.c[i]
+            })
+            .count()
     }
     /// All breakpoints μ with z_i − μy_i ∈ {0, C_i}, sorted.
     fn breakpoints(&self) -> Vec<f64> {
-        let mut b: Vec<f64> = (0..self.n())
-            .flat_map(|i| [self.y[i] * self.z[i], self.y[i] * (self.z[i] - self.c[i])])
-            .collect();
+        let mut b: Vec<f64> =
+            (0..self.n()).flat_map(|i| [self.y[i] * self.z[i], self.y[i] * (self.z[i] - self.c[i])]).collect();
         b.sort_by(f64::total_cmp);
         b
     }

@@ -26,7 +26,9 @@ use rand::Rng;
 fn config(default_cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/proofs_stability.txt"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/proofs_stability.txt",
+        ))),
         ..ProptestConfig::default()
     }
 }
@@ -64,7 +66,11 @@ fn problem(seed: u64) -> Problem {
 }
 
 fn svm(q: &SignedGram, c: f64) -> Col<f64> {
-    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() }).unwrap().solve(q, Bounds::Uniform(c), None).unwrap().lambda
+    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() })
+        .unwrap()
+        .solve(q, Bounds::Uniform(c), None)
+        .unwrap()
+        .lambda
 }
 
 fn lambda_max(q: &SignedGram) -> f64 {
@@ -328,8 +334,11 @@ fn monitored_game(f: f64, rounds: usize, attacker: &mut dyn Attacker) -> (Stabil
         sv_threshold: 1e-8,
     };
     let mut learner = FloralLearner::new(params, proj.clone()).unwrap();
-    let mut obs = StabilityObserver::new(MonitorParams { every: 5, ..MonitorParams::default() }, BoxBounds::Uniform(c), proj).unwrap();
-    let game = GameParams { rounds, budget: Budget { k: 2 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+    let mut obs =
+        StabilityObserver::new(MonitorParams { every: 5, ..MonitorParams::default() }, BoxBounds::Uniform(c), proj)
+            .unwrap();
+    let game =
+        GameParams { rounds, budget: Budget { k: 2 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
     play(&game, &mut q, &y, attacker, &mut learner, &mut Streams::new(1), &mut obs).unwrap();
     (obs, critical)
 }
@@ -390,7 +399,8 @@ fn changing_labels_are_reported_as_an_attacker_that_is_not_locally_constant() {
 /// The numbers of `tests/fixtures/stability_moon_numpy.txt` (computed with numpy and
 /// scikit-learn; its header has the script and the command).
 fn fixture() -> Vec<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stability_moon_numpy.txt")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stability_moon_numpy.txt"))
+        .unwrap();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {

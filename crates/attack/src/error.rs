@@ -51,4 +51,3 @@ pub enum AttackError {
         budget: usize,
     },
 }
-

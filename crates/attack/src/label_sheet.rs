@@ -41,11 +41,7 @@ impl Poisoner for LabelSheet {
         let clean = input.train.y();
         let idx = clean.diff(&self.labels)?;
         if idx.len() != budget {
-            return Err(AttackError::BudgetNotMet {
-                poisoner: self.name(),
-                got: idx.len(),
-                budget,
-            });
+            return Err(AttackError::BudgetNotMet { poisoner: self.name(), got: idx.len(), budget });
         }
         Ok(FlipSet::new(idx, clean.len())?)
     }

@@ -59,11 +59,7 @@ pub fn poison_exact(
     }
     let flips = poisoner.poison(input, budget, rng)?;
     if flips.len() != budget || flips.n() != n {
-        return Err(AttackError::BudgetNotMet {
-            poisoner: poisoner.name(),
-            got: flips.len(),
-            budget,
-        });
+        return Err(AttackError::BudgetNotMet { poisoner: poisoner.name(), got: flips.len(), budget });
     }
     Ok(flips)
 }

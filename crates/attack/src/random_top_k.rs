@@ -27,11 +27,7 @@ fn default_sv_threshold() -> f64 {
 
 impl Default for RandomTopKParams {
     fn default() -> Self {
-        Self {
-            k: 5,
-            pool: None,
-            sv_threshold: default_sv_threshold(),
-        }
+        Self { k: 5, pool: None, sv_threshold: default_sv_threshold() }
     }
 }
 
@@ -71,11 +67,7 @@ impl RandomTopK {
                 got: p.sv_threshold.to_string(),
             });
         }
-        Ok(Self {
-            pool: p.pool,
-            sv_threshold: p.sv_threshold,
-            order: Vec::new(),
-        })
+        Ok(Self { pool: p.pool, sv_threshold: p.sv_threshold, order: Vec::new() })
     }
 
     /// The pool size B for a budget of k flips: the configured B, or 2k.
@@ -105,8 +97,7 @@ impl Attacker for RandomTopK {
             ));
         }
         self.order.clear();
-        self.order
-            .extend((0..n).filter(|&i| lambda[i] > self.sv_threshold));
+        self.order.extend((0..n).filter(|&i| lambda[i] > self.sv_threshold));
         // Order: λ descending, ties by lower index first (what a stable sort of the index-ordered
         // SVs gives, as Python's sorted does). Only the top B need sorting: select, then sort.
         let cmp = |a: &usize, b: &usize| lambda[*b].total_cmp(&lambda[*a]).then(a.cmp(b));

@@ -82,7 +82,9 @@ fn random_top_k_draws_only_from_the_top_pool() {
     let n = 30;
     let (q, y, _) = problem(n);
     let lambda = Col::from_fn(n, |i| if i < 20 { 1.0 + i as f64 } else { 0.0 });
-    let mut a = floral_attack::RandomTopK::new(floral_attack::RandomTopKParams { k: 3, pool: Some(6), sv_threshold: 1e-5 }).unwrap();
+    let mut a =
+        floral_attack::RandomTopK::new(floral_attack::RandomTopKParams { k: 3, pool: Some(6), sv_threshold: 1e-5 })
+            .unwrap();
     let mut rng = stream(5, Stream::Attacker);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..200 {
@@ -103,8 +105,9 @@ mod poisoners {
 
     use faer::Mat;
     use floral_attack::{
-        Alfa, AlfaParams, AlfaTilt, AlfaTiltParams, LabelSheet, Lfa, LfaLoss, LfaParams, MarginFlips, MarginFlipsParams,
-        MarginOrder, PoisonInput, Poisoner, RandomFlips, TopLambdaFlips, TopLambdaFlipsParams, poison_exact,
+        Alfa, AlfaParams, AlfaTilt, AlfaTiltParams, LabelSheet, Lfa, LfaLoss, LfaParams, MarginFlips,
+        MarginFlipsParams, MarginOrder, PoisonInput, Poisoner, RandomFlips, TopLambdaFlips, TopLambdaFlipsParams,
+        poison_exact,
     };
     use floral_data::{Dataset, Labels, Stream, stream};
     use floral_svm::{Gram, Rbf, RbfParams};
@@ -114,7 +117,12 @@ mod poisoners {
         Dataset::new(x, Labels::from_signs((0..n).map(|i| i % 3 == 0))).unwrap()
     }
 
-    fn run(p: &dyn Poisoner, train: &Dataset, budget: usize, seed: u64) -> Result<Vec<usize>, floral_attack::AttackError> {
+    fn run(
+        p: &dyn Poisoner,
+        train: &Dataset,
+        budget: usize,
+        seed: u64,
+    ) -> Result<Vec<usize>, floral_attack::AttackError> {
         let k = Rbf::new(RbfParams { gamma: 1.0 }).unwrap();
         let gram = Arc::new(Gram::new(&k, train.x()));
         let input = PoisonInput { train, kernel: &k, gram: &gram, validation: None };

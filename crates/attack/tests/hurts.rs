@@ -51,7 +51,9 @@ fn optimised_poisoners_hurt_at_least_as_much_as_random_flips() {
         ("margin_far", Box::new(MarginFlips::new(MarginFlipsParams::default()).unwrap())),
         (
             "margin_near",
-            Box::new(MarginFlips::new(MarginFlipsParams { order: MarginOrder::NearestFirst, ..Default::default() }).unwrap()),
+            Box::new(
+                MarginFlips::new(MarginFlipsParams { order: MarginOrder::NearestFirst, ..Default::default() }).unwrap(),
+            ),
         ),
         ("top_lambda", Box::new(TopLambdaFlips::new(TopLambdaFlipsParams::default()).unwrap())),
     ];
@@ -65,7 +67,8 @@ fn optimised_poisoners_hurt_at_least_as_much_as_random_flips() {
     eprintln!("  {:<12} {:?} mean {:.4}", "clean", clean, mean(&clean));
     let mut means = std::collections::BTreeMap::new();
     for (name, p) in &poisoners {
-        let acc: Vec<f64> = splits.iter().zip(SEEDS).map(|(s, seed)| poisoned_accuracy(p.as_ref(), s, &k, seed)).collect();
+        let acc: Vec<f64> =
+            splits.iter().zip(SEEDS).map(|(s, seed)| poisoned_accuracy(p.as_ref(), s, &k, seed)).collect();
         eprintln!("  {:<12} {:?} mean {:.4}", name, acc, mean(&acc));
         means.insert(*name, mean(&acc));
     }

@@ -133,8 +133,10 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     let split = match a.n {
         None => shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?,
         Some(n) => {
-            let train = floral_experiment::data::moons(n, 0.2, &mut stream(1, Stream::Data)).map_err(|e| internal(&e))?;
-            let test = floral_experiment::data::moons(200, 0.2, &mut stream(2, Stream::Data)).map_err(|e| internal(&e))?;
+            let train =
+                floral_experiment::data::moons(n, 0.2, &mut stream(1, Stream::Data)).map_err(|e| internal(&e))?;
+            let test =
+                floral_experiment::data::moons(200, 0.2, &mut stream(2, Stream::Data)).map_err(|e| internal(&e))?;
             Split { train_clean: Some(train.y().clone()), train, validation: None, test }
         }
     };
@@ -158,11 +160,13 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     // same machine load.
     let (mut matvec, mut sum) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..reps {
-        matvec = matvec.min(min_time(1, || {
-            for _ in 0..batch {
-                q.matvec_with_scratch_into(lambda.as_ref(), &mut scratch, out.as_mut());
-            }
-        }) / batch as f64);
+        matvec = matvec.min(
+            min_time(1, || {
+                for _ in 0..batch {
+                    q.matvec_with_scratch_into(lambda.as_ref(), &mut scratch, out.as_mut());
+                }
+            }) / batch as f64,
+        );
         if large {
             sum = sum.min(min_time(1, || checksum += stream_sum(&gram)));
         }
@@ -181,11 +185,14 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     };
     let mut round = f64::INFINITY;
     for rep in 0..(if large { 3 } else { 10 }) {
-        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
-        let mut lrn = FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
+        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
+            .map_err(|e| internal(&e))?;
+        let mut lrn =
+            FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
         let mut rngs = Streams::new(rep);
         let t = Instant::now();
-        play(&game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut NoObserver).map_err(|e| internal(&e))?;
+        play(&game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut NoObserver)
+            .map_err(|e| internal(&e))?;
         round = round.min(t.elapsed().as_secs_f64() / rounds_per_batch as f64);
     }
 
@@ -197,7 +204,8 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     let mut reference_round = f64::INFINITY;
     for _ in 0..ref_reps {
         let t = Instant::now();
-        let out = reference_style_round(&kernel, split.train.x(), &ys, &lam0, params.eta, params.c).map_err(|e| internal(&e))?;
+        let out = reference_style_round(&kernel, split.train.x(), &ys, &lam0, params.eta, params.c)
+            .map_err(|e| internal(&e))?;
         reference_round = reference_round.min(t.elapsed().as_secs_f64());
         checksum_ref(&out);
     }
@@ -232,13 +240,16 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
         let full_game = GameParams { rounds: a.rounds, ..game };
         let mut full = f64::INFINITY;
         for rep in 0..3u64 {
-            let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
-            let mut lrn = FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
+            let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
+                .map_err(|e| internal(&e))?;
+            let mut lrn =
+                FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
             let mut rngs = Streams::new(42 + rep);
             let t = Instant::now();
             let eval = Evaluator::new(&kernel, &split);
             let mut rec = Recorder::new(eval, a.rounds, 1, 50, 1e-5);
-            play(&full_game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec).map_err(|e| internal(&e))?;
+            play(&full_game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec)
+                .map_err(|e| internal(&e))?;
             full = full.min(t.elapsed().as_secs_f64());
         }
         let reference = REFERENCE_SECONDS_PER_ROUND * a.rounds as f64;

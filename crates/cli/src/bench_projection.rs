@@ -75,9 +75,22 @@ pub(crate) fn run(a: &BenchProjectionArgs) -> Result<(), CliError> {
         });
         println!("{v}");
     } else {
-        println!("projection onto {{0 <= lambda <= C, y'lambda = 0}}: n = {}, C = {}, seed = {}, min of {} reps", a.n, a.c, a.seed, a.reps);
-        println!("  exact (Newton):      {:>12.6} ms  residual {:.3e}  ({} evaluations of phi)", te * 1e3, ie.residual, ie.iterations);
-        println!("  fixed point (Alg 2): {:>12.6} ms  residual {:.3e}  ({} iterations)", tf * 1e3, i_f.residual, i_f.iterations);
+        println!(
+            "projection onto {{0 <= lambda <= C, y'lambda = 0}}: n = {}, C = {}, seed = {}, min of {} reps",
+            a.n, a.c, a.seed, a.reps
+        );
+        println!(
+            "  exact (Newton):      {:>12.6} ms  residual {:.3e}  ({} evaluations of phi)",
+            te * 1e3,
+            ie.residual,
+            ie.iterations
+        );
+        println!(
+            "  fixed point (Alg 2): {:>12.6} ms  residual {:.3e}  ({} iterations)",
+            tf * 1e3,
+            i_f.residual,
+            i_f.iterations
+        );
         println!("  fixed point / exact time: {:.2}", tf / te);
         println!("  max |lambda_exact - lambda_fixed_point| = {max_abs_diff:.3e}");
     }

@@ -4,16 +4,14 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use floral_experiment::{ExperimentError, Plan, QUICKSTART, check as check_spec, job_count, parse, read, run_and_report};
+use floral_experiment::{
+    ExperimentError, Plan, QUICKSTART, check as check_spec, job_count, parse, read, run_and_report,
+};
 
 use crate::{CheckArgs, CliError, RunArgs};
 
 fn classify(e: ExperimentError) -> CliError {
-    if e.is_input_error() {
-        CliError::Input(anyhow!(e))
-    } else {
-        CliError::Internal(anyhow!(e))
-    }
+    if e.is_input_error() { CliError::Input(anyhow!(e)) } else { CliError::Internal(anyhow!(e)) }
 }
 
 fn plan_for(file: Option<&Path>) -> Result<Plan, CliError> {
@@ -32,16 +30,15 @@ fn plan_for(file: Option<&Path>) -> Result<Plan, CliError> {
 
 pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
     let plan = plan_for(a.file.as_deref())?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&plan.spec.name));
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&plan.spec.name));
     let total = job_count(&plan) as u64;
     let bar = if std::io::stderr().is_terminal() && !a.quiet {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}  last done: {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs, {elapsed} elapsed, eta {eta}  last done: {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {
@@ -95,9 +92,7 @@ pub(crate) fn check(a: &CheckArgs) -> Result<(), CliError> {
         job_count(&plan)
     );
     let m = &plan.memory;
-    let avail = m
-        .available_bytes
-        .map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
+    let avail = m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
     println!("  estimated peak memory {}; available {avail}", m.describe());
     Ok(())
 }

@@ -40,8 +40,8 @@ fn stability_error(e: StabilityError, context: &str) -> CliError {
 /// Read a `--at` file: one finite number per line (blank lines and `#` lines skipped), exactly
 /// `n` of them. Errors name `file:line`.
 fn read_point(path: &str, n: usize, train: &str) -> Result<Col<f64>, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Input(anyhow!("--at: cannot read `{path}`: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::Input(anyhow!("--at: cannot read `{path}`: {e}")))?;
     let mut values = Vec::with_capacity(n);
     for (k, line) in text.lines().enumerate() {
         let t = line.trim();

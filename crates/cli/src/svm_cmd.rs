@@ -11,23 +11,17 @@ use std::time::Instant;
 
 use anyhow::anyhow;
 use floral_data::{Dataset, RawData, align_dims_checked, shipped};
-use floral_svm::{
-    Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, Smo, SmoParams, SvmError, SvmModel,
-};
+use floral_svm::{Kernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, Smo, SmoParams, SvmError, SvmModel};
 
 use crate::{CliError, SvmPredictArgs, SvmTrainArgs};
 
 pub(crate) fn load(spec: &str, role: &str) -> Result<RawData, CliError> {
-    shipped::resolve(spec)
-        .map_err(|e| CliError::Input(anyhow!("cannot read {role} data `{spec}`: {e}")))
+    shipped::resolve(spec).map_err(|e| CliError::Input(anyhow!("cannot read {role} data `{spec}`: {e}")))
 }
 
 pub(crate) fn binary(raw: RawData, spec: &str, role: &str) -> Result<Dataset, CliError> {
-    raw.into_binary(Path::new(spec)).map_err(|e| {
-        CliError::Input(anyhow!(
-            "{role} data `{spec}` is not a binary data set: {e}"
-        ))
-    })
+    raw.into_binary(Path::new(spec))
+        .map_err(|e| CliError::Input(anyhow!("{role} data `{spec}` is not a binary data set: {e}")))
 }
 
 /// Invalid parameters are the user's flags (exit 1); anything else is numerical (exit 2).
@@ -47,16 +41,9 @@ pub(crate) fn build_kernel(name: &str, gamma: f64, degree: u32, coef0: f64) -> R
     let k: Result<Box<dyn Kernel>, SvmError> = match name {
         "linear" => Linear::new(LinearParams {}).map(|k| Box::new(k) as Box<dyn Kernel>),
         "rbf" => Rbf::new(RbfParams { gamma }).map(|k| Box::new(k) as Box<dyn Kernel>),
-        "poly" => Poly::new(PolyParams {
-            degree,
-            gamma,
-            coef0,
-        })
-        .map(|k| Box::new(k) as Box<dyn Kernel>),
+        "poly" => Poly::new(PolyParams { degree, gamma, coef0 }).map(|k| Box::new(k) as Box<dyn Kernel>),
         other => {
-            return Err(CliError::Input(anyhow!(
-                "unknown kernel `{other}`; expected one of linear, rbf, poly"
-            )));
+            return Err(CliError::Input(anyhow!("unknown kernel `{other}`; expected one of linear, rbf, poly")));
         }
     };
     k.map_err(|e| svm_error(e, "--kernel / --gamma / --degree / --coef0"))
@@ -102,17 +89,14 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
     .map_err(|e| svm_error(e, "solver settings"))?;
 
     let start = Instant::now();
-    let model = smo
-        .fit(kernel.as_ref(), &train, a.c)
-        .map_err(|e| svm_error(e, &format!("training on `{}`", a.train)))?;
+    let model =
+        smo.fit(kernel.as_ref(), &train, a.c).map_err(|e| svm_error(e, &format!("training on `{}`", a.train)))?;
     let seconds = start.elapsed().as_secs_f64();
 
     let test_accuracy = test.as_ref().map(|t| model.accuracy(t));
     let train_accuracy = model.accuracy(&train);
     if let Some(out) = &a.model_out {
-        let text = model
-            .to_libsvm_model()
-            .map_err(|e| svm_error(e, "--model-out"))?;
+        let text = model.to_libsvm_model().map_err(|e| svm_error(e, "--model-out"))?;
         floral_experiment::report::write_text_atomic(out, &text)
             .map_err(|e| CliError::Input(anyhow!("--model-out: {e}")))?;
     }
@@ -120,11 +104,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
     let status = model.status().map_or("unknown", |s| s.as_str());
     let n_bounded = model.n_bounded_sv().unwrap_or(0);
     let iterations = model.iterations().unwrap_or(0);
-    let storage = if smo.uses_dense_gram(train.n(), train.dim()) {
-        "dense"
-    } else {
-        "rows"
-    };
+    let storage = if smo.uses_dense_gram(train.n(), train.dim()) { "dense" } else { "rows" };
     let bias = model.bias();
     let rho = if bias == 0.0 { 0.0 } else { -bias };
 
@@ -151,10 +131,7 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
         if let (Some(acc), Some(spec), Some(map)) = (test_accuracy, &a.test, obj.as_object_mut()) {
             map.insert("test".into(), serde_json::json!(spec));
             map.insert("test_accuracy".into(), serde_json::json!(acc));
-            map.insert(
-                "n_test".into(),
-                serde_json::json!(test.as_ref().map_or(0, Dataset::n)),
-            );
+            map.insert("n_test".into(), serde_json::json!(test.as_ref().map_or(0, Dataset::n)));
         }
         println!("{obj}");
     } else {
@@ -181,11 +158,10 @@ pub(crate) fn train(a: &SvmTrainArgs) -> Result<(), CliError> {
 }
 
 pub(crate) fn predict(a: &SvmPredictArgs) -> Result<(), CliError> {
-    let text = floral_data::read_text_file(&a.model)
-        .map_err(|e| CliError::Input(anyhow!("cannot read --model: {e}")))?;
+    let text =
+        floral_data::read_text_file(&a.model).map_err(|e| CliError::Input(anyhow!("cannot read --model: {e}")))?;
     let mut raw = load(&a.test, "test")?;
-    let model = SvmModel::from_libsvm_model(&text, &a.model, raw.dim())
-        .map_err(|e| CliError::Input(anyhow!("{e}")))?;
+    let model = SvmModel::from_libsvm_model(&text, &a.model, raw.dim()).map_err(|e| CliError::Input(anyhow!("{e}")))?;
     let width = model.support_vectors().ncols();
     if raw.dim() < width {
         // A LIBSVM file omits trailing zero features.

@@ -41,35 +41,22 @@ pub fn parse_csv_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData, D
     let mut lines = LineReader::new(reader, path);
     let (n_cols, label_col) = loop {
         let Some((line, text)) = lines.next_line()? else {
-            return Err(DataError::EmptyFile {
-                path: path.to_path_buf(),
-            });
+            return Err(DataError::EmptyFile { path: path.to_path_buf() });
         };
         if text.trim().is_empty() {
             continue;
         }
         let names: Vec<&str> = text.split(',').map(field).collect();
-        let mut label_cols = names
-            .iter()
-            .enumerate()
-            .filter(|(_, name)| name.eq_ignore_ascii_case("label"))
-            .map(|(k, _)| k);
+        let mut label_cols =
+            names.iter().enumerate().filter(|(_, name)| name.eq_ignore_ascii_case("label")).map(|(k, _)| k);
         let Some(label_col) = label_cols.next() else {
-            return Err(DataError::MissingLabelColumn {
-                path: path.to_path_buf(),
-                line,
-                header: shorten(text, 80),
-            });
+            return Err(DataError::MissingLabelColumn { path: path.to_path_buf(), line, header: shorten(text, 80) });
         };
         if let Some(second) = label_cols.next() {
             return Err(DataError::Parse {
                 path: path.to_path_buf(),
                 line,
-                message: format!(
-                    "the header has two `label` columns (columns {} and {})",
-                    label_col + 1,
-                    second + 1
-                ),
+                message: format!("the header has two `label` columns (columns {} and {})", label_col + 1, second + 1),
             });
         }
         break (names.len(), label_col);
@@ -84,12 +71,7 @@ pub fn parse_csv_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData, D
         }
         let got = text.split(',').count();
         if got != n_cols {
-            return Err(DataError::ColumnCount {
-                path: path.to_path_buf(),
-                line,
-                expected: n_cols,
-                got,
-            });
+            return Err(DataError::ColumnCount { path: path.to_path_buf(), line, expected: n_cols, got });
         }
         let cells = (labels.len() + 1).saturating_mul(d);
         if cells > MAX_CELLS {
@@ -113,25 +95,16 @@ pub fn parse_csv_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData, D
     }
     let n = labels.len();
     if n == 0 {
-        return Err(DataError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     let x = Mat::from_fn(n, d, |i, j| values[i * d + j]);
-    Ok(RawData {
-        x,
-        labels,
-        lines: line_of,
-        sparse: false,
-    })
+    Ok(RawData { x, labels, lines: line_of, sparse: false })
 }
 
 /// A field trimmed of spaces and of one pair of surrounding double quotes.
 fn field(raw: &str) -> &str {
     let t = raw.trim();
-    t.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .map_or(t, str::trim)
+    t.strip_prefix('"').and_then(|s| s.strip_suffix('"')).map_or(t, str::trim)
 }
 
 #[cfg(test)]

@@ -35,11 +35,7 @@ impl Dataset {
             for i in 0..x.nrows() {
                 let v = x[(i, j)];
                 if !v.is_finite() {
-                    return Err(DataError::NonFinite {
-                        row: i,
-                        col: j,
-                        value: v,
-                    });
+                    return Err(DataError::NonFinite { row: i, col: j, value: v });
                 }
             }
         }
@@ -86,10 +82,7 @@ impl Dataset {
                 got: y.len(),
             });
         }
-        Ok(Self {
-            x: self.x.clone(),
-            y,
-        })
+        Ok(Self { x: self.x.clone(), y })
     }
 
     /// The points at `idx`, in that order.
@@ -98,10 +91,7 @@ impl Dataset {
     /// If an index is out of range.
     pub fn select(&self, idx: &[usize]) -> Dataset {
         let x = Mat::from_fn(idx.len(), self.dim(), |i, j| self.x[(idx[i], j)]);
-        Dataset {
-            x: Arc::new(x),
-            y: self.y.select(idx),
-        }
+        Dataset { x: Arc::new(x), y: self.y.select(idx) }
     }
 
     /// Consume into (features, labels); the features are copied only when shared.
@@ -147,10 +137,7 @@ mod tests {
         assert!(Dataset::new(Mat::zeros(3, 3), y.clone()).is_err());
         let mut x = Mat::zeros(2, 1);
         x[(1, 0)] = f64::INFINITY;
-        assert!(matches!(
-            Dataset::new(x, y),
-            Err(DataError::NonFinite { row: 1, col: 0, .. })
-        ));
+        assert!(matches!(Dataset::new(x, y), Err(DataError::NonFinite { row: 1, col: 0, .. })));
     }
 
     #[test]

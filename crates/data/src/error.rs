@@ -123,9 +123,7 @@ pub enum DataError {
         line: usize,
     },
     /// A LIBSVM feature index not larger than the one before it on the same line.
-    #[error(
-        "{path}:{line}: feature index {index} follows index {previous}; indices must be strictly increasing"
-    )]
+    #[error("{path}:{line}: feature index {index} follows index {previous}; indices must be strictly increasing")]
     NonIncreasingIndex {
         /// The file.
         path: PathBuf,
@@ -262,9 +260,7 @@ pub enum DataError {
         value: f64,
     },
     /// A NumPy label that is not a finite integer.
-    #[error(
-        "{path}: label at index {index} is {value}; expected a finite integer of magnitude at most 2^53"
-    )]
+    #[error("{path}: label at index {index} is {value}; expected a finite integer of magnitude at most 2^53")]
     NpyLabel {
         /// The file.
         path: PathBuf,
@@ -274,9 +270,7 @@ pub enum DataError {
         value: f64,
     },
     /// Features and labels from two sources with different numbers of rows.
-    #[error(
-        "{features} has {rows} rows but {labels} holds {count} labels; expected one label per row"
-    )]
+    #[error("{features} has {rows} rows but {labels} holds {count} labels; expected one label per row")]
     RowCountMismatch {
         /// The features' source.
         features: PathBuf,

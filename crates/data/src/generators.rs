@@ -45,23 +45,14 @@ fn check_n(n: usize) -> Result<(), DataError> {
 
 fn check_spread(field: &'static str, v: f64) -> Result<(), DataError> {
     if !(v.is_finite() && v >= 0.0) {
-        return Err(DataError::InvalidParam {
-            field,
-            expected: "a finite number >= 0",
-            got: v.to_string(),
-        });
+        return Err(DataError::InvalidParam { field, expected: "a finite number >= 0", got: v.to_string() });
     }
     Ok(())
 }
 
 /// Adds N(0, noise²) to every coordinate (row by row), shuffles the points with `rng`, and builds
 /// the data set. `positive[i]` is the class of point i.
-fn finish(
-    mut pts: Vec<Vec<f64>>,
-    positive: Vec<bool>,
-    noise: f64,
-    rng: &mut FloralRng,
-) -> Result<Dataset, DataError> {
+fn finish(mut pts: Vec<Vec<f64>>, positive: Vec<bool>, noise: f64, rng: &mut FloralRng) -> Result<Dataset, DataError> {
     if noise > 0.0 {
         for p in &mut pts {
             for v in p.iter_mut() {
@@ -108,28 +99,17 @@ pub fn moons(n: usize, noise: f64, rng: &mut FloralRng) -> Result<Dataset, DataE
 ///
 /// # Errors
 /// [`DataError::InvalidParam`] for n < 2, a negative or non-finite noise, or factor outside (0, 1).
-pub fn circles(
-    n: usize,
-    noise: f64,
-    factor: f64,
-    rng: &mut FloralRng,
-) -> Result<Dataset, DataError> {
+pub fn circles(n: usize, noise: f64, factor: f64, rng: &mut FloralRng) -> Result<Dataset, DataError> {
     check_n(n)?;
     check_spread("noise", noise)?;
     if !(factor > 0.0 && factor < 1.0) {
-        return Err(DataError::InvalidParam {
-            field: "factor",
-            expected: "0 < factor < 1",
-            got: factor.to_string(),
-        });
+        return Err(DataError::InvalidParam { field: "factor", expected: "0 < factor < 1", got: factor.to_string() });
     }
     let n_out = n / 2;
     let n_in = n - n_out;
     let mut pts = Vec::with_capacity(n);
     pts.extend(linspace_open(0.0, 2.0 * PI, n_out).map(|t| vec![t.cos(), t.sin()]));
-    pts.extend(
-        linspace_open(0.0, 2.0 * PI, n_in).map(|t| vec![factor * t.cos(), factor * t.sin()]),
-    );
+    pts.extend(linspace_open(0.0, 2.0 * PI, n_in).map(|t| vec![factor * t.cos(), factor * t.sin()]));
     let positive = (0..n).map(|i| i >= n_out).collect();
     finish(pts, positive, noise, rng)
 }
@@ -142,12 +122,7 @@ pub fn circles(
 /// [`DataError::InvalidParam`] for n < 2, a negative or non-finite `std`, empty centres or
 /// centres with non-finite coordinates; [`DataError::DimensionMismatch`] when the two centres
 /// differ in length.
-pub fn blobs(
-    n: usize,
-    centers: [&[f64]; 2],
-    std: f64,
-    rng: &mut FloralRng,
-) -> Result<Dataset, DataError> {
+pub fn blobs(n: usize, centers: [&[f64]; 2], std: f64, rng: &mut FloralRng) -> Result<Dataset, DataError> {
     check_n(n)?;
     check_spread("std", std)?;
     let [a, b] = centers;
@@ -166,9 +141,7 @@ pub fn blobs(
         });
     }
     let n_neg = n / 2;
-    let pts = (0..n)
-        .map(|i| if i < n_neg { a.to_vec() } else { b.to_vec() })
-        .collect();
+    let pts = (0..n).map(|i| if i < n_neg { a.to_vec() } else { b.to_vec() }).collect();
     let positive = (0..n).map(|i| i >= n_neg).collect();
     finish(pts, positive, std, rng)
 }
@@ -198,12 +171,7 @@ pub struct GaussianMixtureParams {
 
 impl Default for GaussianMixtureParams {
     fn default() -> Self {
-        Self {
-            components_per_class: 4,
-            separation: 2.5,
-            component_spread: 0.5,
-            within_scale: 1.0,
-        }
+        Self { components_per_class: 4, separation: 2.5, component_spread: 0.5, within_scale: 1.0 }
     }
 }
 
@@ -237,11 +205,7 @@ pub fn gaussian_mixture(
 ) -> Result<Dataset, DataError> {
     check_n(n)?;
     if d == 0 {
-        return Err(DataError::InvalidParam {
-            field: "d",
-            expected: "d >= 1",
-            got: d.to_string(),
-        });
+        return Err(DataError::InvalidParam { field: "d", expected: "d >= 1", got: d.to_string() });
     }
     if n.checked_mul(d).is_none_or(|c| c > crate::MAX_CELLS) {
         return Err(DataError::InvalidParam {
@@ -277,13 +241,7 @@ pub fn gaussian_mixture(
     let means: Vec<Vec<Vec<f64>>> = [-half, half]
         .iter()
         .map(|&sign_half| {
-            (0..k)
-                .map(|_| {
-                    u.iter()
-                        .map(|&uj| sign_half * uj + tau * standard_normal(rng))
-                        .collect()
-                })
-                .collect()
+            (0..k).map(|_| u.iter().map(|&uj| sign_half * uj + tau * standard_normal(rng)).collect()).collect()
         })
         .collect();
     // 3. Labels and components, then 4. the shuffle and the points.

@@ -14,11 +14,7 @@ impl Labels {
     /// # Errors
     /// [`DataError::InvalidLabel`] naming the first entry that is not ±1.
     pub fn new(values: Vec<f64>) -> Result<Self, DataError> {
-        if let Some((index, &value)) = values
-            .iter()
-            .enumerate()
-            .find(|&(_, &v)| v != 1.0 && v != -1.0)
-        {
+        if let Some((index, &value)) = values.iter().enumerate().find(|&(_, &v)| v != 1.0 && v != -1.0) {
             return Err(DataError::InvalidLabel { index, value });
         }
         Ok(Self(values))
@@ -26,12 +22,7 @@ impl Labels {
 
     /// Labels from signs: `true` is +1, `false` is -1.
     pub fn from_signs(positive: impl IntoIterator<Item = bool>) -> Self {
-        Self(
-            positive
-                .into_iter()
-                .map(|p| if p { 1.0 } else { -1.0 })
-                .collect(),
-        )
+        Self(positive.into_iter().map(|p| if p { 1.0 } else { -1.0 }).collect())
     }
 
     /// Number of labels.
@@ -102,15 +93,9 @@ impl Labels {
     /// [`DataError::DimensionMismatch`] when the lengths differ.
     pub fn diff(&self, other: &Labels) -> Result<Vec<usize>, DataError> {
         if other.len() != self.len() {
-            return Err(DataError::DimensionMismatch {
-                what: "labels length",
-                expected: self.len(),
-                got: other.len(),
-            });
+            return Err(DataError::DimensionMismatch { what: "labels length", expected: self.len(), got: other.len() });
         }
-        Ok((0..self.len())
-            .filter(|&i| self.0[i] != other.0[i])
-            .collect())
+        Ok((0..self.len()).filter(|&i| self.0[i] != other.0[i]).collect())
     }
 
     /// A subset of the labels, in the order of `idx`.
@@ -186,11 +171,7 @@ impl FlipSet {
     /// [`DataError::DimensionMismatch`] when the two sets were built for different n.
     pub fn symmetric_difference(&self, other: &FlipSet) -> Result<FlipSet, DataError> {
         if self.n != other.n {
-            return Err(DataError::DimensionMismatch {
-                what: "flip set length",
-                expected: self.n,
-                got: other.n,
-            });
+            return Err(DataError::DimensionMismatch { what: "flip set length", expected: self.n, got: other.n });
         }
         let (a, b) = (&self.idx, &other.idx);
         let (mut i, mut j) = (0, 0);
@@ -220,10 +201,7 @@ impl FlipSet {
                 (None, None) => break,
             }
         }
-        Ok(FlipSet {
-            idx: out,
-            n: self.n,
-        })
+        Ok(FlipSet { idx: out, n: self.n })
     }
 }
 
@@ -244,14 +222,8 @@ mod tests {
         let f = FlipSet::new(vec![3, 1], 4).unwrap();
         assert_eq!(f.indices(), &[1, 3]);
         assert!(f.contains(3) && !f.contains(2));
-        assert!(matches!(
-            FlipSet::new(vec![1, 1], 4),
-            Err(DataError::DuplicateFlip { index: 1 })
-        ));
-        assert!(matches!(
-            FlipSet::new(vec![4], 4),
-            Err(DataError::FlipOutOfRange { index: 4, n: 4 })
-        ));
+        assert!(matches!(FlipSet::new(vec![1, 1], 4), Err(DataError::DuplicateFlip { index: 1 })));
+        assert!(matches!(FlipSet::new(vec![4], 4), Err(DataError::FlipOutOfRange { index: 4, n: 4 })));
     }
 
     #[test]
@@ -270,9 +242,6 @@ mod tests {
         let a = FlipSet::new(vec![0, 2, 5], 6).unwrap();
         let b = FlipSet::new(vec![2, 3], 6).unwrap();
         let d = a.symmetric_difference(&b).unwrap();
-        assert_eq!(
-            d.indices(),
-            y.apply(&a).unwrap().diff(&y.apply(&b).unwrap()).unwrap()
-        );
+        assert_eq!(d.indices(), y.apply(&a).unwrap().diff(&y.apply(&b).unwrap()).unwrap());
     }
 }

@@ -62,16 +62,15 @@ mod standardize;
 pub use csv::{parse_csv_reader, read_csv};
 pub use dataset::{Dataset, Split};
 pub use error::DataError;
-pub use generators::{
-    GaussianMixtureParams, blobs, circles, gaussian_mixture, moons, standard_normal,
-};
+pub use generators::{GaussianMixtureParams, blobs, circles, gaussian_mixture, moons, standard_normal};
 pub use labels::{FlipSet, Labels};
 pub use libsvm::{parse_libsvm_reader, read_libsvm};
 pub use npy::{
-    MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features,
-    read_npy_labels, read_npz,
+    MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features, read_npy_labels, read_npz,
 };
-pub use read::{MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file};
+pub use read::{
+    MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file,
+};
 pub use rng::{FloralRng, Stream, Streams, stream};
 pub use split::stratified_split;
 pub use standardize::Standardizer;

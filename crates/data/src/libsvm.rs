@@ -6,9 +6,7 @@ use std::path::Path;
 use faer::Mat;
 
 use crate::DataError;
-use crate::read::{
-    LineReader, MAX_CELLS, MAX_FEATURES, RawData, parse_label, parse_value, shorten,
-};
+use crate::read::{LineReader, MAX_CELLS, MAX_FEATURES, RawData, parse_label, parse_value, shorten};
 
 /// Reads a LIBSVM / svmlight file (gzip-compressed files are detected and read transparently).
 ///
@@ -67,18 +65,10 @@ pub fn parse_libsvm_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData
             }
             let index = parse_index(index_text, token, path, line)?;
             if index == 0 {
-                return Err(DataError::ZeroFeatureIndex {
-                    path: path.to_path_buf(),
-                    line,
-                });
+                return Err(DataError::ZeroFeatureIndex { path: path.to_path_buf(), line });
             }
             if index <= previous {
-                return Err(DataError::NonIncreasingIndex {
-                    path: path.to_path_buf(),
-                    line,
-                    index,
-                    previous,
-                });
+                return Err(DataError::NonIncreasingIndex { path: path.to_path_buf(), line, index, previous });
             }
             previous = index;
             let value = parse_value(value_text, path, line)?;
@@ -91,9 +81,7 @@ pub fn parse_libsvm_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData
     }
     let n = labels.len();
     if n == 0 {
-        return Err(DataError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     let cells = n.saturating_mul(d);
     if cells > MAX_CELLS {
@@ -111,24 +99,14 @@ pub fn parse_libsvm_reader<R: BufRead>(reader: R, path: &Path) -> Result<RawData
             x[(i, j)] = v;
         }
     }
-    Ok(RawData {
-        x,
-        labels,
-        lines: line_of,
-        sparse: true,
-    })
+    Ok(RawData { x, labels, lines: line_of, sparse: true })
 }
 
 /// Parses a 1-based feature index (digits only); overflow or an index above [`MAX_FEATURES`] is
 /// [`DataError::TooLarge`].
 fn parse_index(text: &str, token: &str, path: &Path, line: usize) -> Result<usize, DataError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(malformed(
-            path,
-            line,
-            token,
-            "`index:value` with a non-negative integer index",
-        ));
+        return Err(malformed(path, line, token, "`index:value` with a non-negative integer index"));
     }
     let index = text.parse::<usize>().unwrap_or(usize::MAX);
     if index > MAX_FEATURES {
@@ -144,12 +122,7 @@ fn parse_index(text: &str, token: &str, path: &Path, line: usize) -> Result<usiz
 }
 
 fn malformed(path: &Path, line: usize, token: &str, expected: &'static str) -> DataError {
-    DataError::MalformedToken {
-        path: path.to_path_buf(),
-        line,
-        token: shorten(token, 40),
-        expected,
-    }
+    DataError::MalformedToken { path: path.to_path_buf(), line, token: shorten(token, 40), expected }
 }
 
 #[cfg(test)]
@@ -160,21 +133,11 @@ mod tests {
     fn parse_index_accepts_digits_only() {
         let p = Path::new("p");
         assert_eq!(parse_index("12", "12:1", p, 1).unwrap(), 12);
-        assert!(matches!(
-            parse_index("+1", "+1:1", p, 1),
-            Err(DataError::MalformedToken { .. })
-        ));
-        assert!(matches!(
-            parse_index("", ":1", p, 1),
-            Err(DataError::MalformedToken { .. })
-        ));
+        assert!(matches!(parse_index("+1", "+1:1", p, 1), Err(DataError::MalformedToken { .. })));
+        assert!(matches!(parse_index("", ":1", p, 1), Err(DataError::MalformedToken { .. })));
         assert!(matches!(
             parse_index("99999999999999999999999", "x", p, 4),
-            Err(DataError::TooLarge {
-                line: 4,
-                got: usize::MAX,
-                ..
-            })
+            Err(DataError::TooLarge { line: 4, got: usize::MAX, .. })
         ));
     }
 }

@@ -96,29 +96,18 @@ fn dtype_name(dtype: &DType) -> String {
 }
 
 fn malformed(path: &Path, message: impl Into<String>) -> DataError {
-    DataError::Malformed {
-        path: path.to_path_buf(),
-        format: ".npy",
-        message: message.into(),
-    }
+    DataError::Malformed { path: path.to_path_buf(), format: ".npy", message: message.into() }
 }
 
 /// An I/O error while reading `path`: an unexpected end of data is a truncated file.
 /// `expected` is the total length the header promises, when known.
 fn io_error(path: &Path, e: std::io::Error, expected: Option<u64>) -> DataError {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        DataError::Truncated {
-            path: path.to_path_buf(),
-            expected,
-            got: None,
-        }
+        DataError::Truncated { path: path.to_path_buf(), expected, got: None }
     } else if e.kind() == std::io::ErrorKind::InvalidData {
         malformed(path, e.to_string())
     } else {
-        DataError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }
+        DataError::Io { path: path.to_path_buf(), source: e }
     }
 }
 
@@ -157,65 +146,39 @@ fn scan_shape(text: &str) -> Option<Vec<u64>> {
 
 /// Reads and checks the preamble of a `.npy` stream (magic, version, header, shape bounds,
 /// dtype, total length against `available` bytes when known) and hands the rest to npyz.
-fn check<R: Read>(
-    mut reader: R,
-    available: Option<u64>,
-    path: &Path,
-) -> Result<Checked<R>, DataError> {
+fn check<R: Read>(mut reader: R, available: Option<u64>, path: &Path) -> Result<Checked<R>, DataError> {
     let mut pre = vec![0u8; 8];
     reader.read_exact(&mut pre).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            malformed(
-                path,
-                "shorter than the 8-byte .npy preamble (magic \\x93NUMPY and version)",
-            )
+            malformed(path, "shorter than the 8-byte .npy preamble (magic \\x93NUMPY and version)")
         } else {
             io_error(path, e, None)
         }
     })?;
     if &pre[..6] != b"\x93NUMPY" {
-        return Err(malformed(
-            path,
-            "no \\x93NUMPY magic at the start: not a .npy file",
-        ));
+        return Err(malformed(path, "no \\x93NUMPY magic at the start: not a .npy file"));
     }
     let len_bytes = match (pre[6], pre[7]) {
         (1, 0) => 2,
         (2, 0) | (3, 0) => 4,
         (a, b) => {
-            return Err(malformed(
-                path,
-                format!("format version {a}.{b}; expected 1.0, 2.0 or 3.0"),
-            ));
+            return Err(malformed(path, format!("format version {a}.{b}; expected 1.0, 2.0 or 3.0")));
         }
     };
     let mut len = [0u8; 4];
-    reader
-        .read_exact(&mut len[..len_bytes])
-        .map_err(|e| io_error(path, e, None))?;
+    reader.read_exact(&mut len[..len_bytes]).map_err(|e| io_error(path, e, None))?;
     pre.extend_from_slice(&len[..len_bytes]);
     let header_len = u32::from_le_bytes(len) as usize;
     if header_len > MAX_NPY_HEADER {
-        return Err(malformed(
-            path,
-            format!("header of {header_len} bytes; at most {MAX_NPY_HEADER} are accepted"),
-        ));
+        return Err(malformed(path, format!("header of {header_len} bytes; at most {MAX_NPY_HEADER} are accepted")));
     }
     let start = pre.len();
     pre.resize(start + header_len, 0);
-    reader
-        .read_exact(&mut pre[start..])
-        .map_err(|e| io_error(path, e, Some(pre.len() as u64)))?;
-    let text = std::str::from_utf8(&pre[start..])
-        .map_err(|_| malformed(path, "the header is not UTF-8 text"))?;
-    let dims = scan_shape(text)
-        .ok_or_else(|| malformed(path, "no `shape` tuple of integers in the header dict"))?;
+    reader.read_exact(&mut pre[start..]).map_err(|e| io_error(path, e, Some(pre.len() as u64)))?;
+    let text = std::str::from_utf8(&pre[start..]).map_err(|_| malformed(path, "the header is not UTF-8 text"))?;
+    let dims = scan_shape(text).ok_or_else(|| malformed(path, "no `shape` tuple of integers in the header dict"))?;
     if dims.len() > 2 {
-        return Err(DataError::NpyShape {
-            path: path.to_path_buf(),
-            shape: dims,
-            expected: "a 1-D or 2-D array",
-        });
+        return Err(DataError::NpyShape { path: path.to_path_buf(), shape: dims, expected: "a 1-D or 2-D array" });
     }
     let mut cells: u64 = 1;
     for &dim in &dims {
@@ -234,10 +197,7 @@ fn check<R: Read>(
     let file = NpyFile::new(Cursor::new(pre).chain(reader)).map_err(|e| io_error(path, e, None))?;
     let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
     if file.shape() != dims.as_slice() {
-        return Err(malformed(
-            path,
-            "the header's `shape` could not be read unambiguously",
-        ));
+        return Err(malformed(path, "the header's `shape` could not be read unambiguously"));
     }
     let dtype = file.dtype();
     let kind = Kind::of(&dtype).ok_or_else(|| DataError::NpyDtype {
@@ -249,20 +209,10 @@ fn check<R: Read>(
     if let Some(got) = available
         && got < expected
     {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected: Some(expected),
-            got: Some(got),
-        });
+        return Err(DataError::Truncated { path: path.to_path_buf(), expected: Some(expected), got: Some(got) });
     }
     let order = file.order();
-    Ok(Checked {
-        file,
-        shape,
-        order,
-        kind,
-        expected,
-    })
+    Ok(Checked { file, shape, order, kind, expected })
 }
 
 /// Decodes every value of `c` in storage order, calling `sink(k, v)` with the flat index k.
@@ -278,9 +228,7 @@ fn for_each_value<R: Read>(
         conv: fn(T) -> f64,
         sink: &mut dyn FnMut(usize, f64) -> Result<(), DataError>,
     ) -> Result<(), DataError> {
-        let data = file
-            .data::<T>()
-            .map_err(|e| malformed(path, e.to_string()))?;
+        let data = file.data::<T>().map_err(|e| malformed(path, e.to_string()))?;
         for (k, item) in data.enumerate() {
             let v = item.map_err(|e| io_error(path, e, Some(expected)))?;
             sink(k, conv(v))?;
@@ -307,10 +255,7 @@ fn for_each_value<R: Read>(
 
 /// The file length, when the metadata gives one.
 fn open(path: &Path) -> Result<(BufReader<File>, Option<u64>), DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let len = file.metadata().ok().map(|m| m.len());
     Ok((BufReader::new(file), len))
 }
@@ -321,11 +266,7 @@ fn open(path: &Path) -> Result<(BufReader<File>, Option<u64>), DataError> {
 ///
 /// # Errors
 /// As [`read_npy_features`].
-pub fn parse_npy_features<R: Read>(
-    reader: R,
-    available: Option<u64>,
-    path: &Path,
-) -> Result<Mat<f64>, DataError> {
+pub fn parse_npy_features<R: Read>(reader: R, available: Option<u64>, path: &Path) -> Result<Mat<f64>, DataError> {
     let c = check(reader, available, path)?;
     let &[n, d] = c.shape.as_slice() else {
         return Err(DataError::NpyShape {
@@ -342,9 +283,7 @@ pub fn parse_npy_features<R: Read>(
         });
     }
     if n == 0 {
-        return Err(DataError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     if d == 0 {
         return Err(DataError::NpyShape {
@@ -356,18 +295,9 @@ pub fn parse_npy_features<R: Read>(
     let fortran = c.order == Order::Fortran;
     let mut x = Mat::<f64>::zeros(n, d);
     for_each_value(c, path, |k, v| {
-        let (i, j) = if fortran {
-            (k % n, k / n)
-        } else {
-            (k / d, k % d)
-        };
+        let (i, j) = if fortran { (k % n, k / n) } else { (k / d, k % d) };
         if !v.is_finite() {
-            return Err(DataError::NpyNonFinite {
-                path: path.to_path_buf(),
-                row: i,
-                col: j,
-                value: v,
-            });
+            return Err(DataError::NpyNonFinite { path: path.to_path_buf(), row: i, col: j, value: v });
         }
         x[(i, j)] = v;
         Ok(())
@@ -380,11 +310,7 @@ pub fn parse_npy_features<R: Read>(
 ///
 /// # Errors
 /// As [`read_npy_labels`].
-pub fn parse_npy_labels<R: Read>(
-    reader: R,
-    available: Option<u64>,
-    path: &Path,
-) -> Result<Vec<f64>, DataError> {
+pub fn parse_npy_labels<R: Read>(reader: R, available: Option<u64>, path: &Path) -> Result<Vec<f64>, DataError> {
     let c = check(reader, available, path)?;
     let n = match c.shape.as_slice() {
         &[n] | &[n, 1] => n,
@@ -397,18 +323,12 @@ pub fn parse_npy_labels<R: Read>(
         }
     };
     if n == 0 {
-        return Err(DataError::EmptyFile {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::EmptyFile { path: path.to_path_buf() });
     }
     let mut labels = vec![0.0; n];
     for_each_value(c, path, |k, v| {
         if !is_integer_label(v) {
-            return Err(DataError::NpyLabel {
-                path: path.to_path_buf(),
-                index: k,
-                value: v,
-            });
+            return Err(DataError::NpyLabel { path: path.to_path_buf(), index: k, value: v });
         }
         labels[k] = v;
         Ok(())
@@ -455,12 +375,7 @@ fn pair(x: Mat<f64>, x_src: &Path, labels: Vec<f64>, y_src: &Path) -> Result<Raw
             count: labels.len(),
         });
     }
-    Ok(RawData {
-        x,
-        labels,
-        lines: Vec::new(),
-        sparse: false,
-    })
+    Ok(RawData { x, labels, lines: Vec::new(), sparse: false })
 }
 
 /// An embedding data set from two `.npy` files: the n×d features ([`read_npy_features`]) and
@@ -488,31 +403,17 @@ pub fn read_embeddings(features: &Path, labels: &Path) -> Result<RawData, DataEr
 /// naming the archive, the missing name and the arrays it does hold; the errors of the two
 /// readers; [`DataError::RowCountMismatch`].
 pub fn read_npz(path: &Path, x_name: &str, y_name: &str) -> Result<RawData, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| zip_error(path, e))?;
-    let (x, x_src) = npz_member(&mut archive, path, x_name, |r, len, src| {
-        parse_npy_features(r, len, src)
-    })?;
-    let (y, y_src) = npz_member(&mut archive, path, y_name, |r, len, src| {
-        parse_npy_labels(r, len, src)
-    })?;
+    let (x, x_src) = npz_member(&mut archive, path, x_name, |r, len, src| parse_npy_features(r, len, src))?;
+    let (y, y_src) = npz_member(&mut archive, path, y_name, |r, len, src| parse_npy_labels(r, len, src))?;
     pair(x, &x_src, y, &y_src)
 }
 
 fn zip_error(path: &Path, e: zip::result::ZipError) -> DataError {
     match e {
-        zip::result::ZipError::Io(source) => DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        other => DataError::Malformed {
-            path: path.to_path_buf(),
-            format: ".npz (zip)",
-            message: other.to_string(),
-        },
+        zip::result::ZipError::Io(source) => DataError::Io { path: path.to_path_buf(), source },
+        other => DataError::Malformed { path: path.to_path_buf(), format: ".npz (zip)", message: other.to_string() },
     }
 }
 
@@ -524,23 +425,15 @@ fn npz_member<T, R: Read + std::io::Seek>(
     parse: impl FnOnce(&mut dyn Read, Option<u64>, &Path) -> Result<T, DataError>,
 ) -> Result<(T, PathBuf), DataError> {
     let base = name.strip_suffix(".npy").unwrap_or(name);
-    let member = [format!("{base}.npy"), base.to_string()]
-        .into_iter()
-        .find(|m| archive.index_for_name(m).is_some());
+    let member = [format!("{base}.npy"), base.to_string()].into_iter().find(|m| archive.index_for_name(m).is_some());
     let Some(member) = member else {
-        let mut names: Vec<String> = archive
-            .file_names()
-            .map(|m| m.strip_suffix(".npy").unwrap_or(m).to_string())
-            .collect();
+        let mut names: Vec<String> =
+            archive.file_names().map(|m| m.strip_suffix(".npy").unwrap_or(m).to_string()).collect();
         names.sort();
         return Err(DataError::NpzMissingArray {
             path: path.to_path_buf(),
             name: name.to_string(),
-            available: if names.is_empty() {
-                "none".into()
-            } else {
-                names.join(", ")
-            },
+            available: if names.is_empty() { "none".into() } else { names.join(", ") },
         });
     };
     let src = PathBuf::from(format!("{}[{member}]", path.display()));

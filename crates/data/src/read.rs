@@ -61,12 +61,7 @@ impl RawData {
                 allowed: "an integer".into(),
             });
         }
-        Ok(Self {
-            x,
-            labels,
-            lines: Vec::new(),
-            sparse: false,
-        })
+        Ok(Self { x, labels, lines: Vec::new(), sparse: false })
     }
 
     /// Number of rows n.
@@ -100,9 +95,7 @@ impl RawData {
     /// [`Dataset::new`] if `x` and `labels` disagree in length or `x` holds a non-finite value.
     pub fn into_binary(self, path: &Path) -> Result<Dataset, DataError> {
         let Some(&first) = self.labels.first() else {
-            return Err(DataError::EmptyFile {
-                path: path.to_path_buf(),
-            });
+            return Err(DataError::EmptyFile { path: path.to_path_buf() });
         };
         let signed = self.labels.contains(&-1.0);
         let ok: fn(f64) -> bool = if signed { |v| v == 1.0 || v == -1.0 } else { |v| v == 1.0 || v == 0.0 };
@@ -124,10 +117,7 @@ impl RawData {
             });
         }
         if self.labels.iter().all(|&v| v == first) {
-            return Err(DataError::SingleClass {
-                path: path.to_path_buf(),
-                label: first,
-            });
+            return Err(DataError::SingleClass { path: path.to_path_buf(), label: first });
         }
         let y = Labels::from_signs(self.labels.iter().map(|&v| v == 1.0));
         Dataset::new(self.x, y)
@@ -181,12 +171,7 @@ pub fn align_dims_checked(
         align_dims(a, b);
         return Ok(());
     }
-    Err(DataError::SplitDimensions {
-        a: a_path.to_path_buf(),
-        a_dim: a.dim(),
-        b: b_path.to_path_buf(),
-        b_dim: b.dim(),
-    })
+    Err(DataError::SplitDimensions { a: a_path.to_path_buf(), a_dim: a.dim(), b: b_path.to_path_buf(), b_dim: b.dim() })
 }
 
 /// Pads the narrower of `a` and `b` with zero columns so both have the same number of features
@@ -209,19 +194,12 @@ pub fn align_dims(a: &mut RawData, b: &mut RawData) {
 /// # Errors
 /// The errors of the chosen reader.
 pub fn read_data_file(path: &Path) -> Result<RawData, DataError> {
-    if is_csv_name(path) {
-        crate::read_csv(path)
-    } else {
-        crate::read_libsvm(path)
-    }
+    if is_csv_name(path) { crate::read_csv(path) } else { crate::read_libsvm(path) }
 }
 
 /// True when the file name ends in `.csv` or `.csv.gz` (ASCII case-insensitive).
 pub(crate) fn is_csv_name(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let name = path.file_name().map(|s| s.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
 
@@ -232,36 +210,23 @@ pub(crate) fn is_csv_name(path: &Path) -> bool {
 pub fn read_text_file(path: &Path) -> Result<String, DataError> {
     let mut r = open_maybe_gz(path)?;
     let mut s = String::new();
-    std::io::Read::read_to_string(&mut r, &mut s).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    std::io::Read::read_to_string(&mut r, &mut s)
+        .map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     Ok(s)
 }
 
 /// Opens `path` for buffered reading, decompressing it when it starts with the gzip magic bytes
 /// `1f 8b` (multi-member gzip is supported).
 pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = File::open(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     maybe_gunzip(BufReader::new(file), path)
 }
 
 /// Wraps `reader` in a gzip decoder when its first bytes are the gzip magic `1f 8b`.
-pub(crate) fn maybe_gunzip<R: BufRead + 'static>(
-    mut reader: R,
-    path: &Path,
-) -> Result<Box<dyn BufRead>, DataError> {
-    let head = reader.fill_buf().map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+pub(crate) fn maybe_gunzip<R: BufRead + 'static>(mut reader: R, path: &Path) -> Result<Box<dyn BufRead>, DataError> {
+    let head = reader.fill_buf().map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::new(
-            flate2::bufread::MultiGzDecoder::new(reader),
-        )))
+        Ok(Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(reader))))
     } else {
         Ok(Box::new(reader))
     }
@@ -292,12 +257,7 @@ pub(crate) struct LineReader<'a, R> {
 impl<'a, R: BufRead> LineReader<'a, R> {
     /// A line reader over `reader`; `path` names the source in errors.
     pub(crate) fn new(reader: R, path: &'a Path) -> Self {
-        Self {
-            reader,
-            buf: Vec::new(),
-            line: 0,
-            path,
-        }
+        Self { reader, buf: Vec::new(), line: 0, path }
     }
 
     /// The next line (without its line ending) and its 1-based number, or `None` at the end.
@@ -306,10 +266,7 @@ impl<'a, R: BufRead> LineReader<'a, R> {
         let got = self
             .reader
             .read_until(b'\n', &mut self.buf)
-            .map_err(|source| DataError::Io {
-                path: self.path.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| DataError::Io { path: self.path.to_path_buf(), source })?;
         if got == 0 {
             return Ok(None);
         }
@@ -326,10 +283,7 @@ impl<'a, R: BufRead> LineReader<'a, R> {
             Err(e) => Err(DataError::Parse {
                 path: self.path.to_path_buf(),
                 line: self.line,
-                message: format!(
-                    "the line is not valid UTF-8 (bad byte at column {})",
-                    e.valid_up_to() + 1
-                ),
+                message: format!("the line is not valid UTF-8 (bad byte at column {})", e.valid_up_to() + 1),
             }),
         }
     }
@@ -344,11 +298,7 @@ pub(crate) fn parse_label(token: &str, path: &Path, line: usize) -> Result<f64, 
         expected: "an integer class label such as +1, -1, 0 or 3",
     })?;
     if !value.is_finite() {
-        return Err(DataError::NonFiniteValue {
-            path: path.to_path_buf(),
-            line,
-            token: shorten(token, 40),
-        });
+        return Err(DataError::NonFiniteValue { path: path.to_path_buf(), line, token: shorten(token, 40) });
     }
     if !is_integer_label(value) {
         return Err(DataError::LabelOutOfSet {
@@ -370,11 +320,7 @@ pub(crate) fn parse_value(token: &str, path: &Path, line: usize) -> Result<f64, 
         expected: "a number",
     })?;
     if !value.is_finite() {
-        return Err(DataError::NonFiniteValue {
-            path: path.to_path_buf(),
-            line,
-            token: shorten(token, 40),
-        });
+        return Err(DataError::NonFiniteValue { path: path.to_path_buf(), line, token: shorten(token, 40) });
     }
     Ok(value)
 }
@@ -404,36 +350,16 @@ mod tests {
         let mut r = raw(vec![1.0, -1.0, 0.0]);
         r.lines = vec![3, 5, 9];
         let e = r.into_binary(Path::new("a.libsvm")).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                DataError::LabelOutOfSet {
-                    line: 9,
-                    value: 0.0,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, DataError::LabelOutOfSet { line: 9, value: 0.0, .. }), "{e}");
         assert!(e.to_string().starts_with("a.libsvm:9:"), "{e}");
         let e = raw(vec![1.0, 2.0]).into_binary(Path::new("b")).unwrap_err();
-        assert!(matches!(
-            e,
-            DataError::LabelOutOfSet {
-                value: 2.0,
-                line: 0,
-                ..
-            }
-        ));
+        assert!(matches!(e, DataError::LabelOutOfSet { value: 2.0, line: 0, .. }));
     }
 
     #[test]
     fn into_binary_refuses_single_class_and_empty() {
         let e = raw(vec![0.0, 0.0]).into_binary(Path::new("c")).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("a single class where two are needed")
-        );
+        assert!(e.to_string().contains("a single class where two are needed"));
         assert!(matches!(e, DataError::SingleClass { label: 0.0, .. }));
         let e = raw(vec![]).into_binary(Path::new("c")).unwrap_err();
         assert!(matches!(e, DataError::EmptyFile { .. }));
@@ -489,10 +415,7 @@ mod tests {
         assert_eq!(r.next_line().unwrap(), None);
         let mut r = LineReader::new(Cursor::new(b"ok\n\xff\n".to_vec()), Path::new("p"));
         assert!(r.next_line().is_ok());
-        assert!(matches!(
-            r.next_line(),
-            Err(DataError::Parse { line: 2, .. })
-        ));
+        assert!(matches!(r.next_line(), Err(DataError::Parse { line: 2, .. })));
     }
 
     #[test]
@@ -502,16 +425,10 @@ mod tests {
         enc.write_all(b"+1 1:2\n").unwrap();
         let gz = enc.finish().unwrap();
         let mut s = String::new();
-        maybe_gunzip(Cursor::new(gz), Path::new("g"))
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
+        maybe_gunzip(Cursor::new(gz), Path::new("g")).unwrap().read_to_string(&mut s).unwrap();
         assert_eq!(s, "+1 1:2\n");
         let mut s = String::new();
-        maybe_gunzip(Cursor::new(b"plain".to_vec()), Path::new("g"))
-            .unwrap()
-            .read_to_string(&mut s)
-            .unwrap();
+        maybe_gunzip(Cursor::new(b"plain".to_vec()), Path::new("g")).unwrap().read_to_string(&mut s).unwrap();
         assert_eq!(s, "plain");
     }
 

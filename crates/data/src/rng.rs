@@ -74,9 +74,7 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..4)
-            .map(|_| stream(7, Stream::Attacker).random())
-            .collect();
+        let a: Vec<u64> = (0..4).map(|_| stream(7, Stream::Attacker).random()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
         let mut d = stream(7, Stream::Data);
         let mut t = stream(7, Stream::Attacker);

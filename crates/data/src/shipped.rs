@@ -47,30 +47,10 @@ struct Entry {
 }
 
 const ENTRIES: &[Entry] = &[
-    Entry {
-        name: MOON,
-        sheets: MOON_SHEETS,
-        ext: "csv",
-        dim: 2,
-    },
-    Entry {
-        name: "mnist_1v7",
-        sheets: TRAIN_TEST,
-        ext: "libsvm.gz",
-        dim: 784,
-    },
-    Entry {
-        name: "mnist_5k",
-        sheets: TRAIN_TEST,
-        ext: "libsvm.gz",
-        dim: 784,
-    },
-    Entry {
-        name: "breast_cancer",
-        sheets: TRAIN_TEST,
-        ext: "libsvm",
-        dim: 30,
-    },
+    Entry { name: MOON, sheets: MOON_SHEETS, ext: "csv", dim: 2 },
+    Entry { name: "mnist_1v7", sheets: TRAIN_TEST, ext: "libsvm.gz", dim: 784 },
+    Entry { name: "mnist_5k", sheets: TRAIN_TEST, ext: "libsvm.gz", dim: 784 },
+    Entry { name: "breast_cancer", sheets: TRAIN_TEST, ext: "libsvm", dim: 30 },
 ];
 
 const NAMES: &[&str] = &[MOON, "mnist_1v7", "mnist_5k", "breast_cancer"];
@@ -102,10 +82,7 @@ fn entry(name: &str) -> Result<&'static Entry, DataError> {
     ENTRIES
         .iter()
         .find(|e| e.name == name)
-        .ok_or_else(|| DataError::UnknownDataset {
-            name: name.to_string(),
-            known: NAMES.join(", "),
-        })
+        .ok_or_else(|| DataError::UnknownDataset { name: name.to_string(), known: NAMES.join(", ") })
 }
 
 /// The sheets of a shipped data set (the Moon set has 15, the others `train` and `test`).
@@ -133,12 +110,7 @@ pub fn sheet_path(name: &str, sheet: &str) -> Result<PathBuf, DataError> {
     if !e.sheets.contains(&sheet) {
         return Err(DataError::UnknownDataset {
             name: format!("{name}:{sheet}"),
-            known: e
-                .sheets
-                .iter()
-                .map(|s| format!("{name}:{s}"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: e.sheets.iter().map(|s| format!("{name}:{s}")).collect::<Vec<_>>().join(", "),
         });
     }
     Ok(data_dir().join(name).join(format!("{sheet}.{}", e.ext)))
@@ -172,11 +144,7 @@ pub fn moon_floral(train_sheet: &str) -> Result<Split, DataError> {
         load_sheet(MOON, sheet)?.into_binary(&path)
     };
     let clean = load("train")?;
-    let train = if train_sheet == "train" {
-        clean.clone()
-    } else {
-        load(train_sheet)?
-    };
+    let train = if train_sheet == "train" { clean.clone() } else { load(train_sheet)? };
     let same_points = train.n() == clean.n()
         && (0..clean.n()).all(|i| (0..clean.dim()).all(|j| train.x()[(i, j)] == clean.x()[(i, j)]));
     if !same_points {
@@ -212,10 +180,7 @@ pub fn resolve(spec: &str) -> Result<RawData, DataError> {
         if !Path::new(spec).exists() {
             return Err(DataError::UnknownDataset {
                 name: spec.to_string(),
-                known: format!(
-                    "a file path or name:sheet with name one of {}",
-                    NAMES.join(", ")
-                ),
+                known: format!("a file path or name:sheet with name one of {}", NAMES.join(", ")),
             });
         }
     }
@@ -234,10 +199,7 @@ mod tests {
 
     #[test]
     fn data_dir_prefers_the_env_value() {
-        assert_eq!(
-            data_dir_from(Some("/some/where".into())),
-            PathBuf::from("/some/where")
-        );
+        assert_eq!(data_dir_from(Some("/some/where".into())), PathBuf::from("/some/where"));
         let default = data_dir_from(None);
         assert_eq!(default, data_dir_from(Some("".into())));
         assert!(default.ends_with("data"), "{}", default.display());

@@ -23,16 +23,9 @@ pub fn stratified_split(
     test_fraction: f64,
     rng: &mut FloralRng,
 ) -> Result<Split, DataError> {
-    for (field, f) in [
-        ("validation_fraction", validation_fraction),
-        ("test_fraction", test_fraction),
-    ] {
+    for (field, f) in [("validation_fraction", validation_fraction), ("test_fraction", test_fraction)] {
         if !(f.is_finite() && (0.0..1.0).contains(&f)) {
-            return Err(DataError::InvalidParam {
-                field,
-                expected: "a fraction in [0, 1)",
-                got: f.to_string(),
-            });
+            return Err(DataError::InvalidParam { field, expected: "a fraction in [0, 1)", got: f.to_string() });
         }
     }
     if test_fraction == 0.0 {

@@ -59,9 +59,7 @@ impl Standardizer {
             });
         }
         let x = data.x();
-        let z = Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
-            (x[(i, j)] - self.mean[j]) / self.scale[j]
-        });
+        let z = Mat::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - self.mean[j]) / self.scale[j]);
         Dataset::new(z, data.y().clone())
     }
 
@@ -75,11 +73,7 @@ impl Standardizer {
         Ok(Split {
             train: s.transform(&split.train)?,
             train_clean: split.train_clean,
-            validation: split
-                .validation
-                .as_ref()
-                .map(|v| s.transform(v))
-                .transpose()?,
+            validation: split.validation.as_ref().map(|v| s.transform(v)).transpose()?,
             test: s.transform(&split.test)?,
         })
     }

@@ -16,20 +16,13 @@ pub(crate) fn check_c(c: f64) -> Result<(), DefenseError> {
     if c.is_finite() && c > 0.0 {
         Ok(())
     } else {
-        Err(DefenseError::InvalidParam {
-            field: "c",
-            expected: "a finite number > 0",
-            got: c.to_string(),
-        })
+        Err(DefenseError::InvalidParam { field: "c", expected: "a finite number > 0", got: c.to_string() })
     }
 }
 
 /// The SMO settings of every SVM a defence fits (those of [`crate::SvmDefence`]).
 pub(crate) fn smo_params() -> SmoParams {
-    SmoParams {
-        cache_mb: SVM_CACHE_MB,
-        ..SmoParams::default()
-    }
+    SmoParams { cache_mb: SVM_CACHE_MB, ..SmoParams::default() }
 }
 
 /// Counts of +1 and −1 labels among `labels` restricted to the points where `keep` is true.
@@ -50,7 +43,13 @@ fn class_counts(labels: &[f64], keep: impl Fn(usize) -> bool) -> (usize, usize) 
 
 /// Check that the points where `keep` is true hold both classes; otherwise an
 /// [`DefenseError::InvalidInput`] naming `field` and saying what was left (`what`).
-pub(crate) fn both_classes(labels: &[f64], keep: impl Fn(usize) -> bool, field: &'static str, expected: &'static str, what: &str) -> Result<(), DefenseError> {
+pub(crate) fn both_classes(
+    labels: &[f64],
+    keep: impl Fn(usize) -> bool,
+    field: &'static str,
+    expected: &'static str,
+    what: &str,
+) -> Result<(), DefenseError> {
     let (pos, neg) = class_counts(labels, keep);
     if pos > 0 && neg > 0 {
         Ok(())
@@ -97,12 +96,7 @@ pub(crate) fn svm(gram: Arc<Gram>, y: &Labels, bounds: Bounds<'_>) -> Result<Svm
     let q = SignedGram::new(gram, y)?;
     let sol = Smo::new(smo_params())?.solve(&q, bounds, None)?;
     let n_sv = sol.lambda.iter().filter(|&&l| l > 0.0).count();
-    Ok(SvmRun {
-        lambda: sol.lambda,
-        bias: sol.bias,
-        iterations: sol.iterations,
-        n_sv,
-    })
+    Ok(SvmRun { lambda: sol.lambda, bias: sol.bias, iterations: sol.iterations, n_sv })
 }
 
 /// Squared Euclidean distance ‖x_i − x_j‖² between rows i and j of `x`.

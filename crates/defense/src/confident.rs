@@ -36,11 +36,7 @@ pub struct ConfidentLearningParams {
 
 impl Default for ConfidentLearningParams {
     fn default() -> Self {
-        Self {
-            c: 1.0,
-            folds: 5,
-            action: CleanAction::Drop,
-        }
+        Self { c: 1.0, folds: 5, action: CleanAction::Drop }
     }
 }
 
@@ -116,7 +112,12 @@ impl ConfidentLearning {
     /// # Errors
     /// [`DefenseError::InvalidInput`] naming `train` when a class has fewer than 2 points (a
     /// fold's training part would lack it); solver errors.
-    pub fn screen(&self, gram: &std::sync::Arc<floral_svm::Gram>, y: &Labels, rng: &mut FloralRng) -> Result<ConfidentScreen, DefenseError> {
+    pub fn screen(
+        &self,
+        gram: &std::sync::Arc<floral_svm::Gram>,
+        y: &Labels,
+        rng: &mut FloralRng,
+    ) -> Result<ConfidentScreen, DefenseError> {
         let n = y.len();
         let n_pos = y.n_positive();
         if n_pos < 2 || n - n_pos < 2 {
@@ -136,7 +137,8 @@ impl ConfidentLearning {
             }
             let bounds = drop_bounds(n, self.p.c, &held);
             let run = svm(gram.clone(), y, Bounds::PerPoint(&bounds))?;
-            let sv: Vec<(usize, f64)> = (0..n).filter(|&j| run.lambda[j] > 0.0).map(|j| (j, run.lambda[j] * y.get(j))).collect();
+            let sv: Vec<(usize, f64)> =
+                (0..n).filter(|&j| run.lambda[j] > 0.0).map(|j| (j, run.lambda[j] * y.get(j))).collect();
             for i in (0..n).filter(|&i| held[i]) {
                 values[i] = sv.iter().map(|&(j, a)| a * k[(i, j)]).sum::<f64>() + run.bias;
             }
@@ -163,13 +165,7 @@ impl ConfidentLearning {
                 (confident != y.get(i)).then_some((i, confident))
             })
             .collect();
-        Ok(ConfidentScreen {
-            values,
-            platt,
-            p_positive,
-            thresholds,
-            flagged,
-        })
+        Ok(ConfidentScreen { values, platt, p_positive, thresholds, flagged })
     }
 }
 
@@ -201,15 +197,7 @@ impl Defence for ConfidentLearning {
                 let bounds = drop_bounds(n, self.p.c, &flag);
                 let run = svm(gram.clone(), y, Bounds::PerPoint(&bounds))?;
                 let f = Fitted::single("confident-learning", run.model(y), run.iterations, run.n_sv);
-                (
-                    f,
-                    Screening {
-                        dropped: indices(&flag),
-                        passes: 1,
-                        converged: true,
-                        ..Screening::default()
-                    },
-                )
+                (f, Screening { dropped: indices(&flag), passes: 1, converged: true, ..Screening::default() })
             }
             CleanAction::Relabel => {
                 let mut labels = y.clone();
@@ -226,20 +214,9 @@ impl Defence for ConfidentLearning {
                 let run = svm(gram.clone(), &labels, Bounds::Uniform(self.p.c))?;
                 let mut f = Fitted::single("confident-learning", run.model(&labels), run.iterations, run.n_sv);
                 f.final_labels = Some(labels);
-                (
-                    f,
-                    Screening {
-                        relabelled: indices(&flag),
-                        passes: 1,
-                        converged: true,
-                        ..Screening::default()
-                    },
-                )
+                (f, Screening { relabelled: indices(&flag), passes: 1, converged: true, ..Screening::default() })
             }
         };
-        Ok(Fitted {
-            screening: Some(screening),
-            ..fitted
-        })
+        Ok(Fitted { screening: Some(screening), ..fitted })
     }
 }

@@ -35,14 +35,7 @@ pub struct CurieParams {
 
 impl Default for CurieParams {
     fn default() -> Self {
-        Self {
-            c: 1.0,
-            eps: 0.5,
-            min_samples: 5,
-            label_weight: 0.05,
-            samples: 20,
-            z_threshold: 0.75,
-        }
+        Self { c: 1.0, eps: 0.5, min_samples: 5, label_weight: 0.05, samples: 20, z_threshold: 0.75 }
     }
 }
 
@@ -89,7 +82,9 @@ impl Curie {
     /// (finite).
     pub fn new(p: CurieParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
-        let bad = |field: &'static str, expected: &'static str, got: String| Err(DefenseError::InvalidParam { field, expected, got });
+        let bad = |field: &'static str, expected: &'static str, got: String| {
+            Err(DefenseError::InvalidParam { field, expected, got })
+        };
         if !(p.eps.is_finite() && p.eps > 0.0) {
             return bad("eps", "a finite number > 0", p.eps.to_string());
         }
@@ -143,12 +138,7 @@ impl Curie {
         let std = (distances.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
         let z: Vec<f64> = distances.iter().map(|d| if std > 0.0 { (d - mean) / std } else { 0.0 }).collect();
         let dropped = z.iter().map(|&z| z > self.p.z_threshold).collect();
-        CurieScreen {
-            clusters,
-            distances,
-            z,
-            dropped,
-        }
+        CurieScreen { clusters, distances, z, dropped }
     }
 }
 
@@ -210,12 +200,8 @@ impl Defence for Curie {
         let bounds = drop_bounds(y.len(), self.p.c, &screen.dropped);
         let run = svm(input.kernels.train.clone(), y, Bounds::PerPoint(&bounds))?;
         let mut fitted = Fitted::single("curie", run.model(y), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening {
-            dropped: indices(&screen.dropped),
-            passes: 1,
-            converged: true,
-            ..Screening::default()
-        });
+        fitted.screening =
+            Some(Screening { dropped: indices(&screen.dropped), passes: 1, converged: true, ..Screening::default() });
         Ok(fitted)
     }
 }

@@ -107,11 +107,7 @@ impl Fitted {
     /// A single-model fit (`rule` names it) with no game.
     pub fn single(rule: &str, model: DualModel, iterations: usize, n_sv: usize) -> Self {
         Self {
-            outputs: vec![FittedOutput {
-                rule: rule.to_string(),
-                model: model.clone(),
-                basis: Basis::Train,
-            }],
+            outputs: vec![FittedOutput { rule: rule.to_string(), model: model.clone(), basis: Basis::Train }],
             plot_model: Some(model),
             trace: Vec::new(),
             status: None,

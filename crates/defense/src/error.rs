@@ -37,4 +37,3 @@ pub enum DefenseError {
     #[error("{0}")]
     Input(String),
 }
-

@@ -118,7 +118,12 @@ impl ExtragradientLearner {
     ///
     /// # Errors
     /// [`DefenseError::InvalidParam`] naming `from_round` when it is 0.
-    pub fn with_responder(mut self, factory: AttackerFactory, budget: Budget, from_round: usize) -> Result<Self, DefenseError> {
+    pub fn with_responder(
+        mut self,
+        factory: AttackerFactory,
+        budget: Budget,
+        from_round: usize,
+    ) -> Result<Self, DefenseError> {
         if from_round == 0 {
             return Err(DefenseError::InvalidParam { field: "from_round", expected: ">= 1", got: "0".into() });
         }
@@ -183,7 +188,12 @@ impl Learner for ExtragradientLearner {
                 let view = RoundView::new(round, &hat, q, clean, r.budget, &mut self.f_hat);
                 let flips = attacker.attack(&view, rng)?;
                 if flips.len() > r.budget.k {
-                    return Err(GameError::BudgetExceeded { attacker: attacker.name(), round, got: flips.len(), k: r.budget.k });
+                    return Err(GameError::BudgetExceeded {
+                        attacker: attacker.name(),
+                        round,
+                        got: flips.len(),
+                        k: r.budget.k,
+                    });
                 }
                 clean.apply(&flips).map_err(GameError::from)?
             }

@@ -99,10 +99,7 @@ impl FloralParams {
         Self {
             c: 10.0,
             eta: 1e-4,
-            schedule: Schedule::ReferenceQuirk {
-                every: 100,
-                factor: 0.1,
-            },
+            schedule: Schedule::ReferenceQuirk { every: 100, factor: 0.1 },
             init: Init::Zero,
             bias: BiasChoice::AllSupportVectors,
             sv_threshold: 1e-5,
@@ -147,11 +144,7 @@ impl FloralLearner {
     /// # Errors
     /// [`DefenseError::InvalidParam`] naming the field.
     pub fn new(p: FloralParams, projector: Arc<dyn Projector>) -> Result<Self, DefenseError> {
-        let bad = |field, expected, got: f64| DefenseError::InvalidParam {
-            field,
-            expected,
-            got: got.to_string(),
-        };
+        let bad = |field, expected, got: f64| DefenseError::InvalidParam { field, expected, got: got.to_string() };
         if !(p.c.is_finite() && p.c > 0.0) {
             return Err(bad("c", "a finite number > 0", p.c));
         }
@@ -215,9 +208,7 @@ impl FloralLearner {
 
     fn rule(&self) -> BiasRule {
         match self.p.bias {
-            BiasChoice::AllSupportVectors => BiasRule::AllSupportVectors {
-                threshold: self.p.sv_threshold,
-            },
+            BiasChoice::AllSupportVectors => BiasRule::AllSupportVectors { threshold: self.p.sv_threshold },
             BiasChoice::FreeSupportVectors => BiasRule::FreeSupportVectors,
         }
     }
@@ -323,12 +314,7 @@ impl FloralLearner {
             ColRef::from_slice(&self.qlam),
             self.bounds.as_bounds(),
         );
-        Ok(StepInfo {
-            eta,
-            residual: info.residual,
-            projection_iterations: info.iterations,
-            step_norm: d2.sqrt(),
-        })
+        Ok(StepInfo { eta, residual: info.residual, projection_iterations: info.iterations, step_norm: d2.sqrt() })
     }
 
     /// The map T_t of round `round` on the labels of `q`.
@@ -349,10 +335,7 @@ impl Learner for FloralLearner {
 
     fn reset(&mut self, q: &SignedGram) -> Result<(), GameError> {
         let n = q.n();
-        self.bounds
-            .as_bounds()
-            .validate(n)
-            .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+        self.bounds.as_bounds().validate(n).map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
         self.z = vec![0.0; n];
         self.next = vec![0.0; n];
         self.scratch = vec![0.0; n];
@@ -362,8 +345,8 @@ impl Learner for FloralLearner {
         self.lambda = match self.p.init {
             Init::Zero => vec![0.0; n],
             Init::Svm => {
-                let mut smo = Smo::new(SmoParams::default())
-                    .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
+                let mut smo =
+                    Smo::new(SmoParams::default()).map_err(|e| GameError::player("floral", DefenseError::from(e)))?;
                 let sol = smo
                     .solve(q, self.bounds.as_bounds(), None)
                     .map_err(|e| GameError::player("floral", DefenseError::from(e)))?;

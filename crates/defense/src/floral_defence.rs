@@ -71,11 +71,7 @@ impl FloralDefence {
         attacker: AttackerFactory,
     ) -> Result<Self, DefenseError> {
         FloralLearner::new(params.clone(), projector.clone())?;
-        let bad = |field, expected, got: usize| DefenseError::InvalidParam {
-            field,
-            expected,
-            got: got.to_string(),
-        };
+        let bad = |field, expected, got: usize| DefenseError::InvalidParam { field, expected, got: got.to_string() };
         if fit.game.rounds == 0 {
             return Err(bad("rounds", ">= 1", 0));
         }
@@ -120,7 +116,8 @@ impl Defence for FloralDefence {
             self.fit.average_last,
             self.params.sv_threshold,
         );
-        let out = floral_game::play(&self.fit.game, &mut q, train.y(), attacker.as_mut(), &mut learner, rngs, &mut rec)?;
+        let out =
+            floral_game::play(&self.fit.game, &mut q, train.y(), attacker.as_mut(), &mut learner, rngs, &mut rec)?;
         let rules: Vec<OutputRule> = if self.fit.rules.is_empty() {
             let mut r = vec![OutputRule::Last, OutputRule::Average { last: self.fit.average_last }];
             if input.trusted.is_some() {
@@ -132,7 +129,9 @@ impl Defence for FloralDefence {
         };
         let outputs = rules
             .into_iter()
-            .filter_map(|r| rec.model(r).map(|model| FittedOutput { rule: rule_name(r), model, basis: crate::Basis::Train }))
+            .filter_map(|r| {
+                rec.model(r).map(|model| FittedOutput { rule: rule_name(r), model, basis: crate::Basis::Train })
+            })
             .collect();
         Ok(Fitted {
             outputs,

@@ -51,14 +51,7 @@ pub struct KLidParams {
 
 impl Default for KLidParams {
     fn default() -> Self {
-        Self {
-            c: 1.0,
-            k: 50,
-            w_min: 0.1,
-            weighting: KLidWeighting::Posterior,
-            lr_max: 25.0,
-            lid_max: 1000.0,
-        }
+        Self { c: 1.0, k: 50, w_min: 0.1, weighting: KLidWeighting::Posterior, lr_max: 25.0, lid_max: 1000.0 }
     }
 }
 
@@ -170,7 +163,9 @@ impl KLid {
     /// (finite, > 0) or `lid_max` (finite, > 0).
     pub fn new(p: KLidParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
-        let bad = |field: &'static str, expected: &'static str, got: String| Err(DefenseError::InvalidParam { field, expected, got });
+        let bad = |field: &'static str, expected: &'static str, got: String| {
+            Err(DefenseError::InvalidParam { field, expected, got })
+        };
         if p.k == 0 {
             return bad("k", "an integer ≥ 1", "0".into());
         }
@@ -246,7 +241,13 @@ impl KLid {
     /// # Errors
     /// [`DefenseError::InvalidInput`] naming `trusted` when it lacks a class or its feature
     /// dimension differs from the training set's.
-    pub fn weights(&self, train: &Dataset, gram: faer::MatRef<'_, f64>, kernel: &dyn Kernel, trusted: &Dataset) -> Result<KLidWeights, DefenseError> {
+    pub fn weights(
+        &self,
+        train: &Dataset,
+        gram: faer::MatRef<'_, f64>,
+        kernel: &dyn Kernel,
+        trusted: &Dataset,
+    ) -> Result<KLidWeights, DefenseError> {
         let yt = trusted.y();
         both_classes(
             yt.as_slice(),
@@ -278,7 +279,8 @@ impl KLid {
             let benign = Kde::new((0..m).filter(|&v| yt.get(v) == c).map(|v| sv[v]).collect());
             let attacked = Kde::new((0..m).filter(|&v| yt.get(v) != c).map(|v| sv[v]).collect());
             let members: Vec<usize> = (0..n).filter(|&i| y.get(i) == c).collect();
-            let ln_lr: Vec<f64> = members.iter().map(|&i| benign.ln_density(scores[i]) - attacked.ln_density(scores[i])).collect();
+            let ln_lr: Vec<f64> =
+                members.iter().map(|&i| benign.ln_density(scores[i]) - attacked.ln_density(scores[i])).collect();
             let w_min = self.p.w_min;
             match self.p.weighting {
                 KLidWeighting::Posterior => {
@@ -321,12 +323,7 @@ impl Defence for KLid {
         let bounds: Vec<f64> = w.weights.iter().map(|w| self.p.c * w).collect();
         let run = svm(input.kernels.train.clone(), y, Bounds::PerPoint(&bounds))?;
         let mut fitted = Fitted::single("k-lid", run.model(y), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening {
-            bounds: Some(bounds),
-            passes: 1,
-            converged: true,
-            ..Screening::default()
-        });
+        fitted.screening = Some(Screening { bounds: Some(bounds), passes: 1, converged: true, ..Screening::default() });
         Ok(fitted)
     }
 }
@@ -338,11 +335,7 @@ mod tests {
 
     #[test]
     fn lid_of_a_uniform_line_is_about_one_and_of_equal_distances_the_cap() {
-        let klid = KLid::new(KLidParams {
-            k: 50,
-            ..KLidParams::default()
-        })
-        .unwrap();
+        let klid = KLid::new(KLidParams { k: 50, ..KLidParams::default() }).unwrap();
         // Distances 1, 2, …, 200 from q: points uniform on a line (intrinsic dimension 1).
         let mut d2: Vec<(f64, f64)> = (1..=200).map(|i| ((i as f64).powi(2), 2.0)).collect();
         let l = klid.lid(&mut d2);

@@ -53,7 +53,12 @@ impl OptimisticLearner {
     /// # Errors
     /// [`DefenseError::InvalidParam`] naming the field.
     pub fn new(p: OptimisticParams, projector: Arc<dyn Projector>) -> Result<Self, DefenseError> {
-        Ok(Self { base: FloralLearner::new(p.base, projector)?, prev_gradient: Vec::new(), gradient: Vec::new(), has_prev: false })
+        Ok(Self {
+            base: FloralLearner::new(p.base, projector)?,
+            prev_gradient: Vec::new(),
+            gradient: Vec::new(),
+            has_prev: false,
+        })
     }
 
     /// Per-point bounds 0 ≤ λ_i ≤ C_i, as [`FloralLearner::with_bounds`].

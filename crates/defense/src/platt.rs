@@ -42,11 +42,7 @@ impl PlattCost<'_> {
             .zip(self.t)
             .map(|(&f, &t)| {
                 let z = a * f + b;
-                if z >= 0.0 {
-                    t * z + (-z).exp().ln_1p()
-                } else {
-                    (t - 1.0) * z + z.exp().ln_1p()
-                }
+                if z >= 0.0 { t * z + (-z).exp().ln_1p() } else { (t - 1.0) * z + z.exp().ln_1p() }
             })
             .sum()
     }
@@ -105,17 +101,20 @@ impl Gradient for PlattCost<'_> {
 /// Minimise Platt's cost from `start` by argmin's L-BFGS (memory 5, Moré–Thuente line search)
 /// until the gradient norm is below `tol_grad`, a cost change below `tol_cost`, `max_iters`
 /// iterations or the evaluation budget; returns the last accepted iterate.
-fn minimise(cost: PlattCost<'_>, start: Vec<f64>, tol_grad: f64, tol_cost: f64, max_iters: u64) -> Result<[f64; 2], DefenseError> {
+fn minimise(
+    cost: PlattCost<'_>,
+    start: Vec<f64>,
+    tol_grad: f64,
+    tol_cost: f64,
+    max_iters: u64,
+) -> Result<[f64; 2], DefenseError> {
     let fail = |e: ArgminError| DefenseError::Input(format!("Platt fit: the optimiser failed: {e}"));
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 5)
         .with_tolerance_grad(tol_grad)
         .map_err(fail)?
         .with_tolerance_cost(tol_cost)
         .map_err(fail)?;
-    let res = Executor::new(cost, solver)
-        .configure(|s| s.param(start).max_iters(max_iters))
-        .run()
-        .map_err(fail)?;
+    let res = Executor::new(cost, solver).configure(|s| s.param(start).max_iters(max_iters)).run().map_err(fail)?;
     // The last iterate is the one the gradient test accepted (the best-cost record can lag it
     // by a rounding-level cost difference).
     let p = res.state().get_param().or(res.state().get_best_param()).cloned().unwrap_or_default();
@@ -159,11 +158,7 @@ impl Platt {
         let scale = f.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let scale = if scale > 0.0 { scale } else { 1.0 };
         let fs: Vec<f64> = f.iter().map(|v| v / scale).collect();
-        let cost = PlattCost {
-            f: &fs,
-            t: &t,
-            evals: AtomicUsize::new(0),
-        };
+        let cost = PlattCost { f: &fs, t: &t, evals: AtomicUsize::new(0) };
         let start = vec![0.0, ((n_neg + 1.0) / (n_pos + 1.0)).ln()];
         let [a, b] = minimise(cost, start, 1e-10 * f.len() as f64, f64::EPSILON, 1000)?;
         Ok(Platt { a: a / scale, b })
@@ -187,11 +182,7 @@ mod tests {
         let p = Platt::fit(&f, &y).unwrap();
         assert!(p.a < 0.0);
         let t: Vec<f64> = y.iter().map(|&v| if v > 0.0 { 6.0 / 7.0 } else { 1.0 / 7.0 }).collect();
-        let cost = PlattCost {
-            f: &f,
-            t: &t,
-            evals: AtomicUsize::new(0),
-        };
+        let cost = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
         let g = cost.grad(p.a, p.b);
         assert!(g[0].abs() < 1e-8 && g[1].abs() < 1e-8, "{g:?}");
         // Any step away raises the cost.
@@ -209,21 +200,12 @@ mod tests {
         // Tolerances of 0 cannot be met in floating point: near the optimum the cost's
         // rounding hides every decrease and argmin's line search would search for ever. The
         // budget ends it at the last accepted iterate, a stationary point.
-        let f: Vec<f64> = (0..400)
-            .map(|i| ((i * 37 % 101) as f64 / 50.0 - 1.0) + if i % 2 == 0 { 0.8 } else { -0.8 })
-            .collect();
+        let f: Vec<f64> =
+            (0..400).map(|i| ((i * 37 % 101) as f64 / 50.0 - 1.0) + if i % 2 == 0 { 0.8 } else { -0.8 }).collect();
         let t: Vec<f64> = (0..400).map(|i| if i % 2 == 0 { 201.0 / 202.0 } else { 1.0 / 202.0 }).collect();
-        let cost = PlattCost {
-            f: &f,
-            t: &t,
-            evals: AtomicUsize::new(0),
-        };
+        let cost = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
         let [a, b] = minimise(cost, vec![0.0, 0.0], 0.0, 0.0, u64::MAX).unwrap();
-        let check = PlattCost {
-            f: &f,
-            t: &t,
-            evals: AtomicUsize::new(0),
-        };
+        let check = PlattCost { f: &f, t: &t, evals: AtomicUsize::new(0) };
         let g = check.grad(a, b);
         assert!(g[0].abs() < 1e-6 && g[1].abs() < 1e-6, "{g:?}");
     }

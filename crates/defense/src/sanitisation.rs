@@ -27,12 +27,7 @@ pub struct LabelSanitisationParams {
 
 impl Default for LabelSanitisationParams {
     fn default() -> Self {
-        Self {
-            c: 1.0,
-            k: 20,
-            threshold: 0.75,
-            max_sweeps: 100,
-        }
+        Self { c: 1.0, k: 20, threshold: 0.75, max_sweeps: 100 }
     }
 }
 
@@ -72,11 +67,7 @@ impl LabelSanitisation {
     pub fn new(p: LabelSanitisationParams) -> Result<Self, DefenseError> {
         check_c(p.c)?;
         if p.k == 0 {
-            return Err(DefenseError::InvalidParam {
-                field: "k",
-                expected: "an integer ≥ 1",
-                got: "0".into(),
-            });
+            return Err(DefenseError::InvalidParam { field: "k", expected: "an integer ≥ 1", got: "0".into() });
         }
         if !(p.threshold > 0.5 && p.threshold <= 1.0) {
             return Err(DefenseError::InvalidParam {
@@ -150,12 +141,8 @@ impl Defence for LabelSanitisation {
         let run = svm(input.kernels.train.clone(), &s.labels, Bounds::Uniform(self.p.c))?;
         let relabelled = y.diff(&s.labels).map_err(|e| DefenseError::Input(e.to_string()))?;
         let mut fitted = Fitted::single("ls-svm", run.model(&s.labels), run.iterations, run.n_sv);
-        fitted.screening = Some(Screening {
-            relabelled,
-            passes: s.sweeps,
-            converged: s.converged,
-            ..Screening::default()
-        });
+        fitted.screening =
+            Some(Screening { relabelled, passes: s.sweeps, converged: s.converged, ..Screening::default() });
         fitted.final_labels = Some(s.labels);
         Ok(fitted)
     }
@@ -168,12 +155,7 @@ mod tests {
     use faer::Mat;
 
     fn ls(k: usize, max_sweeps: usize) -> LabelSanitisation {
-        LabelSanitisation::new(LabelSanitisationParams {
-            k,
-            max_sweeps,
-            ..LabelSanitisationParams::default()
-        })
-        .unwrap()
+        LabelSanitisation::new(LabelSanitisationParams { k, max_sweeps, ..LabelSanitisationParams::default() }).unwrap()
     }
 
     #[test]
@@ -193,12 +175,7 @@ mod tests {
         // and point 1 then agrees; with one sweep allowed the fixed point is not confirmed.
         let x = Mat::from_fn(2, 1, |i, _| i as f64);
         let y = Labels::new(vec![1.0, -1.0]).unwrap();
-        let p = LabelSanitisationParams {
-            k: 1,
-            threshold: 1.0,
-            max_sweeps: 1,
-            ..LabelSanitisationParams::default()
-        };
+        let p = LabelSanitisationParams { k: 1, threshold: 1.0, max_sweeps: 1, ..LabelSanitisationParams::default() };
         let s = LabelSanitisation::new(p).unwrap().sanitise(x.as_ref(), &y);
         assert_eq!(s.labels.as_slice(), &[-1.0, -1.0]);
         assert_eq!((s.sweeps, s.converged), (1, false));

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use faer::Mat;
 use floral_data::{Dataset, Labels, Split, Streams};
 use floral_defense::{
-    CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, DefenseError, FitInput, Fitted, KLid, KLidParams, KLidWeighting,
-    LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams,
+    CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, DefenseError, FitInput,
+    Fitted, KLid, KLidParams, KLidWeighting, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams,
 };
 use floral_game::{Evaluator, SplitKernels};
 use floral_projection::Bounds;
@@ -16,9 +16,7 @@ use floral_svm::{Gram, Rbf, RbfParams, SignedGram, Smo, SmoParams};
 
 /// A side×side grid of spacing `step` with its lower-left corner at (x0, y0).
 fn grid(side: usize, step: f64, x0: f64, y0: f64) -> Vec<[f64; 2]> {
-    (0..side * side)
-        .map(|i| [x0 + (i % side) as f64 * step, y0 + (i / side) as f64 * step])
-        .collect()
+    (0..side * side).map(|i| [x0 + (i % side) as f64 * step, y0 + (i / side) as f64 * step]).collect()
 }
 
 fn dataset(points: &[[f64; 2]], positive: impl Fn(usize) -> bool) -> Dataset {
@@ -42,12 +40,7 @@ fn two_clusters() -> Split {
     let mut te = grid(3, 0.1, -1.6, -0.1);
     te.extend(grid(3, 0.1, 1.4, -0.1));
     let test = dataset(&te, |i| i >= 9);
-    Split {
-        train_clean: Some(Labels::from_signs((0..50).map(|i| i >= 25))),
-        train,
-        validation: Some(trusted),
-        test,
-    }
+    Split { train_clean: Some(Labels::from_signs((0..50).map(|i| i >= 25))), train, validation: Some(trusted), test }
 }
 
 fn rbf() -> Rbf {
@@ -57,13 +50,7 @@ fn rbf() -> Rbf {
 fn fit_on(d: &dyn Defence, s: &Split, trusted: Option<&Dataset>) -> Result<Fitted, DefenseError> {
     let k = rbf();
     let kernels = Arc::new(SplitKernels::new(&k, s));
-    let input = FitInput {
-        train: &s.train,
-        trusted,
-        kernel: &k,
-        kernels: &kernels,
-        monitor: None,
-    };
+    let input = FitInput { train: &s.train, trusted, kernel: &k, kernels: &kernels, monitor: None };
     d.fit(input, &mut Streams::new(7))
 }
 
@@ -124,10 +111,7 @@ fn k_lid_gives_a_flipped_point_a_smaller_box_than_its_neighbours() {
     assert!(bounds[FLIPPED] < 0.2, "{}", bounds[FLIPPED]);
     assert!((25..50).filter(|&i| i != FLIPPED).all(|j| bounds[j] > 0.9), "{bounds:?}");
     // The same with the reference code's min–max scaled likelihood ratios.
-    let p = KLidParams {
-        weighting: KLidWeighting::ScaledRatio,
-        ..KLidParams::default()
-    };
+    let p = KLidParams { weighting: KLidWeighting::ScaledRatio, ..KLidParams::default() };
     let scaled = fit(&KLid::new(p).unwrap(), &s).screening.unwrap().bounds.unwrap();
     assert!((25..50).filter(|&i| i != FLIPPED).all(|j| scaled[FLIPPED] < scaled[j]), "{scaled:?}");
     // Its score (own-label K-LID over other-label K-LID) is the largest.
@@ -147,10 +131,7 @@ fn confident_learning_flags_an_isolated_flip_inside_a_pure_cluster() {
     let drop = fit(&ConfidentLearning::new(ConfidentLearningParams::default()).unwrap(), &s);
     assert!(drop.screening.as_ref().unwrap().dropped.contains(&FLIPPED));
     assert_eq!(drop.outputs[0].model.coef[FLIPPED], 0.0);
-    let p = ConfidentLearningParams {
-        action: CleanAction::Relabel,
-        ..ConfidentLearningParams::default()
-    };
+    let p = ConfidentLearningParams { action: CleanAction::Relabel, ..ConfidentLearningParams::default() };
     let relabel = fit(&ConfidentLearning::new(p).unwrap(), &s);
     let sc = relabel.screening.as_ref().unwrap();
     assert!(sc.relabelled.contains(&FLIPPED));
@@ -180,12 +161,7 @@ fn noisy_line() -> Split {
     let test_x = x(20, 0.37);
     let ty = Labels::from_signs((0..20).map(|i| test_x[(i, 0)] > 0.0));
     let test = Dataset::new(test_x, ty).unwrap();
-    Split {
-        train_clean: None,
-        train,
-        validation: None,
-        test,
-    }
+    Split { train_clean: None, train, validation: None, test }
 }
 
 #[test]
@@ -224,7 +200,9 @@ fn ln_svm_decision_values_are_those_of_an_svm_on_the_corrected_kernel() {
     let q = SignedGram::new(Gram::from_mat(kp).unwrap(), s.train.y()).unwrap();
     let sol = Smo::new(SmoParams::default()).unwrap().solve(&q, Bounds::Uniform(c), None).unwrap();
     let want: Vec<f64> = (0..20)
-        .map(|t| (0..30).map(|j| sol.lambda[j] * s.train.y().get(j) * (sc * kernels.test[(t, j)])).sum::<f64>() + sol.bias)
+        .map(|t| {
+            (0..30).map(|j| sol.lambda[j] * s.train.y().get(j) * (sc * kernels.test[(t, j)])).sum::<f64>() + sol.bias
+        })
         .collect();
     let got = Evaluator::shared(kernels.clone(), &s).test_values(&ln.outputs[0].model);
     for (g, w) in got.iter().zip(&want) {
@@ -235,7 +213,11 @@ fn ln_svm_decision_values_are_those_of_an_svm_on_the_corrected_kernel() {
         .unwrap()
         .solve(&SignedGram::new(kernels.train.clone(), s.train.y()).unwrap(), Bounds::Uniform(c), None)
         .unwrap();
-    let pv = Evaluator::shared(kernels, &s).test_values(&floral_game::DualModel::new(plain.lambda.as_ref(), s.train.y(), plain.bias));
+    let pv = Evaluator::shared(kernels, &s).test_values(&floral_game::DualModel::new(
+        plain.lambda.as_ref(),
+        s.train.y(),
+        plain.bias,
+    ));
     assert!(pv.iter().zip(&got).any(|(p, g)| (p - g).abs() > 1e-3));
 }
 
@@ -289,12 +271,7 @@ fn screening_that_leaves_one_class_is_an_error_not_a_panic() {
     // One positive point among 30 negatives: label sanitisation relabels it, leaving one class.
     let pts = grid(6, 0.02, 0.0, 0.0);
     let train = dataset(&pts[..31], |i| i == 14);
-    let s = Split {
-        train_clean: None,
-        train: train.clone(),
-        validation: None,
-        test: train,
-    };
+    let s = Split { train_clean: None, train: train.clone(), validation: None, test: train };
     let e = fit_on(&LabelSanitisation::new(LabelSanitisationParams::default()).unwrap(), &s, None).unwrap_err();
     assert!(matches!(e, DefenseError::InvalidInput { field: "train", .. }), "{e}");
     // Confident learning cannot cross-validate a class of one point.
@@ -312,34 +289,10 @@ fn field_of(e: DefenseError) -> &'static str {
 #[test]
 fn bad_parameters_are_errors_naming_the_field() {
     let ln = |p: LnSvmParams| field_of(LnSvm::new(p).unwrap_err());
-    assert_eq!(
-        ln(LnSvmParams {
-            c: 0.0,
-            ..LnSvmParams::default()
-        }),
-        "c"
-    );
-    assert_eq!(
-        ln(LnSvmParams {
-            c: f64::NAN,
-            ..LnSvmParams::default()
-        }),
-        "c"
-    );
-    assert_eq!(
-        ln(LnSvmParams {
-            mu: 0.5,
-            ..LnSvmParams::default()
-        }),
-        "mu"
-    );
-    assert_eq!(
-        ln(LnSvmParams {
-            mu: -0.1,
-            ..LnSvmParams::default()
-        }),
-        "mu"
-    );
+    assert_eq!(ln(LnSvmParams { c: 0.0, ..LnSvmParams::default() }), "c");
+    assert_eq!(ln(LnSvmParams { c: f64::NAN, ..LnSvmParams::default() }), "c");
+    assert_eq!(ln(LnSvmParams { mu: 0.5, ..LnSvmParams::default() }), "mu");
+    assert_eq!(ln(LnSvmParams { mu: -0.1, ..LnSvmParams::default() }), "mu");
 
     let cu = |p: CurieParams| field_of(Curie::new(p).unwrap_err());
     let d = CurieParams::default;
@@ -348,13 +301,7 @@ fn bad_parameters_are_errors_naming_the_field() {
     assert_eq!(cu(CurieParams { min_samples: 0, ..d() }), "min_samples");
     assert_eq!(cu(CurieParams { label_weight: -0.1, ..d() }), "label_weight");
     assert_eq!(cu(CurieParams { samples: 0, ..d() }), "samples");
-    assert_eq!(
-        cu(CurieParams {
-            z_threshold: f64::INFINITY,
-            ..d()
-        }),
-        "z_threshold"
-    );
+    assert_eq!(cu(CurieParams { z_threshold: f64::INFINITY, ..d() }), "z_threshold");
 
     let ls = |p: LabelSanitisationParams| field_of(LabelSanitisation::new(p).unwrap_err());
     let d = LabelSanitisationParams::default;
@@ -378,12 +325,7 @@ fn bad_parameters_are_errors_naming_the_field() {
     assert_eq!(cl(ConfidentLearningParams { folds: 1, ..d() }), "folds");
 
     // The messages carry the field and the value received.
-    let e = Curie::new(CurieParams {
-        eps: -2.0,
-        ..CurieParams::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let e = Curie::new(CurieParams { eps: -2.0, ..CurieParams::default() }).unwrap_err().to_string();
     assert!(e.contains("`eps`") && e.contains("-2"), "{e}");
 }
 
@@ -392,34 +334,15 @@ fn params_parse_with_documented_defaults_and_reject_unknown_fields() {
     assert_eq!(serde_json::from_str::<LnSvmParams>("{}").unwrap(), LnSvmParams { c: 1.0, mu: 0.05 });
     assert_eq!(
         serde_json::from_str::<CurieParams>(r#"{"c": 10.0}"#).unwrap(),
-        CurieParams {
-            c: 10.0,
-            eps: 0.5,
-            min_samples: 5,
-            label_weight: 0.05,
-            samples: 20,
-            z_threshold: 0.75
-        }
+        CurieParams { c: 10.0, eps: 0.5, min_samples: 5, label_weight: 0.05, samples: 20, z_threshold: 0.75 }
     );
     assert_eq!(
         serde_json::from_str::<LabelSanitisationParams>("{}").unwrap(),
-        LabelSanitisationParams {
-            c: 1.0,
-            k: 20,
-            threshold: 0.75,
-            max_sweeps: 100
-        }
+        LabelSanitisationParams { c: 1.0, k: 20, threshold: 0.75, max_sweeps: 100 }
     );
     assert_eq!(
         serde_json::from_str::<KLidParams>("{}").unwrap(),
-        KLidParams {
-            c: 1.0,
-            k: 50,
-            w_min: 0.1,
-            weighting: KLidWeighting::Posterior,
-            lr_max: 25.0,
-            lid_max: 1000.0
-        }
+        KLidParams { c: 1.0, k: 50, w_min: 0.1, weighting: KLidWeighting::Posterior, lr_max: 25.0, lid_max: 1000.0 }
     );
     assert_eq!(
         serde_json::from_str::<KLidParams>(r#"{"weighting": "scaled_ratio"}"#).unwrap().weighting,
@@ -427,11 +350,7 @@ fn params_parse_with_documented_defaults_and_reject_unknown_fields() {
     );
     assert_eq!(
         serde_json::from_str::<ConfidentLearningParams>(r#"{"action": "relabel"}"#).unwrap(),
-        ConfidentLearningParams {
-            c: 1.0,
-            folds: 5,
-            action: CleanAction::Relabel
-        }
+        ConfidentLearningParams { c: 1.0, folds: 5, action: CleanAction::Relabel }
     );
     assert!(serde_json::from_str::<LnSvmParams>(r#"{"nu": 0.1}"#).is_err());
     assert!(serde_json::from_str::<CurieParams>(r#"{"epsilon": 0.1}"#).is_err());
@@ -454,15 +373,7 @@ fn noisy_moons() -> (Split, Vec<usize>) {
         y.flip(i);
     }
     let flipped = clean.diff(&y).unwrap();
-    (
-        Split {
-            train: train.with_labels(y).unwrap(),
-            train_clean: Some(clean),
-            validation: Some(trusted),
-            test,
-        },
-        flipped,
-    )
+    (Split { train: train.with_labels(y).unwrap(), train_clean: Some(clean), validation: Some(trusted), test }, flipped)
 }
 
 /// Share of `found` that is in `flipped`, and share of `flipped` found.
@@ -478,30 +389,14 @@ fn on_noisy_moons_the_screenings_mostly_find_the_flipped_points() {
     // Confident learning.
     let k = rbf();
     let kernels = Arc::new(SplitKernels::new(&k, &s));
-    let input = FitInput {
-        train: &s.train,
-        trusted: None,
-        kernel: &k,
-        kernels: &kernels,
-        monitor: None,
-    };
-    let cl = ConfidentLearning::new(ConfidentLearningParams {
-        c,
-        ..ConfidentLearningParams::default()
-    })
-    .unwrap();
+    let input = FitInput { train: &s.train, trusted: None, kernel: &k, kernels: &kernels, monitor: None };
+    let cl = ConfidentLearning::new(ConfidentLearningParams { c, ..ConfidentLearningParams::default() }).unwrap();
     let f = cl.fit(input, &mut Streams::new(1)).unwrap();
     let (p, r) = precision_recall(&f.screening.unwrap().dropped, &flipped);
     assert!(p >= 0.8 && r >= 0.5, "confident learning: precision {p}, recall {r}");
     // Label sanitisation.
-    let f = fit(
-        &LabelSanitisation::new(LabelSanitisationParams {
-            c,
-            ..LabelSanitisationParams::default()
-        })
-        .unwrap(),
-        &s,
-    );
+    let f =
+        fit(&LabelSanitisation::new(LabelSanitisationParams { c, ..LabelSanitisationParams::default() }).unwrap(), &s);
     let (p, r) = precision_recall(&f.screening.unwrap().relabelled, &flipped);
     assert!(p >= 0.8 && r >= 0.8, "label sanitisation: precision {p}, recall {r}");
     // K-LID: flipped points get much smaller boxes on average.

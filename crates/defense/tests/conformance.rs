@@ -8,8 +8,9 @@ use std::sync::Arc;
 use faer::Mat;
 use floral_data::{Dataset, FlipSet, FloralRng, Labels, Split, Streams};
 use floral_defense::{
-    CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, FitInput, FloralDefence, FloralFitParams, FloralParams, KLid,
-    KLidParams, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams, Schedule, SvmDefence, SvmDefenceParams,
+    CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, FitInput, FloralDefence,
+    FloralFitParams, FloralParams, KLid, KLidParams, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams,
+    Schedule, SvmDefence, SvmDefenceParams,
 };
 use floral_game::{Attacker, Budget, Evaluator, GameError, GameParams, RoundView, SplitKernels};
 use floral_projection::ExactProjector;
@@ -18,7 +19,11 @@ use floral_svm::{Kernel, Rbf, RbfParams};
 /// Two separated clusters on a line: x < 0 is −1, x > 0 is +1.
 fn split() -> Split {
     let pts = |n: usize, off: f64| {
-        let x = Mat::from_fn(n, 1, |i, _| if i % 2 == 0 { -2.0 - off - 0.1 * i as f64 } else { 2.0 + off + 0.1 * i as f64 });
+        let x = Mat::from_fn(
+            n,
+            1,
+            |i, _| if i % 2 == 0 { -2.0 - off - 0.1 * i as f64 } else { 2.0 + off + 0.1 * i as f64 },
+        );
         let y = Labels::from_signs((0..n).map(|i| i % 2 == 1));
         Dataset::new(x, y).unwrap()
     };
@@ -45,10 +50,24 @@ fn floral() -> Box<dyn Defence> {
         average_last: 20,
         rules: Vec::new(),
     };
-    Box::new(FloralDefence::new(p, fit, Arc::new(ExactProjector::default()), Arc::new(|| Ok(Box::new(Never) as Box<dyn Attacker>))).unwrap())
+    Box::new(
+        FloralDefence::new(
+            p,
+            fit,
+            Arc::new(ExactProjector::default()),
+            Arc::new(|| Ok(Box::new(Never) as Box<dyn Attacker>)),
+        )
+        .unwrap(),
+    )
 }
 
-fn fit(d: &dyn Defence, s: &Split, kernels: &Arc<SplitKernels>, kernel: &dyn Kernel, seed: u64) -> floral_defense::Fitted {
+fn fit(
+    d: &dyn Defence,
+    s: &Split,
+    kernels: &Arc<SplitKernels>,
+    kernel: &dyn Kernel,
+    seed: u64,
+) -> floral_defense::Fitted {
     let input = FitInput {
         train: &s.train,
         trusted: s.validation.as_ref(),
@@ -145,8 +164,13 @@ fn invalid_parameters_name_the_field() {
         average_last: 1,
         rules: Vec::new(),
     };
-    let e = FloralDefence::new(FloralParams::reference(), fit, Arc::new(ExactProjector::default()), Arc::new(|| Ok(Box::new(Never) as Box<dyn Attacker>)))
-        .unwrap_err()
-        .to_string();
+    let e = FloralDefence::new(
+        FloralParams::reference(),
+        fit,
+        Arc::new(ExactProjector::default()),
+        Arc::new(|| Ok(Box::new(Never) as Box<dyn Attacker>)),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("`rounds`"), "{e}");
 }

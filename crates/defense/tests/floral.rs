@@ -28,7 +28,14 @@ fn objective(q: &SignedGram, lambda: ColRef<'_, f64>) -> f64 {
 }
 
 fn params(c: f64, eta: f64, init: Init) -> FloralParams {
-    FloralParams { c, eta, schedule: Schedule::Constant, init, bias: BiasChoice::FreeSupportVectors, sv_threshold: 1e-8 }
+    FloralParams {
+        c,
+        eta,
+        schedule: Schedule::Constant,
+        init,
+        bias: BiasChoice::FreeSupportVectors,
+        sv_threshold: 1e-8,
+    }
 }
 
 #[derive(Debug)]
@@ -46,11 +53,21 @@ impl Attacker for NoAttack {
 fn without_attack_pgd_converges_to_the_smo_optimum() {
     let (mut q, y) = problem(40, 3);
     let c = 1.0;
-    let sol = Smo::new(SmoParams { eps: 1e-10, ..SmoParams::default() }).unwrap().solve(&q, Bounds::Uniform(c), None).unwrap();
+    let sol = Smo::new(SmoParams { eps: 1e-10, ..SmoParams::default() })
+        .unwrap()
+        .solve(&q, Bounds::Uniform(c), None)
+        .unwrap();
     let opt = objective(&q, sol.lambda.as_ref());
     let lmax = Gram::from_mat(q.k().to_owned()).unwrap().max_eigenvalue().unwrap();
-    let mut lrn = FloralLearner::new(params(c, 1.0 / lmax, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
-    let game = GameParams { rounds: 20_000, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+    let mut lrn =
+        FloralLearner::new(params(c, 1.0 / lmax, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
+    let game = GameParams {
+        rounds: 20_000,
+        budget: Budget { k: 0 },
+        unattacked_rounds: 0,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     play(&game, &mut q, &y, &mut NoAttack, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
     let got = objective(&q, lrn.lambda());
     assert!((got - opt).abs() <= 1e-6 * (1.0 + opt.abs()), "PGD {got} vs SMO {opt}");
@@ -64,10 +81,17 @@ fn without_attack_pgd_converges_to_the_smo_optimum() {
 fn svm_init_starts_at_the_optimum_and_stays_there_without_attack() {
     let (mut q, y) = problem(30, 4);
     let lmax = Gram::from_mat(q.k().to_owned()).unwrap().max_eigenvalue().unwrap();
-    let mut lrn = FloralLearner::new(params(1.0, 0.5 / lmax, Init::Svm), std::sync::Arc::new(ExactProjector::default())).unwrap();
+    let mut lrn =
+        FloralLearner::new(params(1.0, 0.5 / lmax, Init::Svm), std::sync::Arc::new(ExactProjector::default())).unwrap();
     lrn.reset(&q).unwrap();
     let start = objective(&q, lrn.lambda());
-    let game = GameParams { rounds: 50, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+    let game = GameParams {
+        rounds: 50,
+        budget: Budget { k: 0 },
+        unattacked_rounds: 0,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     play(&game, &mut q, &y, &mut NoAttack, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
     let end = objective(&q, lrn.lambda());
     assert!(end <= start + 1e-9, "objective rose from {start} to {end}");
@@ -101,8 +125,15 @@ impl Attacker for Flipper {
 #[test]
 fn cached_bias_matches_a_fresh_computation_under_attack() {
     let (mut q, y) = problem(64, 5);
-    let mut lrn = FloralLearner::new(params(1.0, 0.05, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
-    let game = GameParams { rounds: 60, budget: Budget { k: 3 }, unattacked_rounds: 1, tol: None, diverge_above: f64::INFINITY };
+    let mut lrn =
+        FloralLearner::new(params(1.0, 0.05, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
+    let game = GameParams {
+        rounds: 60,
+        budget: Budget { k: 3 },
+        unattacked_rounds: 1,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     let mut obs = CheckBias(0);
     play(&game, &mut q, &y, &mut Flipper, &mut lrn, &mut Streams::new(9), &mut obs).unwrap();
     assert_eq!(obs.0, 60);
@@ -155,25 +186,37 @@ fn per_point_bounds_flow_through_the_learner() {
         .unwrap()
         .with_bounds(floral_svm::BoxBounds::PerPoint(cs))
         .unwrap();
-    let game = GameParams { rounds: 200, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+    let game = GameParams {
+        rounds: 200,
+        budget: Budget { k: 0 },
+        unattacked_rounds: 0,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     play(&game, &mut q, &y, &mut NoAttack, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
     let l = lrn.lambda();
     assert!((0..10).all(|i| l[i] == 0.0));
     assert!((10..n).all(|i| (0.0..=1.0).contains(&l[i])));
     assert!((10..n).any(|i| l[i] > 0.0));
-    assert_eq!(lrn.bounds(), Some(Bounds::PerPoint(&(0..n).map(|i| if i < 10 { 0.0 } else { 1.0 }).collect::<Vec<_>>())));
+    assert_eq!(
+        lrn.bounds(),
+        Some(Bounds::PerPoint(&(0..n).map(|i| if i < 10 { 0.0 } else { 1.0 }).collect::<Vec<_>>()))
+    );
     let bad: std::sync::Arc<[f64]> = vec![f64::NAN; n].into();
-    assert!(FloralLearner::new(params(1.0, 0.05, Init::Zero), std::sync::Arc::new(ExactProjector::default()))
-        .unwrap()
-        .with_bounds(floral_svm::BoxBounds::PerPoint(bad))
-        .is_err());
+    assert!(
+        FloralLearner::new(params(1.0, 0.05, Init::Zero), std::sync::Arc::new(ExactProjector::default()))
+            .unwrap()
+            .with_bounds(floral_svm::BoxBounds::PerPoint(bad))
+            .is_err()
+    );
 }
 
 #[test]
 fn a_learner_step_is_the_pure_map() {
     // λ^1 from the learner equals T(λ^0) from PgdMap, bit for bit, on the same labels.
     let (q, _) = problem(50, 8);
-    let mut lrn = FloralLearner::new(params(1.0, 0.07, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
+    let mut lrn =
+        FloralLearner::new(params(1.0, 0.07, Init::Zero), std::sync::Arc::new(ExactProjector::default())).unwrap();
     lrn.reset(&q).unwrap();
     let mut rng = stream(1, Stream::Learner);
     for t in 1..=3 {

@@ -33,7 +33,14 @@ fn objective(q: &SignedGram, lambda: ColRef<'_, f64>) -> f64 {
 }
 
 fn base(c: f64, eta: f64) -> FloralParams {
-    FloralParams { c, eta, schedule: Schedule::Constant, init: Init::Zero, bias: BiasChoice::FreeSupportVectors, sv_threshold: 1e-8 }
+    FloralParams {
+        c,
+        eta,
+        schedule: Schedule::Constant,
+        init: Init::Zero,
+        bias: BiasChoice::FreeSupportVectors,
+        sv_threshold: 1e-8,
+    }
 }
 
 fn projector() -> Arc<dyn Projector> {
@@ -45,11 +52,18 @@ fn floral(c: f64, eta: f64, b: BoxBounds) -> Box<dyn Learner> {
 }
 
 fn extragradient(c: f64, eta: f64, b: BoxBounds) -> Box<dyn Learner> {
-    Box::new(ExtragradientLearner::new(ExtragradientParams { base: base(c, eta) }, projector()).unwrap().with_bounds(b).unwrap())
+    Box::new(
+        ExtragradientLearner::new(ExtragradientParams { base: base(c, eta) }, projector())
+            .unwrap()
+            .with_bounds(b)
+            .unwrap(),
+    )
 }
 
 fn optimistic(c: f64, eta: f64, b: BoxBounds) -> Box<dyn Learner> {
-    Box::new(OptimisticLearner::new(OptimisticParams { base: base(c, eta) }, projector()).unwrap().with_bounds(b).unwrap())
+    Box::new(
+        OptimisticLearner::new(OptimisticParams { base: base(c, eta) }, projector()).unwrap().with_bounds(b).unwrap(),
+    )
 }
 
 /// Extragradient whose responder flips the two points of largest λ̂_i ([`TopTwo`]).
@@ -111,7 +125,12 @@ struct CheckBias {
 }
 impl Observer for CheckBias {
     fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError> {
-        let b = floral_svm::bias(floral_svm::BiasRule::FreeSupportVectors, rec.q, rec.lambda, Bounds::PerPoint(&self.bounds));
+        let b = floral_svm::bias(
+            floral_svm::BiasRule::FreeSupportVectors,
+            rec.q,
+            rec.lambda,
+            Bounds::PerPoint(&self.bounds),
+        );
         assert!((b - rec.bias).abs() <= 1e-12 * (1.0 + b.abs()), "round {}: {b} vs {}", rec.round, rec.bias);
         // The cached Q̃λ is a fresh product for the round's labels.
         let mut fresh = Col::zeros(rec.q.n());
@@ -127,7 +146,9 @@ impl Observer for CheckBias {
 fn round_labels(y: &Labels, seed: u64, rounds: usize) -> Vec<Labels> {
     let mut rng = stream(seed, Stream::Attacker);
     let n = y.len();
-    (0..rounds).map(|_| y.apply(&FlipSet::new(rand::seq::index::sample(&mut rng, n, 3).into_vec(), n).unwrap()).unwrap()).collect()
+    (0..rounds)
+        .map(|_| y.apply(&FlipSet::new(rand::seq::index::sample(&mut rng, n, 3).into_vec(), n).unwrap()).unwrap())
+        .collect()
 }
 
 macro_rules! learner_suite {
@@ -232,12 +253,21 @@ fn without_attack_every_solver_converges_to_the_smo_optimum() {
     for make in [floral as Make, extragradient, optimistic] {
         let (mut q, y) = problem(40, 3);
         let c = 1.0;
-        let sol = Smo::new(SmoParams { eps: 1e-10, ..SmoParams::default() }).unwrap().solve(&q, Bounds::Uniform(c), None).unwrap();
+        let sol = Smo::new(SmoParams { eps: 1e-10, ..SmoParams::default() })
+            .unwrap()
+            .solve(&q, Bounds::Uniform(c), None)
+            .unwrap();
         let opt = objective(&q, sol.lambda.as_ref());
         let lmax = q.gram().max_eigenvalue().unwrap();
         // η = 0.5/λ_max(K): inside every solver's stable range (EG 1/μ_max, OGDA 2/(3μ_max)).
         let mut lrn = make(c, 0.5 / lmax, BoxBounds::Uniform(c));
-        let game = GameParams { rounds: 20_000, budget: Budget { k: 0 }, unattacked_rounds: 20_000, tol: None, diverge_above: f64::INFINITY };
+        let game = GameParams {
+            rounds: 20_000,
+            budget: Budget { k: 0 },
+            unattacked_rounds: 20_000,
+            tol: None,
+            diverge_above: f64::INFINITY,
+        };
         play(&game, &mut q, &y, &mut NoAttack, lrn.as_mut(), &mut Streams::new(1), &mut NoObserver).unwrap();
         let got = objective(&q, lrn.lambda());
         assert!((got - opt).abs() <= 1e-6 * (1.0 + opt.abs()), "{}: {got} vs SMO {opt}", lrn.name());
@@ -313,7 +343,8 @@ fn the_responder_sees_the_extrapolated_point_and_sets_the_gradient_labels() {
     let eta = 0.08;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
-    let factory: AttackerFactory = Arc::new(move || Ok(Box::new(Spy { seen: s2.clone(), flips: vec![1, 4, 9] }) as Box<dyn Attacker>));
+    let factory: AttackerFactory =
+        Arc::new(move || Ok(Box::new(Spy { seen: s2.clone(), flips: vec![1, 4, 9] }) as Box<dyn Attacker>));
     let mut lrn = ExtragradientLearner::new(ExtragradientParams { base: base(1.0, eta) }, projector())
         .unwrap()
         .with_responder(factory, Budget { k: 3 }, 2)
@@ -373,7 +404,13 @@ fn a_silent_responder_answers_with_the_clean_labels() {
                     .unwrap(),
             );
         }
-        let game = GameParams { rounds: 30, budget: Budget { k: 3 }, unattacked_rounds: 1, tol: None, diverge_above: f64::INFINITY };
+        let game = GameParams {
+            rounds: 30,
+            budget: Budget { k: 3 },
+            unattacked_rounds: 1,
+            tol: None,
+            diverge_above: f64::INFINITY,
+        };
         play(&game, &mut q, &y, attacker, lrn.as_mut(), &mut Streams::new(4), &mut NoObserver).unwrap().lambda
     };
     let (a, b) = (run(&mut NoAttack, true), run(&mut NoAttack, false));
@@ -414,7 +451,9 @@ fn a_responder_over_budget_is_an_error_and_bad_params_name_the_field() {
     let bad = FloralParams { eta: -1.0, ..FloralParams::reference() };
     let e = ExtragradientLearner::new(ExtragradientParams { base: bad.clone() }, projector()).unwrap_err().to_string();
     assert!(e.contains("`eta`"), "{e}");
-    let e = OptimisticLearner::new(OptimisticParams { base: FloralParams { c: f64::NAN, ..bad } }, projector()).unwrap_err().to_string();
+    let e = OptimisticLearner::new(OptimisticParams { base: FloralParams { c: f64::NAN, ..bad } }, projector())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`c`"), "{e}");
     // Stepping before a reset is an error, not a panic.
     let mut fresh = OptimisticLearner::new(OptimisticParams::default(), projector()).unwrap();

@@ -63,7 +63,12 @@ pub enum ExperimentError {
 
 impl ExperimentError {
     /// [`ExperimentError::Invalid`] for the experiment file `path`.
-    pub(crate) fn invalid(path: &std::path::Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> Self {
+    pub(crate) fn invalid(
+        path: &std::path::Path,
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl ToString,
+    ) -> Self {
         ExperimentError::Invalid {
             path: path.to_path_buf(),
             field: field.into(),

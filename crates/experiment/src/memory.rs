@@ -35,14 +35,7 @@ impl MemoryEstimate {
             .saturating_add(data_bytes)
             .saturating_add(kernel_bytes)
             .saturating_add(job_bytes.saturating_mul(parallel_jobs));
-        Self {
-            kernel_bytes,
-            data_bytes,
-            job_bytes,
-            parallel_jobs,
-            total_bytes,
-            available_bytes: available_bytes(),
-        }
+        Self { kernel_bytes, data_bytes, job_bytes, parallel_jobs, total_bytes, available_bytes: available_bytes() }
     }
 
     /// True when the estimate exceeds the available memory (false when that is unknown).
@@ -53,10 +46,7 @@ impl MemoryEstimate {
     /// "N MiB (kernels K MiB, data D MiB, J jobs × M MiB)".
     pub fn describe(&self) -> String {
         if self.parallel_jobs == 0 {
-            return format!(
-                "{:.0} MiB for the kernel matrices alone",
-                self.kernel_bytes as f64 / MIB
-            );
+            return format!("{:.0} MiB for the kernel matrices alone", self.kernel_bytes as f64 / MIB);
         }
         format!(
             "{:.0} MiB (kernel matrices {:.0} MiB, data {:.0} MiB, {} parallel job(s) × {:.0} MiB)",

@@ -12,10 +12,7 @@ use crate::ExperimentError;
 use crate::memory::MemoryEstimate;
 pub use crate::registry::poison_name;
 use crate::registry::{self, PlannedPoison};
-use crate::spec::{
-    AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec,
-    ProjectorSpec,
-};
+use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, ProjectorSpec};
 
 /// The built-in quickstart experiment (what `floral run` runs without a file).
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron");
@@ -27,14 +24,12 @@ pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron")
 pub fn parse(text: &str, path: &Path) -> Result<ExperimentSpec, ExperimentError> {
     // A UTF-8 byte-order mark (some editors write one) is not part of the RON text.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    ron::Options::default()
-        .from_str::<ExperimentSpec>(text)
-        .map_err(|e| ExperimentError::Parse {
-            path: path.to_path_buf(),
-            line: e.span.start.line,
-            col: e.span.start.col,
-            message: e.code.to_string(),
-        })
+    ron::Options::default().from_str::<ExperimentSpec>(text).map_err(|e| ExperimentError::Parse {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        col: e.span.start.col,
+        message: e.code.to_string(),
+    })
 }
 
 /// Read and parse an experiment file.
@@ -42,10 +37,8 @@ pub fn parse(text: &str, path: &Path) -> Result<ExperimentSpec, ExperimentError>
 /// # Errors
 /// [`ExperimentError::Io`] or [`ExperimentError::Parse`].
 pub fn read(path: &Path) -> Result<ExperimentSpec, ExperimentError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ExperimentError::Io { path: path.to_path_buf(), source })?;
     parse(&text, path)
 }
 
@@ -147,11 +140,7 @@ fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, g
 }
 
 fn pos_finite(path: &Path, field: &str, v: f64) -> Result<(), ExperimentError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(invalid(path, field, "a finite number > 0", v))
-    }
+    if v.is_finite() && v > 0.0 { Ok(()) } else { Err(invalid(path, field, "a finite number > 0", v)) }
 }
 
 fn build_kernel(path: &Path, k: &KernelSpec) -> Result<Arc<dyn Kernel>, ExperimentError> {
@@ -174,10 +163,7 @@ fn build_kernel(path: &Path, k: &KernelSpec) -> Result<Arc<dyn Kernel>, Experime
 }
 
 fn data_err(path: &Path) -> impl Fn(floral_data::DataError) -> ExperimentError + '_ {
-    move |source| ExperimentError::Data {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| ExperimentError::Data { path: path.to_path_buf(), source }
 }
 
 fn resolve_relative(base: &Path, file: &str) -> PathBuf {
@@ -226,17 +212,8 @@ fn load_clean(path: &Path, spec: &ExperimentSpec, seed: u64) -> Result<Split, Ex
             }
             let train = tr.into_binary(&tp).map_err(&de)?;
             let test = te.into_binary(&sp).map_err(&de)?;
-            let s = Split {
-                train_clean: Some(train.y().clone()),
-                train,
-                validation: va,
-                test,
-            };
-            if *standardize {
-                floral_data::Standardizer::transform_split(s).map_err(&de)
-            } else {
-                Ok(s)
-            }
+            let s = Split { train_clean: Some(train.y().clone()), train, validation: va, test };
+            if *standardize { floral_data::Standardizer::transform_split(s).map_err(&de) } else { Ok(s) }
         }
     }
 }
@@ -258,31 +235,17 @@ fn holdout(
     rng: &mut floral_data::FloralRng,
 ) -> Result<Split, floral_data::DataError> {
     if fraction <= 0.0 {
-        return Ok(Split {
-            train_clean: Some(train.y().clone()),
-            train,
-            validation: None,
-            test,
-        });
+        return Ok(Split { train_clean: Some(train.y().clone()), train, validation: None, test });
     }
     // The split's "test" part is the held-out validation share.
     let s = floral_data::stratified_split(&train, 0.0, fraction, rng)?;
-    Ok(Split {
-        train_clean: Some(s.train.y().clone()),
-        train: s.train,
-        validation: Some(s.test),
-        test,
-    })
+    Ok(Split { train_clean: Some(s.train.y().clone()), train: s.train, validation: Some(s.test), test })
 }
 
 /// Expand a FLORAL method into its variants (the tuning grid, or itself).
 fn variants(f: &FloralSpec) -> Vec<FloralVariant> {
     let Some(t) = &f.tune else {
-        return vec![FloralVariant {
-            label: String::new(),
-            spec: f.clone(),
-            output: None,
-        }];
+        return vec![FloralVariant { label: String::new(), spec: f.clone(), output: None }];
     };
     let mut out = vec![(String::new(), f.clone(), None)];
     fn expand<T: Clone>(
@@ -339,7 +302,13 @@ fn variants(f: &FloralSpec) -> Vec<FloralVariant> {
         .collect()
 }
 
-fn check_floral(path: &Path, i: usize, v: &FloralVariant, n_train: usize, has_val: bool) -> Result<(), ExperimentError> {
+fn check_floral(
+    path: &Path,
+    i: usize,
+    v: &FloralVariant,
+    n_train: usize,
+    has_val: bool,
+) -> Result<(), ExperimentError> {
     let f = format!("methods[{i}]");
     let s = &v.spec;
     pos_finite(path, &format!("{f}.learner.c"), s.learner.c)?;
@@ -388,7 +357,12 @@ fn check_floral(path: &Path, i: usize, v: &FloralVariant, n_train: usize, has_va
     floral_defense::FloralLearner::new(s.learner.clone(), Arc::new(floral_projection::ExactProjector::default()))
         .map_err(|e| invalid(path, format!("{f}.learner"), "valid learner parameters", e))?;
     if v.output == Some(floral_game::OutputRule::BestValidation) && !has_val {
-        return Err(invalid(path, format!("{f}.tune.output"), "BestValidation only with a validation split", "BestValidation"));
+        return Err(invalid(
+            path,
+            format!("{f}.tune.output"),
+            "BestValidation only with a validation split",
+            "BestValidation",
+        ));
     }
     Ok(())
 }
@@ -502,7 +476,12 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
                 MethodSpec::Floral(_) => format!("methods[{i}].tune"),
                 MethodSpec::Svm { .. } | MethodSpec::Baseline(_) => format!("methods[{i}].c_grid"),
             };
-            return Err(invalid(path, field, "a validation split to choose on (e.g. validation_fraction > 0)", "no validation split"));
+            return Err(invalid(
+                path,
+                field,
+                "a validation split to choose on (e.g. validation_fraction > 0)",
+                "no validation split",
+            ));
         }
         if let MethodSpec::Floral(f) = m {
             for v in variants(f) {
@@ -512,7 +491,12 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         methods.push(plan_method(path, i, m, spec.record_every)?);
         if let MethodSpec::Baseline(b) = m {
             if registry::reads_trusted(&b.defence) && !has_val {
-                return Err(invalid(path, format!("methods[{i}].defence"), "a validation split (the defence trains on trusted data)", "no validation split"));
+                return Err(invalid(
+                    path,
+                    format!("methods[{i}].defence"),
+                    "a validation split (the defence trains on trusted data)",
+                    "no validation split",
+                ));
             }
         }
     }
@@ -570,11 +554,21 @@ fn check_name(
         return Err(invalid(path, field, "a non-empty name", format!("{name:?}")));
     }
     if name.contains(['(', ')']) {
-        return Err(invalid(path, field, "a name without parentheses (the report writes output rules as `name (rule)`)", format!("{name:?}")));
+        return Err(invalid(
+            path,
+            field,
+            "a name without parentheses (the report writes output rules as `name (rule)`)",
+            format!("{name:?}"),
+        ));
     }
     let key = crate::names::slug(name);
     if key.is_empty() {
-        return Err(invalid(path, field, "a name with at least one ASCII letter or digit (plot file names use them)", format!("{name:?}")));
+        return Err(invalid(
+            path,
+            field,
+            "a name with at least one ASCII letter or digit (plot file names use them)",
+            format!("{name:?}"),
+        ));
     }
     if let Some(other) = seen.insert(key.clone(), name.to_string()) {
         return Err(invalid(
@@ -625,9 +619,17 @@ fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Re
             let fv = variants(f);
             let mut variants = Vec::new();
             for v in &fv {
-                variants.push(PlannedVariant { label: v.label.clone(), defence: registry::floral(&v.spec, v.output, record_every)? });
+                variants.push(PlannedVariant {
+                    label: v.label.clone(),
+                    defence: registry::floral(&v.spec, v.output, record_every)?,
+                });
             }
-            PlannedMethod { name: f.name.clone(), tuned: f.tune.is_some(), variants, family: Family::Floral { variants: fv } }
+            PlannedMethod {
+                name: f.name.clone(),
+                tuned: f.tune.is_some(),
+                variants,
+                family: Family::Floral { variants: fv },
+            }
         }
     })
 }
@@ -654,7 +656,12 @@ fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
     groups
 }
 
-fn estimate_memory(spec: &ExperimentSpec, clean: &[Split], groups: &[Vec<usize>], methods: &[PlannedMethod]) -> MemoryEstimate {
+fn estimate_memory(
+    spec: &ExperimentSpec,
+    clean: &[Split],
+    groups: &[Vec<usize>],
+    methods: &[PlannedMethod],
+) -> MemoryEstimate {
     let sizes = |s: &Split| (s.train.n(), s.validation.as_ref().map_or(0, Dataset::n), s.test.n());
     let kernel = groups
         .iter()
@@ -689,7 +696,9 @@ fn estimate_memory(spec: &ExperimentSpec, clean: &[Split], groups: &[Vec<usize>]
     let has_svm = methods.iter().any(|m| matches!(m.family, Family::Svm { .. }));
     let plots = spec.decision_plots && clean.first().is_some_and(|s| s.train.dim() == 2);
     let job = crate::memory::job_bytes(n_max, trace_rounds, has_svm, plots);
-    let jobs_per_group = methods.iter().map(|m| m.variants.len()).sum::<usize>() * levels * groups.iter().map(Vec::len).max().unwrap_or(1);
+    let jobs_per_group = methods.iter().map(|m| m.variants.len()).sum::<usize>()
+        * levels
+        * groups.iter().map(Vec::len).max().unwrap_or(1);
     let parallel = rayon::current_num_threads().min(jobs_per_group).max(1);
     MemoryEstimate::new(kernel, data, job, parallel)
 }

@@ -5,17 +5,21 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use floral_attack::{Alfa, AlfaTilt, LabelSheet, Lfa, MarginFlips, NoAttack, Poisoner, RandomFlips, RandomTopK, TopLambdaFlips};
+use floral_attack::{
+    Alfa, AlfaTilt, LabelSheet, Lfa, MarginFlips, NoAttack, Poisoner, RandomFlips, RandomTopK, TopLambdaFlips,
+};
 use floral_data::{FloralRng, Split, Stream, stream};
 use floral_defense::{
-    AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, KLid, LabelSanitisation, LnSvm, SvmDefence,
-    SvmDefenceParams, TrustedSvm,
+    AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, KLid, LabelSanitisation, LnSvm,
+    SvmDefence, SvmDefenceParams, TrustedSvm,
 };
 use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
 use floral_projection::Projector;
 
 use crate::ExperimentError;
-use crate::spec::{AttackerSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, OfflineAttack, PoisonSpec, ProjectorSpec};
+use crate::spec::{
+    AttackerSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, OfflineAttack, PoisonSpec, ProjectorSpec,
+};
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
     ExperimentError::invalid(path, field, expected, got)
@@ -27,7 +31,9 @@ pub fn poison_name(p: &PoisonSpec) -> String {
         PoisonSpec::Clean => "clean".into(),
         PoisonSpec::Sheet(s) => s.clone(),
         PoisonSpec::RandomFlips { fraction } => format!("random {}%", floral_report::fmt_num(100.0 * fraction)),
-        PoisonSpec::Attack { fraction, attack } => format!("{} {}%", attack_name(attack), floral_report::fmt_num(100.0 * fraction)),
+        PoisonSpec::Attack { fraction, attack } => {
+            format!("{} {}%", attack_name(attack), floral_report::fmt_num(100.0 * fraction))
+        }
     }
 }
 
@@ -66,7 +72,10 @@ pub fn offline_attack(path: &Path, field: &str, a: &OfflineAttack) -> Result<Arc
 pub fn reads_trusted(d: &DefenceSpec) -> bool {
     match d {
         DefenceSpec::TrustedSvm(_) | DefenceSpec::KLid(_) => true,
-        DefenceSpec::LnSvm(_) | DefenceSpec::Curie(_) | DefenceSpec::LabelSanitisation(_) | DefenceSpec::ConfidentLearning(_) => false,
+        DefenceSpec::LnSvm(_)
+        | DefenceSpec::Curie(_)
+        | DefenceSpec::LabelSanitisation(_)
+        | DefenceSpec::ConfidentLearning(_) => false,
     }
 }
 
@@ -134,7 +143,11 @@ pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), Experimen
 ///
 /// # Errors
 /// [`ExperimentError::Run`] for parameters the learner, projector or attacker reject.
-pub fn floral(f: &FloralSpec, output: Option<OutputRule>, record_every: usize) -> Result<Arc<dyn Defence>, ExperimentError> {
+pub fn floral(
+    f: &FloralSpec,
+    output: Option<OutputRule>,
+    record_every: usize,
+) -> Result<Arc<dyn Defence>, ExperimentError> {
     let (factory, budget) = attacker(&f.attacker)?;
     let average_last = match output {
         Some(OutputRule::Average { last }) => last,
@@ -207,7 +220,12 @@ pub fn poison_rng(seed: u64) -> FloralRng {
 /// # Errors
 /// [`ExperimentError::Invalid`] naming the field, or [`ExperimentError::Data`] for a sheet that
 /// cannot be loaded.
-pub fn poison_level(path: &Path, spec: &ExperimentSpec, p: &PoisonSpec, clean: &[Split]) -> Result<PlannedPoison, ExperimentError> {
+pub fn poison_level(
+    path: &Path,
+    spec: &ExperimentSpec,
+    p: &PoisonSpec,
+    clean: &[Split],
+) -> Result<PlannedPoison, ExperimentError> {
     let name = poison_name(p);
     Ok(match p {
         PoisonSpec::Clean => PlannedPoison { name, poisoner: None },

@@ -2,14 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_fixed, fmt_num};
+use floral_report::{
+    Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table, fmt_fixed, fmt_num,
+};
 use serde_json::json;
 
 use floral_data::Split;
 
 use crate::names::slug;
-use crate::run::Executed;
 use crate::plan::{Family, Plan};
+use crate::run::Executed;
 use crate::run::{GRID, RunResult, grid_range};
 
 /// One row of the summary: a method (with its output rule) at one poison level.
@@ -46,10 +48,7 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 }
 
 fn runs_of<'a>(results: &'a [RunResult], method: &str, variant: usize, poison: usize) -> Vec<&'a RunResult> {
-    results
-        .iter()
-        .filter(|r| r.method == method && r.variant == variant && r.poison == poison)
-        .collect()
+    results.iter().filter(|r| r.method == method && r.variant == variant && r.poison == poison).collect()
 }
 
 /// (test accuracies, validation accuracies) of one output rule over the given runs.
@@ -86,11 +85,18 @@ fn row(method: String, poison: &str, runs: &[&RunResult], rule: &str, selected: 
 
 /// For a tuned method at one poison level: the (variant, rule) with the highest mean validation
 /// accuracy over seeds (ties: the first in grid order). The test split plays no part.
-pub fn select(plan: &Plan, results: &[RunResult], method: &str, n_variants: usize, poison: usize) -> Option<(usize, String, f64)> {
+pub fn select(
+    plan: &Plan,
+    results: &[RunResult],
+    method: &str,
+    n_variants: usize,
+    poison: usize,
+) -> Option<(usize, String, f64)> {
     let mut best: Option<(usize, String, f64)> = None;
     for vi in 0..n_variants {
         let runs = runs_of(results, method, vi, poison);
-        let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+        let rules: Vec<String> =
+            runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
         for rule in rules {
             let (_, v) = accs(&runs, &rule);
             if v.len() != plan.spec.seeds.len() {
@@ -123,7 +129,8 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
                 continue;
             }
             let runs = runs_of(results, name, 0, p);
-            let rules: Vec<String> = runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+            let rules: Vec<String> =
+                runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
             match &m.family {
                 // One model: the row is the method's name.
                 Family::Svm { .. } => {
@@ -165,7 +172,8 @@ fn summary_table(plan: &Plan, rows: &[SummaryRow], validation: bool) -> Table {
         for p in &plan.poison_names {
             let c = rows.iter().find(|r| &r.method == name && &r.poison == p).map_or(Cell::Missing, |r| {
                 if validation {
-                    r.validation_accuracy_mean.map_or(Cell::Missing, |v| Cell::Fixed { value: v, decimals: ACC_DECIMALS })
+                    r.validation_accuracy_mean
+                        .map_or(Cell::Missing, |v| Cell::Fixed { value: v, decimals: ACC_DECIMALS })
                 } else {
                     Cell::MeanStdFixed { mean: r.test_accuracy_mean, std: r.test_accuracy_std, decimals: ACC_DECIMALS }
                 }
@@ -190,11 +198,7 @@ fn plotted_variant(plan: &Plan, results: &[RunResult], p: usize) -> Vec<(String,
     let mut v = Vec::new();
     for m in &plan.methods {
         if let Family::Floral { .. } = m.family {
-            let vi = if m.tuned {
-                select(plan, results, &m.name, m.variants.len(), p).map_or(0, |s| s.0)
-            } else {
-                0
-            };
+            let vi = if m.tuned { select(plan, results, &m.name, m.variants.len(), p).map_or(0, |s| s.0) } else { 0 };
             v.push((m.name.clone(), vi));
         }
     }
@@ -205,7 +209,6 @@ fn plotted_variant(plan: &Plan, results: &[RunResult], p: usize) -> Vec<(String,
 fn svm_variant(plan: &Plan, results: &[RunResult], name: &str, n: usize, tuned: bool, p: usize) -> usize {
     if tuned { select(plan, results, name, n, p).map_or(0, |s| s.0) } else { 0 }
 }
-
 
 fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure> {
     let mut series = Vec::new();
@@ -224,7 +227,11 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
             pts.push((x, mu));
             band.push((x, (mu - sd).max(0.0), (mu + sd).min(1.0)));
         }
-        series.push(Series { name: format!("{name} (test, last iterate)"), points: pts, band: (runs.len() > 1).then_some(band) });
+        series.push(Series {
+            name: format!("{name} (test, last iterate)"),
+            points: pts,
+            band: (runs.len() > 1).then_some(band),
+        });
         // The other output models (averaged, best-validation round) as levels.
         for o in first.outputs.iter().filter(|o| o.rule != "last") {
             let (t, _) = accs(&runs, &o.rule);
@@ -243,7 +250,11 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
             let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
             let (t, _) = accs(&runs_of(results, name, vi, p), "svm");
             let mu = mean_std(&t).0;
-            series.push(Series { name: format!("{name} (test)"), points: vec![(1.0, mu), (max_round, mu)], band: None });
+            series.push(Series {
+                name: format!("{name} (test)"),
+                points: vec![(1.0, mu), (max_round, mu)],
+                band: None,
+            });
         }
     }
     let pname = &plan.poison_names[p];
@@ -292,7 +303,12 @@ fn decision_plots(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult], p: 
     let pname = &plan.poison_names[p];
     let mut figs = Vec::new();
     for (name, vi, title) in want {
-        let Some(r) = results.iter().find(|r| r.method == name && r.variant == vi && r.poison == p && r.seed == plan.spec.seeds[0]) else { continue };
+        let Some(r) = results
+            .iter()
+            .find(|r| r.method == name && r.variant == vi && r.poison == p && r.seed == plan.spec.seeds[0])
+        else {
+            continue;
+        };
         let Some(grid) = &r.grid else { continue };
         debug_assert_eq!(grid.len(), GRID);
         figs.push(Figure {
@@ -324,15 +340,32 @@ fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
             let san: Vec<f64> = runs.iter().filter_map(|r| r.sanitisation).collect();
             let nsv: Vec<f64> = runs.iter().map(|r| r.n_sv as f64).collect();
             let maxl: Vec<f64> = runs.iter().filter_map(|r| r.trace.last().map(|t| t.max_lambda)).collect();
-            let res: f64 = runs.iter().filter_map(|r| r.trace.iter().map(|t| t.residual).reduce(f64::max)).fold(0.0, f64::max);
-            let status: Vec<String> = runs.iter().filter_map(|r| r.status.map(status_name)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let res: f64 =
+                runs.iter().filter_map(|r| r.trace.iter().map(|t| t.residual).reduce(f64::max)).fold(0.0, f64::max);
+            let status: Vec<String> = runs
+                .iter()
+                .filter_map(|r| r.status.map(status_name))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             let bv: Vec<f64> = runs.iter().filter_map(|r| r.best_validation_round.map(|x| x as f64)).collect();
             rows.push(vec![
                 Cell::Text(name.clone()),
                 Cell::Text(pname.clone()),
-                if san.is_empty() { Cell::Missing } else { let (m, s) = mean_std(&san); Cell::MeanStdFixed { mean: m, std: s, decimals: ACC_DECIMALS } },
-                { let (m, s) = mean_std(&nsv); Cell::MeanStdFixed { mean: m, std: s, decimals: 1 } },
-                { let (m, s) = mean_std(&maxl); Cell::MeanStd { mean: m, std: s } },
+                if san.is_empty() {
+                    Cell::Missing
+                } else {
+                    let (m, s) = mean_std(&san);
+                    Cell::MeanStdFixed { mean: m, std: s, decimals: ACC_DECIMALS }
+                },
+                {
+                    let (m, s) = mean_std(&nsv);
+                    Cell::MeanStdFixed { mean: m, std: s, decimals: 1 }
+                },
+                {
+                    let (m, s) = mean_std(&maxl);
+                    Cell::MeanStd { mean: m, std: s }
+                },
                 Cell::Num(res),
                 if bv.is_empty() { Cell::Missing } else { Cell::Fixed { value: mean_std(&bv).0, decimals: 1 } },
                 Cell::Text(status.join(", ")),
@@ -421,14 +454,20 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
         let mut rows = Vec::new();
         for (vi, v) in variants.iter().enumerate() {
             let runs0 = runs_of(results, name, vi, 0);
-            let rules: Vec<String> = runs0.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
+            let rules: Vec<String> =
+                runs0.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
             for rule in rules {
                 let mut cells = vec![Cell::Text(v.label.clone()), Cell::Text(rule.clone())];
                 for p in 0..plan.poison_names.len() {
-                    let chosen = select(plan, results, name, variants.len(), p).is_some_and(|s| s.0 == vi && s.1 == rule);
+                    let chosen =
+                        select(plan, results, name, variants.len(), p).is_some_and(|s| s.0 == vi && s.1 == rule);
                     let (t, va) = accs(&runs_of(results, name, vi, p), &rule);
                     let vm = mean_std(&va).0;
-                    cells.push(Cell::Text(format!("{}{}", fmt_fixed(vm, ACC_DECIMALS), if chosen { " ◀" } else { "" })));
+                    cells.push(Cell::Text(format!(
+                        "{}{}",
+                        fmt_fixed(vm, ACC_DECIMALS),
+                        if chosen { " ◀" } else { "" }
+                    )));
                     cells.push(Cell::Fixed { value: mean_std(&t).0, decimals: ACC_DECIMALS });
                 }
                 rows.push(cells);
@@ -475,10 +514,8 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
     if rows.iter().any(|r| r.validation_accuracy_mean.is_some()) {
         doc.push(Block::Table(summary_table(plan, &rows, true)));
     }
-    let selected: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.selected.as_ref().map(|s| format!("{} at {}: {s}", r.method, r.poison)))
-        .collect();
+    let selected: Vec<String> =
+        rows.iter().filter_map(|r| r.selected.as_ref().map(|s| format!("{} at {}: {s}", r.method, r.poison))).collect();
     if !selected.is_empty() {
         doc.push(Block::Paragraph("Validation-selected settings:".into()));
         doc.push(Block::List(selected));

@@ -118,12 +118,21 @@ fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
 
 /// The rows of `x` then the rows of `y` (same width).
 fn stack(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> faer::Mat<f64> {
-    faer::Mat::from_fn(x.nrows() + y.nrows(), x.ncols(), |i, j| if i < x.nrows() { x[(i, j)] } else { y[(i - x.nrows(), j)] })
+    faer::Mat::from_fn(
+        x.nrows() + y.nrows(),
+        x.ncols(),
+        |i, j| if i < x.nrows() { x[(i, j)] } else { y[(i - x.nrows(), j)] },
+    )
 }
 
 /// Decision values f = K(points, basis) α + b, the kernel computed in chunks of [`GRID_CHUNK`]
 /// rows (the points × basis matrix is never held whole).
-fn values_over(plan: &Plan, points: faer::MatRef<'_, f64>, basis: faer::MatRef<'_, f64>, model: &DualModel) -> Vec<f64> {
+fn values_over(
+    plan: &Plan,
+    points: faer::MatRef<'_, f64>,
+    basis: faer::MatRef<'_, f64>,
+    model: &DualModel,
+) -> Vec<f64> {
     let mut f = Vec::with_capacity(points.nrows());
     let mut k = faer::Mat::zeros(GRID_CHUNK.min(points.nrows()), basis.nrows());
     let mut buf = Vec::new();
@@ -152,18 +161,11 @@ fn scores_over_basis(plan: &Plan, s: &Split, basis: Basis, model: &DualModel) ->
         return Err(format!("a model with {} coefficients over {} points", model.coef.nrows(), points.nrows()));
     }
     let score = |d: &floral_data::Dataset| floral_game::score(&values_over(plan, d.x(), points.as_ref(), model), d.y());
-    Ok(SplitScores {
-        train: score(&s.train),
-        validation: s.validation.as_ref().map(score),
-        test: score(&s.test),
-    })
+    Ok(SplitScores { train: score(&s.train), validation: s.validation.as_ref().map(score), test: score(&s.test) })
 }
 
 fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {
-    ExperimentError::Run {
-        what: what.to_string(),
-        message: e.to_string(),
-    }
+    ExperimentError::Run { what: what.to_string(), message: e.to_string() }
 }
 
 fn want_grid(plan: &Plan, s: &Split, seed_index: usize) -> bool {
@@ -172,7 +174,12 @@ fn want_grid(plan: &Plan, s: &Split, seed_index: usize) -> bool {
 
 /// The split of seed `si` at poison level `level`: the clean split with the poisoner's flips
 /// applied to the training labels (features shared, only labels copied).
-fn poisoned_split(plan: &Plan, level: &PlannedPoison, si: usize, kernels: &SplitKernels) -> Result<Split, ExperimentError> {
+fn poisoned_split(
+    plan: &Plan,
+    level: &PlannedPoison,
+    si: usize,
+    kernels: &SplitKernels,
+) -> Result<Split, ExperimentError> {
     let clean = &plan.clean[si];
     let Some((poisoner, budget)) = &level.poisoner else {
         return Ok(clean.clone());
@@ -185,7 +192,8 @@ fn poisoned_split(plan: &Plan, level: &PlannedPoison, si: usize, kernels: &Split
         validation: clean.validation.as_ref(),
     };
     let mut rng = poison_rng(plan.spec.seeds[si]);
-    let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng).map_err(|e| run_err(&what, e))?;
+    let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng)
+        .map_err(|e| run_err(&what, e))?;
     let y = clean.train.y().apply(&flips).map_err(|e| run_err(&what, e))?;
     let mut s = clean.clone();
     s.train = clean.train.with_labels(y).map_err(|e| run_err(&what, e))?;
@@ -312,7 +320,8 @@ impl Executed {
             etas.sort_by(f64::total_cmp);
             etas.dedup();
             for b in &self.bounds {
-                let above: Vec<String> = etas.iter().filter(|&&e| e > b.eta_bound).map(|e| floral_report::fmt_num(*e)).collect();
+                let above: Vec<String> =
+                    etas.iter().filter(|&&e| e > b.eta_bound).map(|e| floral_report::fmt_num(*e)).collect();
                 if above.is_empty() {
                     continue;
                 }
@@ -365,8 +374,12 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
                     None => Err(run_err("plan", "a job's split was not prepared")),
                 };
                 let m = &plan.methods[j.method];
-                let variant = if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
-                progress(&format!("{}{variant} / {} / seed {}", m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed]));
+                let variant =
+                    if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
+                progress(&format!(
+                    "{}{variant} / {} / seed {}",
+                    m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed]
+                ));
                 r
             })
             .collect();

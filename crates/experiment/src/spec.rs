@@ -18,7 +18,9 @@
 //! ```
 
 use floral_attack::{AlfaParams, AlfaTiltParams, LfaParams, MarginFlipsParams, RandomTopKParams, TopLambdaFlipsParams};
-use floral_defense::{ConfidentLearningParams, CurieParams, KLidParams, LabelSanitisationParams, LnSvmParams, TrustedSvmParams};
+use floral_defense::{
+    ConfidentLearningParams, CurieParams, KLidParams, LabelSanitisationParams, LnSvmParams, TrustedSvmParams,
+};
 use floral_defense::{FloralParams, Init, Schedule};
 use floral_game::OutputRule;
 use serde::{Deserialize, Serialize};

@@ -34,8 +34,18 @@ impl StabilityObserver {
     ///
     /// # Errors
     /// [`StabilityError::InvalidParam`] for monitor parameters out of range.
-    pub fn new(params: MonitorParams, bounds: BoxBounds, projector: Arc<dyn Projector>) -> Result<Self, StabilityError> {
-        Ok(Self { monitor: StabilityMonitor::new(params)?, bounds, projector, previous: None, stop_on_divergence: false })
+    pub fn new(
+        params: MonitorParams,
+        bounds: BoxBounds,
+        projector: Arc<dyn Projector>,
+    ) -> Result<Self, StabilityError> {
+        Ok(Self {
+            monitor: StabilityMonitor::new(params)?,
+            bounds,
+            projector,
+            previous: None,
+            stop_on_divergence: false,
+        })
     }
 
     /// Ask the game to stop at the first round where divergence is detected.

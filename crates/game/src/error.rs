@@ -58,9 +58,6 @@ impl GameError {
     /// A player's own error, wrapped with the player's name (how attacker and learner crates
     /// report their failures through the game).
     pub fn player(name: &'static str, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        GameError::Player {
-            name,
-            source: Box::new(source),
-        }
+        GameError::Player { name, source: Box::new(source) }
     }
 }

@@ -28,10 +28,7 @@ pub fn score(f: &[f64], y: &Labels) -> Score {
         }
         hinge += (1.0 - yi * fi).max(0.0);
     }
-    Score {
-        accuracy: correct as f64 / m,
-        hinge: hinge / m,
-    }
+    Score { accuracy: correct as f64 / m, hinge: hinge / m }
 }
 
 /// A kernel model in dual form over the training points: f(x) = Σ_j α_j k(x_j, x) + b with
@@ -101,9 +98,7 @@ impl SplitKernels {
 
     /// Bytes [`SplitKernels::new`] will hold for splits of these sizes.
     pub fn bytes_for(n_train: usize, n_validation: usize, n_test: usize) -> usize {
-        8usize
-            .saturating_mul(n_train)
-            .saturating_mul(n_train.saturating_add(n_validation).saturating_add(n_test))
+        8usize.saturating_mul(n_train).saturating_mul(n_train.saturating_add(n_validation).saturating_add(n_test))
     }
 }
 
@@ -214,11 +209,7 @@ impl Evaluator {
         Self::values(self.kernels.test.as_ref(), model, &mut buf);
         let test = score(&buf, &self.y_test);
         self.buf = buf;
-        SplitScores {
-            train,
-            validation,
-            test,
-        }
+        SplitScores { train, validation, test }
     }
 
     /// The training labels scores are computed against (those given to the game).

@@ -31,13 +31,7 @@ fn default_diverge_above() -> f64 {
 
 impl Default for GameParams {
     fn default() -> Self {
-        Self {
-            rounds: 200,
-            budget: Budget { k: 5 },
-            unattacked_rounds: 0,
-            tol: None,
-            diverge_above: 1e12,
-        }
+        Self { rounds: 200, budget: Budget { k: 5 }, unattacked_rounds: 0, tol: None, diverge_above: 1e12 }
     }
 }
 
@@ -98,11 +92,7 @@ pub fn play(
     obs: &mut dyn Observer,
 ) -> Result<GameOutcome, GameError> {
     if params.rounds == 0 {
-        return Err(GameError::InvalidParam {
-            field: "rounds",
-            expected: ">= 1",
-            got: "0".into(),
-        });
+        return Err(GameError::InvalidParam { field: "rounds", expected: ">= 1", got: "0".into() });
     }
     let n = clean.len();
     q.set_labels(clean)?;
@@ -134,11 +124,8 @@ pub fn play(
         if new_flips.n() != n {
             return Err(GameError::Player {
                 name: attacker.name(),
-                source: format!(
-                    "round {round}: flip set built for {} labels, the training set has {n}",
-                    new_flips.n()
-                )
-                .into(),
+                source: format!("round {round}: flip set built for {} labels, the training set has {n}", new_flips.n())
+                    .into(),
             });
         }
         for &i in flips.symmetric_difference(&new_flips)?.indices() {
@@ -148,18 +135,12 @@ pub fn play(
         let step = learner.step(round, q, &mut rngs.learner)?;
         let lambda = learner.lambda();
         if lambda.iter().any(|v| !v.is_finite()) {
-            return Err(GameError::NonFinite {
-                round,
-                quantity: "lambda",
-            });
+            return Err(GameError::NonFinite { round, quantity: "lambda" });
         }
         let diverged = lambda.iter().any(|v| v.abs() > params.diverge_above);
         let bias = learner.bias(q);
         if !bias.is_finite() {
-            return Err(GameError::NonFinite {
-                round,
-                quantity: "bias",
-            });
+            return Err(GameError::NonFinite { round, quantity: "bias" });
         }
         played = round;
         let rec = RoundRecord {

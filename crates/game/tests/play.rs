@@ -5,8 +5,8 @@
 use faer::{Col, ColRef, Mat};
 use floral_data::{FlipSet, FloralRng, Labels, Streams};
 use floral_game::{
-    Attacker, Budget, Control, GameError, GameParams, Learner, NoObserver, Observer, RoundRecord,
-    RoundView, StepInfo, Termination, play,
+    Attacker, Budget, Control, GameError, GameParams, Learner, NoObserver, Observer, RoundRecord, RoundView, StepInfo,
+    Termination, play,
 };
 use floral_svm::{Gram, SignedGram};
 use rand::Rng;
@@ -105,10 +105,17 @@ impl Observer for Checker {
 fn flips_are_relative_to_clean_labels_and_q_stays_in_step() {
     let (mut q, y) = setup(12);
     let gram = q.k().to_owned();
-    let params = GameParams { rounds: 15, budget: Budget { k: 3 }, unattacked_rounds: 2, tol: None, diverge_above: f64::INFINITY };
+    let params = GameParams {
+        rounds: 15,
+        budget: Budget { k: 3 },
+        unattacked_rounds: 2,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     let mut obs = Checker { clean: y.clone(), k: 3, gram, stop_at: None, rounds: 0 };
     let mut lrn = Spy::default();
-    let out = play(&params, &mut q, &y, &mut Random { k: 3, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut obs).unwrap();
+    let out =
+        play(&params, &mut q, &y, &mut Random { k: 3, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut obs).unwrap();
     assert_eq!(out.status, Termination::RoundsDone);
     assert_eq!(out.rounds_played, 15);
     assert_eq!(obs.rounds, 15);
@@ -121,8 +128,23 @@ fn flips_are_relative_to_clean_labels_and_q_stays_in_step() {
 #[test]
 fn budget_violation_names_the_attacker_and_round() {
     let (mut q, y) = setup(10);
-    let params = GameParams { rounds: 5, budget: Budget { k: 2 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
-    let err = play(&params, &mut q, &y, &mut Random { k: 2, extra: 1 }, &mut Spy::default(), &mut Streams::new(1), &mut NoObserver).unwrap_err();
+    let params = GameParams {
+        rounds: 5,
+        budget: Budget { k: 2 },
+        unattacked_rounds: 0,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
+    let err = play(
+        &params,
+        &mut q,
+        &y,
+        &mut Random { k: 2, extra: 1 },
+        &mut Spy::default(),
+        &mut Streams::new(1),
+        &mut NoObserver,
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, GameError::BudgetExceeded { round: 1, got: 3, k: 2, .. }), "{msg}");
     assert!(msg.contains("test_random"), "{msg}");
@@ -132,22 +154,56 @@ fn budget_violation_names_the_attacker_and_round() {
 fn observer_can_stop_and_zero_rounds_is_an_error() {
     let (mut q, y) = setup(10);
     let gram = q.k().to_owned();
-    let params = GameParams { rounds: 50, budget: Budget { k: 1 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+    let params = GameParams {
+        rounds: 50,
+        budget: Budget { k: 1 },
+        unattacked_rounds: 0,
+        tol: None,
+        diverge_above: f64::INFINITY,
+    };
     let mut obs = Checker { clean: y.clone(), k: 1, gram, stop_at: Some(4), rounds: 0 };
-    let out = play(&params, &mut q, &y, &mut Random { k: 1, extra: 0 }, &mut Spy::default(), &mut Streams::new(2), &mut obs).unwrap();
+    let out =
+        play(&params, &mut q, &y, &mut Random { k: 1, extra: 0 }, &mut Spy::default(), &mut Streams::new(2), &mut obs)
+            .unwrap();
     assert_eq!(out.status, Termination::StoppedByObserver);
     assert_eq!(out.rounds_played, 4);
     let zero = GameParams { rounds: 0, ..params };
-    assert!(play(&zero, &mut q, &y, &mut Random { k: 1, extra: 0 }, &mut Spy::default(), &mut Streams::new(2), &mut NoObserver).is_err());
+    assert!(
+        play(
+            &zero,
+            &mut q,
+            &y,
+            &mut Random { k: 1, extra: 0 },
+            &mut Spy::default(),
+            &mut Streams::new(2),
+            &mut NoObserver
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn same_seed_same_game() {
     let run = |seed| {
         let (mut q, y) = setup(16);
-        let params = GameParams { rounds: 10, budget: Budget { k: 4 }, unattacked_rounds: 0, tol: None, diverge_above: f64::INFINITY };
+        let params = GameParams {
+            rounds: 10,
+            budget: Budget { k: 4 },
+            unattacked_rounds: 0,
+            tol: None,
+            diverge_above: f64::INFINITY,
+        };
         let mut lrn = Spy::default();
-        let out = play(&params, &mut q, &y, &mut Random { k: 4, extra: 0 }, &mut lrn, &mut Streams::new(seed), &mut NoObserver).unwrap();
+        let out = play(
+            &params,
+            &mut q,
+            &y,
+            &mut Random { k: 4, extra: 0 },
+            &mut lrn,
+            &mut Streams::new(seed),
+            &mut NoObserver,
+        )
+        .unwrap();
         (out.final_flips, lrn.seen)
     };
     assert_eq!(run(3), run(3));
@@ -188,9 +244,12 @@ impl Learner for Grower {
 #[test]
 fn unbounded_growth_ends_as_diverged_not_as_an_error() {
     let (mut q, y) = setup(8);
-    let params = GameParams { rounds: 100, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: 1e6 };
+    let params =
+        GameParams { rounds: 100, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: 1e6 };
     let mut lrn = Grower(Col::zeros(0), 1.0);
-    let out = play(&params, &mut q, &y, &mut Random { k: 0, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut NoObserver).unwrap();
+    let out =
+        play(&params, &mut q, &y, &mut Random { k: 0, extra: 0 }, &mut lrn, &mut Streams::new(1), &mut NoObserver)
+            .unwrap();
     assert_eq!(out.status, Termination::Diverged);
     assert_eq!(out.rounds_played, 7); // λ = 10^6 after round 6 is not above 1e6; 10^7 after round 7 is
 }

@@ -38,12 +38,7 @@ pub(crate) fn scale_for(s: f64, n: usize) -> f64 {
 }
 
 /// Check the lengths of `y`, `out` and the bounds against `z`, and every bound.
-pub(crate) fn check_dims(
-    n: usize,
-    y: &Labels,
-    c: Bounds<'_>,
-    out_len: usize,
-) -> Result<(), ProjError> {
+pub(crate) fn check_dims(n: usize, y: &Labels, c: Bounds<'_>, out_len: usize) -> Result<(), ProjError> {
     if y.len() != n {
         return Err(ProjError::DimensionMismatch { what: "labels vs z", expected: n, got: y.len() });
     }
@@ -237,9 +232,6 @@ mod tests {
         assert_eq!(clip(3.0, 2.0), 2.0);
         assert_eq!(clip(1.5, 2.0), 1.5);
         assert_eq!(max_abs_finite(&[1.0, -3.0]).unwrap(), 3.0);
-        assert!(matches!(
-            max_abs_finite(&[1.0, f64::NAN]),
-            Err(ProjError::NonFinite { index: 1, .. })
-        ));
+        assert!(matches!(max_abs_finite(&[1.0, f64::NAN]), Err(ProjError::NonFinite { index: 1, .. })));
     }
 }

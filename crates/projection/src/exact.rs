@@ -7,10 +7,7 @@ use faer::{ColMut, ColRef};
 use floral_data::Labels;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{
-    KahanSum, Per, Uni, Upper, check_dims, clip, fmax, fmin, max_abs_finite, scale_for,
-    with_slices,
-};
+use crate::common::{KahanSum, Per, Uni, Upper, check_dims, clip, fmax, fmin, max_abs_finite, scale_for, with_slices};
 use crate::lanes::{Arith, F4, Quad, W, has_four_lanes, max4, min4, sum4};
 use crate::{Bounds, ProjError, ProjInfo, Projector};
 
@@ -251,7 +248,6 @@ impl Item {
     fn term(self, mu: f64) -> f64 {
         self.s * clip(self.s * (self.u - mu), self.c)
     }
-
 }
 
 /// Sample size (in items) for the pivot of one selection step.
@@ -390,7 +386,9 @@ impl<B: Upper> Prob<'_, B> {
     /// A root of φ (scaled units, relative to `shift`) and the iterations spent.
     fn root(&self, method: ExactMethod, items: &mut Vec<Item>, bps: &mut Vec<f64>) -> (f64, usize) {
         let (lo, hi, iterations) = match method {
-            ExactMethod::Select | ExactMethod::Newton => self.bracket_select(f64::NEG_INFINITY, f64::INFINITY, items, bps),
+            ExactMethod::Select | ExactMethod::Newton => {
+                self.bracket_select(f64::NEG_INFINITY, f64::INFINITY, items, bps)
+            }
             ExactMethod::Sort => self.bracket_sort(bps),
         };
         (self.root_on_bracket(lo, hi), iterations)
@@ -557,13 +555,7 @@ impl<B: Upper> Prob<'_, B> {
     /// a quarter of the open items, which keeps the total work O(n) in the worst case), evaluates
     /// φ there, halves the bracket, and folds the items whose state is then known into
     /// [`Settled`].
-    fn bracket_select(
-        &self,
-        lo: f64,
-        hi: f64,
-        items: &mut Vec<Item>,
-        bps: &mut Vec<f64>,
-    ) -> (f64, f64, usize) {
+    fn bracket_select(&self, lo: f64, hi: f64, items: &mut Vec<Item>, bps: &mut Vec<f64>) -> (f64, f64, usize) {
         items.clear();
         items.extend((0..self.n()).map(|i| self.item(i)));
         let (mut lo, mut hi) = (lo, hi);
@@ -575,8 +567,7 @@ impl<B: Upper> Prob<'_, B> {
             let Some(pivot) = pivot(items, lo, hi, bps, full) else {
                 break; // no breakpoint inside: every item is settled (cannot happen, see `fold`)
             };
-            let f = st.k_const + st.s_free - st.m * pivot
-                + items.iter().map(|it| it.term(pivot)).sum::<f64>();
+            let f = st.k_const + st.s_free - st.m * pivot + items.iter().map(|it| it.term(pivot)).sum::<f64>();
             iters += 1;
             if f > 0.0 {
                 lo = pivot;
@@ -700,7 +691,12 @@ impl<B: Upper> Prob<'_, B> {
 
     /// The loop of [`Prob::write`], four lanes per block as in [`Prob::eval_body`].
     #[inline(always)]
-    fn write_body<Q: Quad, const PLAIN: bool, const COUNT: bool>(&self, t: Q, mu: f64, out: &mut [f64]) -> (f64, f64, usize) {
+    fn write_body<Q: Quad, const PLAIN: bool, const COUNT: bool>(
+        &self,
+        t: Q,
+        mu: f64,
+        out: &mut [f64],
+    ) -> (f64, f64, usize) {
         let mu4 = t.splat(mu);
         let mut r = KahanSum::default();
         let mut sum = 0.0;
@@ -1038,7 +1034,9 @@ mod tests {
                     let per = Prob { z: &z, y: &y, b: Per(&cs), sc, cap: 3.0, shift };
                     let run_uni = |v: bool| dispatch(Both { p: &uni, mu, vector: v }, uni.plain());
                     let run_per = |v: bool| dispatch(Both { p: &per, mu, vector: v }, per.plain());
-                    for (name, vec, port) in [("uniform", run_uni(true), run_uni(false)), ("per-point", run_per(true), run_per(false))] {
+                    for (name, vec, port) in
+                        [("uniform", run_uni(true), run_uni(false)), ("per-point", run_per(true), run_per(false))]
+                    {
                         assert!(port.is_some());
                         if vec.is_some() {
                             assert_eq!(bits(&vec), bits(&port), "{name} n={n} mu={mu} sc={sc}");

@@ -334,8 +334,22 @@ mod tests {
     /// NaN, infinities, subnormals, f64::MAX), as a lane-by-lane comparison of bits.
     fn check_against_scalar<Q: Quad>(t: Q) {
         let vals = [
-            0.0, -0.0, 1.0, -1.0, 0.5, 3.25, -7.5, 1e-310, -1e-310, f64::MAX, -f64::MAX,
-            f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, 2.0f64.powi(-1074),
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            3.25,
+            -7.5,
+            1e-310,
+            -1e-310,
+            f64::MAX,
+            -f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1e300,
+            2.0f64.powi(-1074),
         ];
         let b0 = |i: usize| [vals[(i + 2) % 16], vals[(i + 9) % 16], vals[i], vals[(i + 14) % 16]];
         type Op<T> = fn(T, T) -> T;
@@ -369,8 +383,16 @@ mod tests {
             }
             let (qa, qb) = (t.load(&a), t.load(&b0(i)));
             for (name, got, want) in [
-                ("sel lt", qa.sel(qa.lt_m(qb), qb).lanes(), (|x: f64, y: f64| if x < y { x } else { y }) as fn(f64, f64) -> f64),
-                ("sel le", qb.sel(qa.le_m(qb) & qb.le_m(qa), qa).lanes(), |x: f64, y: f64| if x <= y && y <= x { y } else { x }),
+                (
+                    "sel lt",
+                    qa.sel(qa.lt_m(qb), qb).lanes(),
+                    (|x: f64, y: f64| if x < y { x } else { y }) as fn(f64, f64) -> f64,
+                ),
+                (
+                    "sel le",
+                    qb.sel(qa.le_m(qb) & qb.le_m(qa), qa).lanes(),
+                    |x: f64, y: f64| if x <= y && y <= x { y } else { x },
+                ),
             ] {
                 for k in 0..4 {
                     assert_eq!(got[k].to_bits(), want(a[k], b0(i)[k]).to_bits(), "{name} lane {k}");

@@ -89,6 +89,3 @@ fn oracle_solves_a_hand_case() {
     let qp = clarabel_projection(&inst);
     assert!(max_abs_diff(&qp, &[0.5, 0.1, 0.6]) < 1e-8, "{qp:?}");
 }
-
-
-

@@ -15,8 +15,7 @@ use common::*;
 use faer::{Col, Mat};
 use floral_data::Labels;
 use floral_projection::{
-    Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointParams, FixedPointProjector,
-    ProjError, Projector,
+    Bounds, ExactMethod, ExactParams, ExactProjector, FixedPointParams, FixedPointProjector, ProjError, Projector,
 };
 use proptest::prelude::*;
 
@@ -57,7 +56,12 @@ fn check_against_exact(p: &dyn Projector, inst: &Instance, exact: bool) -> Resul
     let (l, info) = project(p, inst);
     let (e, _) = exact_projection(inst);
     let tol = 1e-10 * inst.scale() * (inst.n() as f64 + 1.0);
-    prop_assert!((l1_diff(&l, &e) - info.residual).abs() <= tol, "‖λ − Π‖₁ = {} vs residual {}", l1_diff(&l, &e), info.residual);
+    prop_assert!(
+        (l1_diff(&l, &e) - info.residual).abs() <= tol,
+        "‖λ − Π‖₁ = {} vs residual {}",
+        l1_diff(&l, &e),
+        info.residual
+    );
     if exact || converged(&info, &l) {
         let d = max_abs_diff(&l, &e);
         prop_assert!(d <= 1e-9 * inst.scale(), "max |λ − Π(z)| = {d}");
@@ -115,7 +119,8 @@ fn check_non_expansive(p: &dyn Projector, inst: &Instance, shift: &[f64], exact:
 /// Algorithm 2's tolerance is absolute, so for it the check applies when both outputs are
 /// feasible to rounding relative to their own scale: |yᵀλ| ≤ 1e-12·(s + Σλ).
 fn check_homogeneous(p: &dyn Projector, inst: &Instance, exact: bool) -> Result<(), TestCaseError> {
-    let conv = |info: &floral_projection::ProjInfo, l: &[f64], s: f64| info.residual <= 1e-12 * (s + l.iter().sum::<f64>());
+    let conv =
+        |info: &floral_projection::ProjInfo, l: &[f64], s: f64| info.residual <= 1e-12 * (s + l.iter().sum::<f64>());
     let (l, info) = project(p, inst);
     for k in [-1000, -300, 300, 1000] {
         let s = 2f64.powi(k);
@@ -186,7 +191,8 @@ fn check_edge_cases(p: &dyn Projector, exact: bool) {
     for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let zb = [0.1, 0.2, bad, 0.4, 0.5];
         let mut out = Col::<f64>::from_fn(5, |_| 42.0);
-        let e = p.project_into(col(&zb).as_ref(), &Labels::new(y.to_vec()).unwrap(), Bounds::Uniform(1.0), out.as_mut());
+        let e =
+            p.project_into(col(&zb).as_ref(), &Labels::new(y.to_vec()).unwrap(), Bounds::Uniform(1.0), out.as_mut());
         match e {
             Err(ProjError::NonFinite { index: 2, value }) => assert!(value.is_nan() || value == bad),
             other => panic!("expected NonFinite at 2, got {other:?}"),
@@ -342,7 +348,8 @@ fn fixed_point_cycle_counterexample() {
         let inst = Instance { z: z.to_vec(), pos: vec![true, true, false, false], c: 1.0, per: None };
         for (max_iter, mu, lambda) in [(1000, 0.0, [1.0, 1.0, 0.0, 0.0]), (999, 2.0, [0.0, 0.0, 1.0, 1.0])] {
             for finish_exact in [false, true] {
-                let p = FixedPointProjector::new(FixedPointParams { max_iter, finish_exact, ..Default::default() }).unwrap();
+                let p = FixedPointProjector::new(FixedPointParams { max_iter, finish_exact, ..Default::default() })
+                    .unwrap();
                 let (l, info) = project(&p, &inst);
                 assert_eq!(info.iterations, max_iter);
                 assert_eq!(info.mu, mu);

@@ -14,10 +14,7 @@ pub struct Document {
 impl Document {
     /// An empty document with the given title.
     pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            blocks: Vec::new(),
-        }
+        Self { title: title.into(), blocks: Vec::new() }
     }
 
     /// Appends a block (builder style).

@@ -69,21 +69,13 @@ pub fn fmt_fixed(v: f64, decimals: u8) -> String {
     }
     let d = usize::from(decimals);
     let s = format!("{v:.d$}");
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') { s[1..].to_string() } else { s }
 }
 
 /// Removes trailing zeros after a decimal point, then a trailing point: "1.2300" → "1.23",
 /// "2.000" → "2", "100" → "100" (no point: unchanged).
 fn trim_fraction_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
 }
 
 #[cfg(test)]

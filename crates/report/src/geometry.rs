@@ -24,10 +24,7 @@ impl Rect {
 
 /// Splits `pts` at non-finite points: returns the maximal runs of finite points.
 pub(crate) fn finite_runs(pts: &[Pt]) -> Vec<Vec<Pt>> {
-    pts.split(|p| !(p.0.is_finite() && p.1.is_finite()))
-        .filter(|run| !run.is_empty())
-        .map(<[Pt]>::to_vec)
-        .collect()
+    pts.split(|p| !(p.0.is_finite() && p.1.is_finite())).filter(|run| !run.is_empty()).map(<[Pt]>::to_vec).collect()
 }
 
 /// Liang–Barsky: the part of segment p→q inside `r`, as `(start, end, start_moved, end_moved)`.
@@ -35,12 +32,7 @@ fn clip_segment(p: Pt, q: Pt, r: &Rect) -> Option<(Pt, Pt, bool, bool)> {
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let mut t0: f64 = 0.0;
     let mut t1: f64 = 1.0;
-    for (pk, qk) in [
-        (-dx, p.0 - r.x0),
-        (dx, r.x1 - p.0),
-        (-dy, p.1 - r.y0),
-        (dy, r.y1 - p.1),
-    ] {
+    for (pk, qk) in [(-dx, p.0 - r.x0), (dx, r.x1 - p.0), (-dy, p.1 - r.y0), (dy, r.y1 - p.1)] {
         if pk == 0.0 {
             if qk < 0.0 {
                 return None;
@@ -60,16 +52,8 @@ fn clip_segment(p: Pt, q: Pt, r: &Rect) -> Option<(Pt, Pt, bool, bool)> {
             }
         }
     }
-    let start = if t0 > 0.0 {
-        (p.0 + t0 * dx, p.1 + t0 * dy)
-    } else {
-        p
-    };
-    let end = if t1 < 1.0 {
-        (p.0 + t1 * dx, p.1 + t1 * dy)
-    } else {
-        q
-    };
+    let start = if t0 > 0.0 { (p.0 + t0 * dx, p.1 + t0 * dy) } else { p };
+    let end = if t1 < 1.0 { (p.0 + t1 * dx, p.1 + t1 * dy) } else { q };
     Some((start, end, t0 > 0.0, t1 < 1.0))
 }
 
@@ -172,11 +156,7 @@ fn inside(v: f64) -> bool {
 
 impl Grid<'_> {
     fn v(&self, ix: usize, iy: usize) -> f64 {
-        self.values
-            .get(iy)
-            .and_then(|row| row.get(ix))
-            .copied()
-            .unwrap_or(f64::NAN)
+        self.values.get(iy).and_then(|row| row.get(ix)).copied().unwrap_or(f64::NAN)
     }
 
     /// Node x coordinate.
@@ -209,18 +189,12 @@ impl Grid<'_> {
     /// edge's lower-index node a, so neighbouring cells compute bit-identical points.
     fn crossing(&self, edge: Edge) -> Pt {
         let (a, b, pa, pb) = match edge {
-            Edge::H(ix, iy) => (
-                self.v(ix, iy),
-                self.v(ix + 1, iy),
-                (self.x(ix), self.y(iy)),
-                (self.x(ix + 1), self.y(iy)),
-            ),
-            Edge::V(ix, iy) => (
-                self.v(ix, iy),
-                self.v(ix, iy + 1),
-                (self.x(ix), self.y(iy)),
-                (self.x(ix), self.y(iy + 1)),
-            ),
+            Edge::H(ix, iy) => {
+                (self.v(ix, iy), self.v(ix + 1, iy), (self.x(ix), self.y(iy)), (self.x(ix + 1), self.y(iy)))
+            }
+            Edge::V(ix, iy) => {
+                (self.v(ix, iy), self.v(ix, iy + 1), (self.x(ix), self.y(iy)), (self.x(ix), self.y(iy + 1)))
+            }
         };
         let t = (a / (a - b)).clamp(0.0, 1.0);
         (pa.0 + t * (pb.0 - pa.0), pa.1 + t * (pb.1 - pa.1))
@@ -245,11 +219,8 @@ impl Grid<'_> {
                     (Edge::H(ix, iy + 1), d, c), // top
                     (Edge::V(ix, iy), a, d),     // left
                 ];
-                let crossed: Vec<Edge> = sides
-                    .iter()
-                    .filter(|(_, p, q)| inside(*p) != inside(*q))
-                    .map(|(e, _, _)| *e)
-                    .collect();
+                let crossed: Vec<Edge> =
+                    sides.iter().filter(|(_, p, q)| inside(*p) != inside(*q)).map(|(e, _, _)| *e).collect();
                 match crossed.as_slice() {
                     [e1, e2] => segs.push((*e1, *e2)),
                     [_, _, _, _] => {
@@ -292,9 +263,7 @@ impl Grid<'_> {
                 let (e1, e2) = segs[seg];
                 let next = if e1 == at { e2 } else { e1 };
                 chain.push(next);
-                let unused = adj
-                    .get(&next)
-                    .and_then(|s| s.iter().copied().find(|&k| !used[k]));
+                let unused = adj.get(&next).and_then(|s| s.iter().copied().find(|&k| !used[k]));
                 match unused {
                     Some(k) => {
                         at = next;
@@ -317,10 +286,7 @@ impl Grid<'_> {
                 chains.push(walk(segs[i].0, i, &mut used));
             }
         }
-        chains
-            .into_iter()
-            .map(|chain| chain.into_iter().map(|e| self.crossing(e)).collect())
-            .collect()
+        chains.into_iter().map(|chain| chain.into_iter().map(|e| self.crossing(e)).collect()).collect()
     }
 
     /// Runs of equal sign class along each row: `(iy, ix_start, ix_end_exclusive, positive)`.
@@ -354,26 +320,12 @@ impl Grid<'_> {
 mod tests {
     use super::*;
 
-    const UNIT: Rect = Rect {
-        x0: 0.0,
-        x1: 1.0,
-        y0: 0.0,
-        y1: 1.0,
-    };
+    const UNIT: Rect = Rect { x0: 0.0, x1: 1.0, y0: 0.0, y1: 1.0 };
 
     #[test]
     fn finite_runs_split_at_nan() {
-        let pts = [
-            (0.0, 1.0),
-            (1.0, f64::NAN),
-            (2.0, 2.0),
-            (3.0, 3.0),
-            (f64::INFINITY, 0.0),
-        ];
-        assert_eq!(
-            finite_runs(&pts),
-            vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]
-        );
+        let pts = [(0.0, 1.0), (1.0, f64::NAN), (2.0, 2.0), (3.0, 3.0), (f64::INFINITY, 0.0)];
+        assert_eq!(finite_runs(&pts), vec![vec![(0.0, 1.0)], vec![(2.0, 2.0), (3.0, 3.0)]]);
     }
 
     #[test]
@@ -406,28 +358,16 @@ mod tests {
     }
 
     fn grid_of(f: impl Fn(f64, f64) -> f64, n: usize) -> (Vec<Vec<f64>>, Rect) {
-        let r = Rect {
-            x0: -1.0,
-            x1: 1.0,
-            y0: -1.0,
-            y1: 1.0,
-        };
+        let r = Rect { x0: -1.0, x1: 1.0, y0: -1.0, y1: 1.0 };
         let at = |i: usize| -1.0 + 2.0 * i as f64 / (n - 1) as f64;
-        let values = (0..n)
-            .map(|iy| (0..n).map(|ix| f(at(ix), at(iy))).collect())
-            .collect();
+        let values = (0..n).map(|iy| (0..n).map(|ix| f(at(ix), at(iy))).collect()).collect();
         (values, r)
     }
 
     #[test]
     fn circle_contour_is_one_closed_loop_near_radius() {
         let (values, rect) = grid_of(|x, y| 0.25 - x * x - y * y, 41);
-        let g = Grid {
-            values: &values,
-            nx: 41,
-            ny: 41,
-            rect,
-        };
+        let g = Grid { values: &values, nx: 41, ny: 41, rect };
         let lines = g.zero_contour();
         assert_eq!(lines.len(), 1);
         let line = &lines[0];
@@ -443,12 +383,7 @@ mod tests {
     fn line_contour_is_open_and_exact_for_linear_f() {
         // f = x − 0.3: exact linear interpolation puts every crossing at x = 0.3.
         let (values, rect) = grid_of(|x, _| x - 0.3, 11);
-        let g = Grid {
-            values: &values,
-            nx: 11,
-            ny: 11,
-            rect,
-        };
+        let g = Grid { values: &values, nx: 11, ny: 11, rect };
         let lines = g.zero_contour();
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].len(), 11);
@@ -461,40 +396,19 @@ mod tests {
     #[test]
     fn saddle_and_nan_cells_do_not_break() {
         let values = vec![vec![1.0, -1.0], vec![-1.0, 1.0]];
-        let g = Grid {
-            values: &values,
-            nx: 2,
-            ny: 2,
-            rect: UNIT,
-        };
+        let g = Grid { values: &values, nx: 2, ny: 2, rect: UNIT };
         // Mean 0 ≥ 0 = same class as corner a: the cut-off corners are b and d.
         assert_eq!(g.zero_contour().len(), 2);
         let values = vec![vec![1.0, f64::NAN], vec![-1.0, 1.0]];
-        let g = Grid {
-            values: &values,
-            ..g
-        };
+        let g = Grid { values: &values, ..g };
         assert!(g.zero_contour().is_empty());
     }
 
     #[test]
     fn sign_runs_merge_and_skip_nan() {
         let values = vec![vec![1.0, 2.0, -1.0, f64::NAN, 0.0], vec![-1.0; 5]];
-        let g = Grid {
-            values: &values,
-            nx: 5,
-            ny: 2,
-            rect: UNIT,
-        };
-        assert_eq!(
-            g.sign_runs(),
-            vec![
-                (0, 0, 2, true),
-                (0, 2, 3, false),
-                (0, 4, 5, true),
-                (1, 0, 5, false)
-            ]
-        );
+        let g = Grid { values: &values, nx: 5, ny: 2, rect: UNIT };
+        assert_eq!(g.sign_runs(), vec![(0, 0, 2, true), (0, 2, 3, false), (0, 4, 5, true), (1, 0, 5, false)]);
         assert_eq!(g.x_boundary(0), 0.0);
         assert_eq!(g.x_boundary(5), 1.0);
         assert!((g.x_boundary(1) - 0.125).abs() < 1e-15);

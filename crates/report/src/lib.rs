@@ -64,14 +64,11 @@ mod markdown;
 mod svg;
 mod write;
 
-pub use document::{
-    Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table,
-};
+pub use document::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table};
 pub use error::ReportError;
 pub use format::{SIGNIFICANT_DIGITS, fmt_fixed, fmt_num};
 pub use markdown::render_markdown;
 pub use svg::{MARKER_MAX_POINTS, SVG_SIZE, render_svg};
 pub use write::{
-    write_text_atomic,
-    JSON_FILE, MARKDOWN_FILE, ReportFiles, canonical_json, validate_figure_name, write_report,
+    JSON_FILE, MARKDOWN_FILE, ReportFiles, canonical_json, validate_figure_name, write_report, write_text_atomic,
 };

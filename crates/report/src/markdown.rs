@@ -1,7 +1,7 @@
 //! Markdown rendering of a [`Document`].
 
-use crate::format::fmt_fixed;
 use crate::document::{Block, Cell, Document, Figure, Table};
+use crate::format::fmt_fixed;
 use crate::format::fmt_num;
 
 /// Renders a document as GitHub-flavoured Markdown. A pure function of `doc`.
@@ -66,42 +66,20 @@ fn render_figure(fig: &Figure) -> String {
 }
 
 fn render_table(table: &Table) -> String {
-    let ncols = table
-        .rows
-        .iter()
-        .map(Vec::len)
-        .chain(std::iter::once(table.headers.len()))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let ncols = table.rows.iter().map(Vec::len).chain(std::iter::once(table.headers.len())).max().unwrap_or(0).max(1);
     let mut lines = Vec::with_capacity(table.rows.len() + 3);
     if let Some(caption) = &table.caption {
         lines.push(format!("*{}*", one_line(caption)));
         lines.push(String::new());
     }
-    let header: Vec<String> = (0..ncols)
-        .map(|j| {
-            table
-                .headers
-                .get(j)
-                .map_or_else(String::new, |h| escape_cell(h))
-        })
-        .collect();
+    let header: Vec<String> =
+        (0..ncols).map(|j| table.headers.get(j).map_or_else(String::new, |h| escape_cell(h))).collect();
     lines.push(table_row(&header));
-    let align: Vec<String> = (0..ncols)
-        .map(|j| {
-            if is_numeric_column(table, j) {
-                "---:".to_string()
-            } else {
-                "---".to_string()
-            }
-        })
-        .collect();
+    let align: Vec<String> =
+        (0..ncols).map(|j| if is_numeric_column(table, j) { "---:".to_string() } else { "---".to_string() }).collect();
     lines.push(table_row(&align));
     for row in &table.rows {
-        let cells: Vec<String> = (0..ncols)
-            .map(|j| row.get(j).map_or_else(String::new, render_cell))
-            .collect();
+        let cells: Vec<String> = (0..ncols).map(|j| row.get(j).map_or_else(String::new, render_cell)).collect();
         lines.push(table_row(&cells));
     }
     lines.join("\n")
@@ -116,7 +94,9 @@ fn is_numeric_column(table: &Table, j: usize) -> bool {
     let mut any = false;
     for row in &table.rows {
         match row.get(j) {
-            Some(Cell::Num(_) | Cell::Int(_) | Cell::MeanStd { .. } | Cell::Fixed { .. } | Cell::MeanStdFixed { .. }) => any = true,
+            Some(
+                Cell::Num(_) | Cell::Int(_) | Cell::MeanStd { .. } | Cell::Fixed { .. } | Cell::MeanStdFixed { .. },
+            ) => any = true,
             Some(Cell::Missing) | None => {}
             Some(Cell::Text(_)) => return false,
         }
@@ -132,7 +112,9 @@ pub(crate) fn render_cell(cell: &Cell) -> String {
         Cell::Int(v) => v.to_string(),
         Cell::MeanStd { mean, std } => format!("{} ± {}", fmt_num(*mean), fmt_num(*std)),
         Cell::Fixed { value, decimals } => fmt_fixed(*value, *decimals),
-        Cell::MeanStdFixed { mean, std, decimals } => format!("{} ± {}", fmt_fixed(*mean, *decimals), fmt_fixed(*std, *decimals)),
+        Cell::MeanStdFixed { mean, std, decimals } => {
+            format!("{} ± {}", fmt_fixed(*mean, *decimals), fmt_fixed(*std, *decimals))
+        }
         Cell::Missing => "—".to_string(),
     }
 }
@@ -143,11 +125,7 @@ fn escape_cell(s: &str) -> String {
 
 /// Collapses line breaks (`\r\n`, `\n`, `\r`) into single spaces and trims the ends.
 fn one_line(s: &str) -> String {
-    s.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.split(['\n', '\r']).map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn longest_backtick_run(s: &str) -> usize {
@@ -182,10 +160,7 @@ mod tests {
 
     #[test]
     fn code_fence_outgrows_content() {
-        let b = Block::Code {
-            lang: "md".into(),
-            text: "````\nx\n".into(),
-        };
+        let b = Block::Code { lang: "md".into(), text: "````\nx\n".into() };
         assert_eq!(render_block(&b), "`````md\n````\nx\n`````");
     }
 

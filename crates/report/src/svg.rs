@@ -50,42 +50,26 @@ pub fn render_svg(plot: &Plot) -> Result<String, ReportError> {
 }
 
 fn render_err<E: std::fmt::Display>(plot: &str) -> impl Fn(E) -> ReportError + '_ {
-    move |e| ReportError::Render {
-        plot: plot.to_string(),
-        message: e.to_string(),
-    }
+    move |e| ReportError::Render { plot: plot.to_string(), message: e.to_string() }
 }
 
 fn invalid(plot: &str, field: &'static str, expected: &'static str, got: String) -> ReportError {
-    ReportError::InvalidPlot {
-        plot: plot.to_string(),
-        field,
-        expected,
-        got,
-    }
+    ReportError::InvalidPlot { plot: plot.to_string(), field, expected, got }
 }
 
 fn check_range(plot: &str, field: &'static str, r: (f64, f64)) -> Result<(), ReportError> {
     if r.0.is_finite() && r.1.is_finite() && r.0 < r.1 && (r.1 - r.0).is_finite() {
         Ok(())
     } else {
-        Err(invalid(
-            plot,
-            field,
-            "finite (lo, hi) with lo < hi",
-            format!("({}, {})", fmt_num(r.0), fmt_num(r.1)),
-        ))
+        Err(invalid(plot, field, "finite (lo, hi) with lo < hi", format!("({}, {})", fmt_num(r.0), fmt_num(r.1))))
     }
 }
 
 /// `(min, max)` of the finite values, widened when degenerate: empty → (0, 1);
 /// a single value v → v ± 10% of |v| (± 1 for v = 0).
 fn data_extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+    let (lo, hi) =
+        values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {
         (0.0, 1.0)
     } else if lo == hi {
@@ -106,10 +90,7 @@ fn legend_corner(points: impl Iterator<Item = Pt>, r: &Rect) -> SeriesLabelPosit
         let left = p.0 <= r.x0 + w;
         let upper = p.1 >= r.y1 - h;
         let lower = p.1 <= r.y0 + h;
-        for (k, hit) in [upper && right, upper && left, lower && right, lower && left]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, hit) in [upper && right, upper && left, lower && right, lower && left].into_iter().enumerate() {
             counts[k] += usize::from(hit);
         }
     }
@@ -157,11 +138,7 @@ fn band_polygons(s: &Series, r: &Rect) -> Vec<Vec<Pt>> {
     band.split(|b| !(b.0.is_finite() && b.1.is_finite() && b.2.is_finite()))
         .filter(|run| run.len() >= 2)
         .map(|run| {
-            let poly: Vec<Pt> = run
-                .iter()
-                .map(|b| (b.0, b.1))
-                .chain(run.iter().rev().map(|b| (b.0, b.2)))
-                .collect();
+            let poly: Vec<Pt> = run.iter().map(|b| (b.0, b.1)).chain(run.iter().rev().map(|b| (b.0, b.2))).collect();
             clip_polygon(&poly, r)
         })
         .filter(|poly| poly.len() >= 3)
@@ -204,34 +181,22 @@ fn render_lines(p: &LinePlot) -> Result<String, ReportError> {
             let color = PALETTE[i % PALETTE.len()];
             let bands = band_polygons(s, &rect);
             chart
-                .draw_series(
-                    bands
-                        .into_iter()
-                        .map(|poly| Polygon::new(poly, color.mix(0.2).filled())),
-                )
+                .draw_series(bands.into_iter().map(|poly| Polygon::new(poly, color.mix(0.2).filled())))
                 .map_err(&err)?;
             let runs = finite_runs(&s.points);
             let pieces: Vec<Vec<Pt>> = runs.iter().flat_map(|r| clip_polyline(r, &rect)).collect();
             let anno = chart
-                .draw_series(
-                    pieces
-                        .into_iter()
-                        .map(|piece| PathElement::new(piece, color.stroke_width(2))),
-                )
+                .draw_series(pieces.into_iter().map(|piece| PathElement::new(piece, color.stroke_width(2))))
                 .map_err(&err)?;
             if !s.name.is_empty() {
-                anno.label(s.name.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
-                });
+                anno.label(s.name.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)));
             }
             let finite: Vec<Pt> = runs.into_iter().flatten().collect();
             if finite.len() <= MARKER_MAX_POINTS {
                 chart
                     .draw_series(
-                        finite
-                            .into_iter()
-                            .filter(|q| rect.contains(*q))
-                            .map(|q| Circle::new(q, 3, color.filled())),
+                        finite.into_iter().filter(|q| rect.contains(*q)).map(|q| Circle::new(q, 3, color.filled())),
                     )
                     .map_err(&err)?;
             }
@@ -259,12 +224,7 @@ fn decision_grid(p: &DecisionPlot, rect: Rect) -> Result<Option<Grid<'_>>, Repor
     let ny = p.grid.len();
     let nx = p.grid[0].len();
     if ny < 2 || nx < 2 {
-        return Err(invalid(
-            &p.title,
-            "grid",
-            "empty or at least 2x2 values",
-            format!("{ny} rows of {nx}"),
-        ));
+        return Err(invalid(&p.title, "grid", "empty or at least 2x2 values", format!("{ny} rows of {nx}")));
     }
     if let Some((iy, row)) = p.grid.iter().enumerate().find(|(_, r)| r.len() != nx) {
         return Err(invalid(
@@ -274,12 +234,7 @@ fn decision_grid(p: &DecisionPlot, rect: Rect) -> Result<Option<Grid<'_>>, Repor
             format!("row {iy} has {} values, row 0 has {nx}", row.len()),
         ));
     }
-    Ok(Some(Grid {
-        values: &p.grid,
-        nx,
-        ny,
-        rect,
-    }))
+    Ok(Some(Grid { values: &p.grid, nx, ny, rect }))
 }
 
 fn valid_point(q: &PlotPoint, r: &Rect) -> bool {
@@ -289,12 +244,7 @@ fn valid_point(q: &PlotPoint, r: &Rect) -> bool {
 fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
     check_range(&p.title, "x_range", p.x_range)?;
     check_range(&p.title, "y_range", p.y_range)?;
-    let rect = Rect {
-        x0: p.x_range.0,
-        x1: p.x_range.1,
-        y0: p.y_range.0,
-        y1: p.y_range.1,
-    };
+    let rect = Rect { x0: p.x_range.0, x1: p.x_range.1, y0: p.y_range.0, y1: p.y_range.1 };
     let grid = decision_grid(p, rect)?;
     let err = render_err(&p.title);
     let fmt = |v: &f64| fmt_num(*v);
@@ -332,10 +282,7 @@ fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
                 .draw_series(runs.into_iter().map(|(iy, a, b, positive)| {
                     let color = if positive { POSITIVE } else { NEGATIVE };
                     Rectangle::new(
-                        [
-                            (g.x_boundary(a), g.y_boundary(iy)),
-                            (g.x_boundary(b), g.y_boundary(iy + 1)),
-                        ],
+                        [(g.x_boundary(a), g.y_boundary(iy)), (g.x_boundary(b), g.y_boundary(iy + 1))],
                         color.mix(0.13).filled(),
                     )
                 }))
@@ -344,50 +291,28 @@ fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
             if !contour.is_empty() {
                 has_contour = true;
                 chart
-                    .draw_series(
-                        contour
-                            .into_iter()
-                            .map(|line| PathElement::new(line, BLACK.stroke_width(2))),
-                    )
+                    .draw_series(contour.into_iter().map(|line| PathElement::new(line, BLACK.stroke_width(2))))
                     .map_err(&err)?
                     .label("f = 0")
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 22, y)], BLACK.stroke_width(2))
-                    });
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLACK.stroke_width(2)));
             }
         }
 
         for (positive, color, name) in [(true, POSITIVE, "y = +1"), (false, NEGATIVE, "y = -1")] {
-            let class: Vec<Pt> = points
-                .iter()
-                .filter(|q| (q.label > 0.0) == positive)
-                .map(|q| (q.x, q.y))
-                .collect();
+            let class: Vec<Pt> = points.iter().filter(|q| (q.label > 0.0) == positive).map(|q| (q.x, q.y)).collect();
             if class.is_empty() {
                 continue;
             }
             chart
-                .draw_series(
-                    class
-                        .into_iter()
-                        .map(|q| Circle::new(q, 4, color.mix(0.9).filled())),
-                )
+                .draw_series(class.into_iter().map(|q| Circle::new(q, 4, color.mix(0.9).filled())))
                 .map_err(&err)?
                 .label(name)
                 .legend(move |(x, y)| Circle::new((x + 11, y), 4, color.filled()));
         }
-        let marked: Vec<Pt> = points
-            .iter()
-            .filter(|q| q.highlighted)
-            .map(|q| (q.x, q.y))
-            .collect();
+        let marked: Vec<Pt> = points.iter().filter(|q| q.highlighted).map(|q| (q.x, q.y)).collect();
         if !marked.is_empty() {
             chart
-                .draw_series(
-                    marked
-                        .into_iter()
-                        .map(|q| Circle::new(q, 8, BLACK.stroke_width(2))),
-                )
+                .draw_series(marked.into_iter().map(|q| Circle::new(q, 8, BLACK.stroke_width(2))))
                 .map_err(&err)?
                 .label(if p.highlight_label.is_empty() { "highlighted" } else { p.highlight_label.as_str() })
                 .legend(|(x, y)| Circle::new((x + 11, y), 6, BLACK.stroke_width(2)));
@@ -414,10 +339,7 @@ mod tests {
     #[test]
     fn extent_rules() {
         assert_eq!(data_extent([].into_iter()), (0.0, 1.0));
-        assert_eq!(
-            data_extent([f64::NAN, f64::INFINITY].into_iter()),
-            (0.0, 1.0)
-        );
+        assert_eq!(data_extent([f64::NAN, f64::INFINITY].into_iter()), (0.0, 1.0));
         assert_eq!(data_extent([0.0].into_iter()), (-1.0, 1.0));
         assert_eq!(data_extent([10.0, 10.0].into_iter()), (9.0, 11.0));
         assert_eq!(data_extent([3.0, f64::NAN, -2.0].into_iter()), (-2.0, 3.0));
@@ -425,46 +347,20 @@ mod tests {
 
     #[test]
     fn legend_avoids_crowded_corner() {
-        let r = Rect {
-            x0: 0.0,
-            x1: 10.0,
-            y0: 0.0,
-            y1: 1.0,
-        };
+        let r = Rect { x0: 0.0, x1: 10.0, y0: 0.0, y1: 1.0 };
         // Accuracy-like curve near the top: both upper corners are crowded.
         let pts = (0..=10).map(|i| (f64::from(i), 0.95));
-        assert!(matches!(
-            legend_corner(pts, &r),
-            SeriesLabelPosition::LowerRight
-        ));
+        assert!(matches!(legend_corner(pts, &r), SeriesLabelPosition::LowerRight));
         let none = std::iter::empty();
-        assert!(matches!(
-            legend_corner(none, &r),
-            SeriesLabelPosition::UpperRight
-        ));
+        assert!(matches!(legend_corner(none, &r), SeriesLabelPosition::UpperRight));
     }
 
     #[test]
     fn range_check_rejects_bad_ranges() {
         assert!(check_range("t", "y_range", (0.0, 1.0)).is_ok());
-        for bad in [
-            (1.0, 1.0),
-            (1.0, 0.0),
-            (f64::NAN, 1.0),
-            (0.0, f64::INFINITY),
-            (-f64::MAX, f64::MAX),
-        ] {
+        for bad in [(1.0, 1.0), (1.0, 0.0), (f64::NAN, 1.0), (0.0, f64::INFINITY), (-f64::MAX, f64::MAX)] {
             let e = check_range("t", "y_range", bad).unwrap_err();
-            assert!(
-                matches!(
-                    e,
-                    ReportError::InvalidPlot {
-                        field: "y_range",
-                        ..
-                    }
-                ),
-                "{bad:?}"
-            );
+            assert!(matches!(e, ReportError::InvalidPlot { field: "y_range", .. }), "{bad:?}");
         }
     }
 }

@@ -39,10 +39,7 @@ pub struct ReportFiles {
 pub fn validate_figure_name(file: &str) -> Result<(), ReportError> {
     let reason = if file.is_empty() || file.len() > 128 {
         Some("must be 1 to 128 bytes long")
-    } else if !file
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
+    } else if !file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         Some("only ASCII letters, digits, '-', '_' and '.' are allowed (no path separators)")
     } else if file.starts_with('.') {
         Some("must not start with '.'")
@@ -54,10 +51,7 @@ pub fn validate_figure_name(file: &str) -> Result<(), ReportError> {
         None
     };
     match reason {
-        Some(reason) => Err(ReportError::InvalidFigureName {
-            file: file.to_string(),
-            reason,
-        }),
+        Some(reason) => Err(ReportError::InvalidFigureName { file: file.to_string(), reason }),
         None => Ok(()),
     }
 }
@@ -71,12 +65,7 @@ pub fn canonical_json(v: &Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), canonical_json(v)))
-                    .collect(),
-            )
+            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), canonical_json(v))).collect())
         }
         Value::Array(items) => Value::Array(items.iter().map(canonical_json).collect()),
         other => other.clone(),
@@ -105,19 +94,13 @@ pub fn canonical_json(v: &Value) -> Value {
 /// [`ReportError::InvalidFigureName`], [`ReportError::DuplicateFigure`],
 /// [`ReportError::InvalidPlot`], [`ReportError::Render`], [`ReportError::Json`] before any
 /// write; [`ReportError::Io`] (naming the path) while writing.
-pub fn write_report(
-    dir: &Path,
-    doc: &Document,
-    results: &Value,
-) -> Result<ReportFiles, ReportError> {
+pub fn write_report(dir: &Path, doc: &Document, results: &Value) -> Result<ReportFiles, ReportError> {
     let mut seen = BTreeSet::new();
     let mut svgs = Vec::new();
     for fig in doc.figures() {
         validate_figure_name(&fig.file)?;
         if !seen.insert(fig.file.as_str()) {
-            return Err(ReportError::DuplicateFigure {
-                file: fig.file.clone(),
-            });
+            return Err(ReportError::DuplicateFigure { file: fig.file.clone() });
         }
         svgs.push((fig.file.as_str(), render_svg(&fig.plot)?));
     }
@@ -140,11 +123,7 @@ pub fn write_report(
     write_atomic(&json_path, json.as_bytes())?;
     let md_path = dir.join(MARKDOWN_FILE);
     write_atomic(&md_path, markdown.as_bytes())?;
-    Ok(ReportFiles {
-        markdown: md_path,
-        json: json_path,
-        figures,
-    })
+    Ok(ReportFiles { markdown: md_path, json: json_path, figures })
 }
 
 /// Distinguishes temporary files of concurrent writers within one process.
@@ -162,10 +141,7 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ReportError> {
 /// Writes `bytes` to `.{name}.{pid}.{n}.tmp` beside `path`, syncs it and renames it over `path`.
 /// On failure the temporary file is removed (best effort) and the error names the path.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let io_err = |op: &'static str, path: &Path| {
@@ -175,8 +151,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let written = File::create(&tmp)
         .map_err(io_err("create temporary file", &tmp))
         .and_then(|mut f| {
-            f.write_all(bytes)
-                .map_err(io_err("write temporary file", &tmp))?;
+            f.write_all(bytes).map_err(io_err("write temporary file", &tmp))?;
             f.sync_all().map_err(io_err("sync temporary file", &tmp))
         })
         .and_then(|()| fs::rename(&tmp, path).map_err(io_err("rename temporary file onto", path)));
@@ -212,10 +187,7 @@ mod tests {
             "C:x.svg",
         ] {
             assert!(
-                matches!(
-                    validate_figure_name(bad),
-                    Err(ReportError::InvalidFigureName { .. })
-                ),
+                matches!(validate_figure_name(bad), Err(ReportError::InvalidFigureName { .. })),
                 "{bad:?} accepted"
             );
         }
@@ -237,19 +209,13 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("f.txt")]);
         // Renaming onto a directory fails: the error names the target, no temp file remains.
         let sub = dir.join("sub.svg");
         fs::create_dir_all(sub.join("inner")).unwrap();
         let err = write_atomic(&sub, b"x").unwrap_err();
-        assert!(
-            matches!(&err, ReportError::Io { path, .. } if path == &sub),
-            "{err}"
-        );
+        assert!(matches!(&err, ReportError::Io { path, .. } if path == &sub), "{err}");
         let count = fs::read_dir(&dir).unwrap().count();
         assert_eq!(count, 2, "only f.txt and sub.svg/ remain");
         fs::remove_dir_all(&dir).unwrap();

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use floral_report::{
-    Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, ReportError, Series,
-    Table, fmt_num, render_markdown, render_svg, write_report,
+    Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, ReportError, Series, Table, fmt_num,
+    render_markdown, render_svg, write_report,
 };
 use proptest::prelude::*;
 
@@ -67,14 +67,8 @@ proptest! {
 // ---------------------------------------------------------------- fixtures
 
 fn line_plot() -> LinePlot {
-    let mean: Vec<(f64, f64)> = (0..=20)
-        .map(|r| {
-            (
-                f64::from(r),
-                0.7 + 0.25 * (1.0 - (-f64::from(r) / 5.0).exp()),
-            )
-        })
-        .collect();
+    let mean: Vec<(f64, f64)> =
+        (0..=20).map(|r| (f64::from(r), 0.7 + 0.25 * (1.0 - (-f64::from(r) / 5.0).exp()))).collect();
     LinePlot {
         title: "Test accuracy vs round".into(),
         x_label: "round".into(),
@@ -98,13 +92,7 @@ fn line_plot() -> LinePlot {
 fn decision_plot() -> DecisionPlot {
     let n = 41;
     let at = |i: usize| -2.0 + 4.0 * i as f64 / (n - 1) as f64;
-    let grid = (0..n)
-        .map(|iy| {
-            (0..n)
-                .map(|ix| 1.0 - at(ix).powi(2) - 0.5 * at(iy).powi(2))
-                .collect()
-        })
-        .collect();
+    let grid = (0..n).map(|iy| (0..n).map(|ix| 1.0 - at(ix).powi(2) - 0.5 * at(iy).powi(2)).collect()).collect();
     let mut points = Vec::new();
     for k in 0..24 {
         let t = f64::from(k) * 0.26;
@@ -130,55 +118,30 @@ fn decision_plot() -> DecisionPlot {
 
 fn every_block_document() -> Document {
     Document::new("Quickstart report")
-        .with(Block::Heading {
-            level: 2,
-            text: "Setup".into(),
-        })
-        .with(Block::Paragraph(
-            "Moons data, RBF kernel, `FLORAL` learner against a **random top-k** attacker.".into(),
-        ))
-        .with(Block::List(vec![
-            "seed: 7".into(),
-            "rounds: 200\ncontinued on a second line".into(),
-        ]))
-        .with(Block::Code {
-            lang: "ron".into(),
-            text: "Experiment(name: \"quickstart\", seed: 7)\n".into(),
-        })
+        .with(Block::Heading { level: 2, text: "Setup".into() })
+        .with(Block::Paragraph("Moons data, RBF kernel, `FLORAL` learner against a **random top-k** attacker.".into()))
+        .with(Block::List(vec!["seed: 7".into(), "rounds: 200\ncontinued on a second line".into()]))
+        .with(Block::Code { lang: "ron".into(), text: "Experiment(name: \"quickstart\", seed: 7)\n".into() })
         .with(Block::Table(Table {
             caption: Some("Accuracy over 5 seeds".into()),
-            headers: vec![
-                "method".into(),
-                "accuracy".into(),
-                "rounds".into(),
-                "gap".into(),
-            ],
+            headers: vec!["method".into(), "accuracy".into(), "rounds".into(), "gap".into()],
             rows: vec![
                 vec![
                     Cell::from("FLORAL"),
-                    Cell::MeanStd {
-                        mean: 0.91234,
-                        std: 0.00514,
-                    },
+                    Cell::MeanStd { mean: 0.91234, std: 0.00514 },
                     Cell::Int(200),
                     Cell::Num(-0.0),
                 ],
                 vec![
                     Cell::from("SVM | plain"),
-                    Cell::MeanStd {
-                        mean: 0.8,
-                        std: f64::NAN,
-                    },
+                    Cell::MeanStd { mean: 0.8, std: f64::NAN },
                     Cell::Missing,
                     Cell::Num(123456.7),
                 ],
                 vec![Cell::from("short row")],
             ],
         }))
-        .with(Block::Heading {
-            level: 9,
-            text: "Plots".into(),
-        })
+        .with(Block::Heading { level: 9, text: "Plots".into() })
         .with(Block::Figure(Figure {
             file: "accuracy_vs_round.svg".into(),
             caption: "Test accuracy [mean ± std]".into(),
@@ -208,11 +171,7 @@ fn has_text(svg: &str, text: &str) -> bool {
 }
 
 fn assert_svg_shell(svg: &str) {
-    assert!(
-        svg.starts_with("<svg"),
-        "starts with <svg: {}",
-        &svg[..svg.len().min(80)]
-    );
+    assert!(svg.starts_with("<svg"), "starts with <svg: {}", &svg[..svg.len().min(80)]);
     assert!(svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains(r#"width="720""#) && svg.contains(r#"height="480""#));
     // Balanced tags, roughly: every opened <text> closes.
@@ -226,13 +185,7 @@ fn line_svg_has_labels_legend_and_is_reproducible() {
     let b = render_svg(&plot).unwrap();
     assert_eq!(a, b, "two renders differ");
     assert_svg_shell(&a);
-    for text in [
-        "Test accuracy vs round",
-        "round",
-        "accuracy",
-        "FLORAL",
-        "SVM (no defence)",
-    ] {
+    for text in ["Test accuracy vs round", "round", "accuracy", "FLORAL", "SVM (no defence)"] {
         assert!(has_text(&a, text), "missing {text}");
     }
     // Tick labels come from fmt_num: 0.5..1.0 ticks print as e.g. "0.6", never "0.60".
@@ -248,13 +201,7 @@ fn decision_svg_has_contour_points_legend_and_is_reproducible() {
     let a = render_svg(&plot).unwrap();
     assert_eq!(a, render_svg(&plot).unwrap());
     assert_svg_shell(&a);
-    for text in [
-        "Decision boundary after 200 rounds",
-        "f = 0",
-        "y = +1",
-        "y = -1",
-        "highlighted",
-    ] {
+    for text in ["Decision boundary after 200 rounds", "f = 0", "y = +1", "y = -1", "highlighted"] {
         assert!(has_text(&a, text), "missing {text}");
     }
     // 24 points + 4 highlighted rings + legend glyphs.
@@ -263,87 +210,38 @@ fn decision_svg_has_contour_points_legend_and_is_reproducible() {
 
 #[test]
 fn degenerate_line_plots_render() {
-    let base = LinePlot {
-        title: "t".into(),
-        x_label: "x".into(),
-        y_label: "y".into(),
-        series: vec![],
-        y_range: None,
-    };
-    let single = Series {
-        name: "one".into(),
-        points: vec![(3.0, 0.5)],
-        band: None,
-    };
+    let base = LinePlot { title: "t".into(), x_label: "x".into(), y_label: "y".into(), series: vec![], y_range: None };
+    let single = Series { name: "one".into(), points: vec![(3.0, 0.5)], band: None };
     let nasty = Series {
         name: "nasty".into(),
-        points: vec![
-            (0.0, f64::NAN),
-            (1.0, 1.0),
-            (f64::INFINITY, 2.0),
-            (2.0, 3.0),
-            (3.0, 2.0),
-        ],
-        band: Some(vec![
-            (0.0, 0.0, f64::NAN),
-            (1.0, 0.5, 1.5),
-            (2.0, 2.5, 3.5),
-            (3.0, 1.0, 3.0),
-        ]),
+        points: vec![(0.0, f64::NAN), (1.0, 1.0), (f64::INFINITY, 2.0), (2.0, 3.0), (3.0, 2.0)],
+        band: Some(vec![(0.0, 0.0, f64::NAN), (1.0, 0.5, 1.5), (2.0, 2.5, 3.5), (3.0, 1.0, 3.0)]),
     };
     let all_nan = Series {
         name: "all NaN".into(),
         points: vec![(f64::NAN, f64::NAN); 3],
         band: Some(vec![(f64::NAN, 0.0, 1.0)]),
     };
-    let huge = Series {
-        name: String::new(),
-        points: vec![(0.0, -1e300), (1.0, 1e300)],
-        band: None,
-    };
+    let huge = Series { name: String::new(), points: vec![(0.0, -1e300), (1.0, 1e300)], band: None };
     let variants = [
         base.clone(),
-        LinePlot {
-            series: vec![single.clone()],
-            ..base.clone()
-        },
-        LinePlot {
-            series: vec![nasty.clone()],
-            ..base.clone()
-        },
-        LinePlot {
-            series: vec![all_nan],
-            ..base.clone()
-        },
-        LinePlot {
-            series: vec![huge],
-            ..base.clone()
-        },
-        LinePlot {
-            series: vec![nasty, single],
-            y_range: Some((1.2, 2.2)),
-            ..base.clone()
-        },
+        LinePlot { series: vec![single.clone()], ..base.clone() },
+        LinePlot { series: vec![nasty.clone()], ..base.clone() },
+        LinePlot { series: vec![all_nan], ..base.clone() },
+        LinePlot { series: vec![huge], ..base.clone() },
+        LinePlot { series: vec![nasty, single], y_range: Some((1.2, 2.2)), ..base.clone() },
     ];
     for (i, p) in variants.into_iter().enumerate() {
         let svg = render_svg(&Plot::Lines(p)).unwrap_or_else(|e| panic!("variant {i}: {e}"));
         assert_svg_shell(&svg);
     }
     // A single point is still visible as a marker.
-    let svg = render_svg(&Plot::Lines(LinePlot {
-        series: vec![single_point()],
-        ..base
-    }))
-    .unwrap();
+    let svg = render_svg(&Plot::Lines(LinePlot { series: vec![single_point()], ..base })).unwrap();
     assert!(svg.contains("<circle"));
 }
 
 fn single_point() -> Series {
-    Series {
-        name: "p".into(),
-        points: vec![(1.0, 1.0)],
-        band: None,
-    }
+    Series { name: "p".into(), points: vec![(1.0, 1.0)], band: None }
 }
 
 #[test]
@@ -363,27 +261,16 @@ fn clipped_lines_stay_inside_the_plot_area() {
     };
     let svg = render_svg(&Plot::Lines(p.clone())).unwrap();
     assert!(has_text(&svg, "out"));
-    assert!(
-        !svg.contains(r##"stroke="#1F77B4" stroke-width="2""##),
-        "line drawn"
-    );
+    assert!(!svg.contains(r##"stroke="#1F77B4" stroke-width="2""##), "line drawn");
     assert!(!svg.contains("<polygon"), "band drawn");
     assert!(!svg.contains("<circle"), "markers drawn");
     // Rising through the top edge: the line is drawn up to the top of the plot area and no
     // further. The y axis is the first black polyline, "x,top x,bottom".
     let mut half = p;
-    half.series[0].points = (0..20)
-        .map(|i| (f64::from(i), f64::from(i) / 10.0))
-        .collect();
+    half.series[0].points = (0..20).map(|i| (f64::from(i), f64::from(i) / 10.0)).collect();
     let svg = render_svg(&Plot::Lines(half)).unwrap();
     let points_of = |line: &str| -> Vec<(i32, i32)> {
-        let list = line
-            .split("points=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
+        let list = line.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
         list.split_whitespace()
             .map(|pt| {
                 let (x, y) = pt.split_once(',').unwrap();
@@ -391,54 +278,29 @@ fn clipped_lines_stay_inside_the_plot_area() {
             })
             .collect()
     };
-    let axis = svg
-        .lines()
-        .find(|l| l.starts_with("<polyline") && l.contains(r##"stroke="#000000""##))
-        .unwrap();
+    let axis = svg.lines().find(|l| l.starts_with("<polyline") && l.contains(r##"stroke="#000000""##)).unwrap();
     let top = points_of(axis).iter().map(|p| p.1).min().unwrap();
-    let line = svg
-        .lines()
-        .find(|l| l.contains(r##"stroke="#1F77B4" stroke-width="2""##))
-        .expect("clipped line drawn");
+    let line = svg.lines().find(|l| l.contains(r##"stroke="#1F77B4" stroke-width="2""##)).expect("clipped line drawn");
     let ys: Vec<i32> = points_of(line).iter().map(|p| p.1).collect();
     assert!(ys.len() >= 2);
-    assert_eq!(
-        ys.iter().min(),
-        Some(&top),
-        "line ends exactly at the top edge"
-    );
+    assert_eq!(ys.iter().min(), Some(&top), "line ends exactly at the top edge");
 }
 
 #[test]
 fn invalid_plots_are_errors_not_panics() {
     let mut lp = line_plot();
     lp.y_range = Some((1.0, f64::NAN));
-    assert!(matches!(
-        render_svg(&Plot::Lines(lp)),
-        Err(ReportError::InvalidPlot {
-            field: "y_range",
-            ..
-        })
-    ));
+    assert!(matches!(render_svg(&Plot::Lines(lp)), Err(ReportError::InvalidPlot { field: "y_range", .. })));
     let mut dp = decision_plot();
     dp.x_range = (1.0, 1.0);
-    assert!(matches!(
-        render_svg(&Plot::Decision(dp)),
-        Err(ReportError::InvalidPlot {
-            field: "x_range",
-            ..
-        })
-    ));
+    assert!(matches!(render_svg(&Plot::Decision(dp)), Err(ReportError::InvalidPlot { field: "x_range", .. })));
     let mut dp = decision_plot();
     dp.grid[3].pop();
     let err = render_svg(&Plot::Decision(dp)).unwrap_err();
     assert!(err.to_string().contains("row 3"), "{err}");
     let mut dp = decision_plot();
     dp.grid = vec![vec![1.0, 2.0]];
-    assert!(matches!(
-        render_svg(&Plot::Decision(dp)),
-        Err(ReportError::InvalidPlot { field: "grid", .. })
-    ));
+    assert!(matches!(render_svg(&Plot::Decision(dp)), Err(ReportError::InvalidPlot { field: "grid", .. })));
 }
 
 #[test]
@@ -448,24 +310,9 @@ fn degenerate_decision_plots_render() {
     let mut weird = decision_plot();
     weird.grid[5][5] = f64::NAN;
     weird.grid[6][6] = f64::INFINITY;
-    weird.points.push(PlotPoint {
-        x: f64::NAN,
-        y: 0.0,
-        label: 1.0,
-        highlighted: true,
-    });
-    weird.points.push(PlotPoint {
-        x: 0.0,
-        y: 0.0,
-        label: 0.0,
-        highlighted: false,
-    });
-    weird.points.push(PlotPoint {
-        x: 9.0,
-        y: 0.0,
-        label: 1.0,
-        highlighted: false,
-    });
+    weird.points.push(PlotPoint { x: f64::NAN, y: 0.0, label: 1.0, highlighted: true });
+    weird.points.push(PlotPoint { x: 0.0, y: 0.0, label: 0.0, highlighted: false });
+    weird.points.push(PlotPoint { x: 9.0, y: 0.0, label: 1.0, highlighted: false });
     let mut one_sign = decision_plot();
     one_sign.grid = vec![vec![1.0; 3]; 3];
     one_sign.points.clear();
@@ -478,18 +325,15 @@ fn degenerate_decision_plots_render() {
 
 /// A fresh, unique directory under the system temp dir (removed at the end of each test).
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("floral-report-test-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("floral-report-test-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     dir
 }
 
 #[allow(clippy::unwrap_used)] // test helper
 fn listing(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     names
 }
@@ -507,44 +351,19 @@ fn write_report_writes_all_files() {
     let files = write_report(&dir, &doc, &results).unwrap();
     assert_eq!(files.markdown, dir.join("report.md"));
     assert_eq!(files.json, dir.join("results.json"));
-    assert_eq!(
-        files.figures,
-        vec![dir.join("accuracy_vs_round.svg"), dir.join("decision.svg")]
-    );
-    assert_eq!(
-        listing(&dir),
-        [
-            "accuracy_vs_round.svg",
-            "decision.svg",
-            "report.md",
-            "results.json"
-        ]
-    );
-    assert_eq!(
-        fs::read_to_string(&files.markdown).unwrap(),
-        render_markdown(&doc)
-    );
+    assert_eq!(files.figures, vec![dir.join("accuracy_vs_round.svg"), dir.join("decision.svg")]);
+    assert_eq!(listing(&dir), ["accuracy_vs_round.svg", "decision.svg", "report.md", "results.json"]);
+    assert_eq!(fs::read_to_string(&files.markdown).unwrap(), render_markdown(&doc));
     assert_eq!(
         fs::read_to_string(&files.json).unwrap(),
         "{\n  \"alpha\": {\n    \"a\": null,\n    \"b\": [\n      1,\n      2\n    ]\n  },\n  \"zeta\": 1.5\n}\n"
     );
-    let Block::Figure(fig) = &doc.blocks[6] else {
-        panic!("block 6 is the line figure")
-    };
-    assert_eq!(
-        fs::read_to_string(&files.figures[0]).unwrap(),
-        render_svg(&fig.plot).unwrap()
-    );
+    let Block::Figure(fig) = &doc.blocks[6] else { panic!("block 6 is the line figure") };
+    assert_eq!(fs::read_to_string(&files.figures[0]).unwrap(), render_svg(&fig.plot).unwrap());
     // Rewriting the same report gives byte-identical files.
-    let before: Vec<Vec<u8>> = listing(&dir)
-        .iter()
-        .map(|n| fs::read(dir.join(n)).unwrap())
-        .collect();
+    let before: Vec<Vec<u8>> = listing(&dir).iter().map(|n| fs::read(dir.join(n)).unwrap()).collect();
     write_report(&dir, &doc, &results).unwrap();
-    let after: Vec<Vec<u8>> = listing(&dir)
-        .iter()
-        .map(|n| fs::read(dir.join(n)).unwrap())
-        .collect();
+    let after: Vec<Vec<u8>> = listing(&dir).iter().map(|n| fs::read(dir.join(n)).unwrap()).collect();
     assert_eq!(before, after);
     fs::remove_dir_all(dir.parent().unwrap().parent().unwrap()).unwrap();
 }
@@ -562,11 +381,7 @@ fn failed_render_leaves_previous_report_intact() {
     let bad_figure = |file: &str, plot: Plot| {
         let mut d = Document::new("replacement");
         d.push(Block::Paragraph("new text".into()));
-        d.push(Block::Figure(Figure {
-            file: file.into(),
-            caption: "c".into(),
-            plot,
-        }));
+        d.push(Block::Figure(Figure { file: file.into(), caption: "c".into(), plot }));
         d
     };
     let lines = || Plot::Lines(line_plot());
@@ -574,15 +389,9 @@ fn failed_render_leaves_previous_report_intact() {
     broken.y_range = Some((2.0, 1.0));
     type Expect = fn(&ReportError) -> bool;
     let attempts: Vec<(Document, Expect)> = vec![
-        (bad_figure("../escape.svg", lines()), |e| {
-            matches!(e, ReportError::InvalidFigureName { .. })
-        }),
-        (bad_figure("sub/dir.svg", lines()), |e| {
-            matches!(e, ReportError::InvalidFigureName { .. })
-        }),
-        (bad_figure("ok.svg", Plot::Lines(broken)), |e| {
-            matches!(e, ReportError::InvalidPlot { .. })
-        }),
+        (bad_figure("../escape.svg", lines()), |e| matches!(e, ReportError::InvalidFigureName { .. })),
+        (bad_figure("sub/dir.svg", lines()), |e| matches!(e, ReportError::InvalidFigureName { .. })),
+        (bad_figure("ok.svg", Plot::Lines(broken)), |e| matches!(e, ReportError::InvalidPlot { .. })),
         (
             bad_figure("accuracy_vs_round.svg", lines()).with(Block::Figure(Figure {
                 file: "accuracy_vs_round.svg".into(),
@@ -597,11 +406,7 @@ fn failed_render_leaves_previous_report_intact() {
         assert!(is_expected(&err), "unexpected error {err}");
         assert_eq!(fs::read(dir.join("report.md")).unwrap(), old_md);
         assert_eq!(fs::read(dir.join("results.json")).unwrap(), old_json);
-        assert_eq!(
-            listing(&dir),
-            old_list,
-            "no file added, removed or left behind"
-        );
+        assert_eq!(listing(&dir), old_list, "no file added, removed or left behind");
     }
     assert!(!dir.parent().unwrap().join("escape.svg").exists());
     fs::remove_dir_all(&dir).unwrap();
@@ -613,12 +418,7 @@ fn io_error_names_the_path() {
     fs::create_dir_all(&base).unwrap();
     let file = base.join("not_a_dir");
     fs::write(&file, b"x").unwrap();
-    let err = write_report(
-        &file.join("report"),
-        &Document::new("t"),
-        &serde_json::json!({}),
-    )
-    .unwrap_err();
+    let err = write_report(&file.join("report"), &Document::new("t"), &serde_json::json!({})).unwrap_err();
     match &err {
         ReportError::Io { path, .. } => assert_eq!(path, &file.join("report")),
         other => panic!("expected Io, got {other}"),

@@ -165,7 +165,8 @@ impl StabilityAnalyzer for AnalyticJacobian {
         } else {
             (None, None)
         };
-        let verdict = decide(lin.free.len(), lin.min_margin, lin.min_margin_index, lin.scale, spectral_radius, self.params.tol);
+        let verdict =
+            decide(lin.free.len(), lin.min_margin, lin.min_margin_index, lin.scale, spectral_radius, self.params.tol);
         Ok(StabilityReport {
             method: self.name(),
             n: map.n(),

@@ -48,7 +48,11 @@ impl FiniteDifference {
     /// [`StabilityError::InvalidParam`] naming `h` (not finite or ≤ 0) or `tol`.
     pub fn new(params: FiniteDifferenceParams) -> Result<Self, StabilityError> {
         if !(params.h.is_finite() && params.h > 0.0) {
-            return Err(StabilityError::InvalidParam { field: "h", expected: "a finite number > 0", got: params.h.to_string() });
+            return Err(StabilityError::InvalidParam {
+                field: "h",
+                expected: "a finite number > 0",
+                got: params.h.to_string(),
+            });
         }
         check_tol(params.tol)?;
         Ok(Self { params })
@@ -66,7 +70,11 @@ impl FiniteDifference {
     pub fn jacobian(&self, map: &PgdMap<'_>, at: ColRef<'_, f64>) -> Result<Mat<f64>, StabilityError> {
         let n = map.n();
         if at.nrows() != n {
-            return Err(StabilityError::DimensionMismatch { what: "point λ vs number of training points", expected: n, got: at.nrows() });
+            return Err(StabilityError::DimensionMismatch {
+                what: "point λ vs number of training points",
+                expected: n,
+                got: at.nrows(),
+            });
         }
         let h = self.params.h;
         let mut jac = Mat::zeros(n, n);

@@ -19,7 +19,11 @@ use crate::StabilityError;
 pub fn symmetric_eigenvalues(a: MatRef<'_, f64>, what: &'static str) -> Result<Vec<f64>, StabilityError> {
     let n = a.nrows();
     if a.ncols() != n {
-        return Err(StabilityError::DimensionMismatch { what: "columns vs rows of a symmetric matrix", expected: n, got: a.ncols() });
+        return Err(StabilityError::DimensionMismatch {
+            what: "columns vs rows of a symmetric matrix",
+            expected: n,
+            got: a.ncols(),
+        });
     }
     check_finite(a, what)?;
     if n == 0 {
@@ -27,7 +31,8 @@ pub fn symmetric_eigenvalues(a: MatRef<'_, f64>, what: &'static str) -> Result<V
     }
     let par = Par::Seq;
     let mut s = Diag::<f64>::zeros(n);
-    let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, par, Default::default()));
+    let mut buf =
+        MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, par, Default::default()));
     evd::self_adjoint_evd(a, s.as_mut(), None, par, MemStack::new(&mut buf), Default::default())
         .map_err(|_| StabilityError::Eigen { what, n })?;
     let mut v: Vec<f64> = s.column_vector().iter().copied().collect();
@@ -44,7 +49,11 @@ pub fn symmetric_eigenvalues(a: MatRef<'_, f64>, what: &'static str) -> Result<V
 pub fn general_eigenvalues(a: MatRef<'_, f64>, what: &'static str) -> Result<Vec<(f64, f64)>, StabilityError> {
     let n = a.nrows();
     if a.ncols() != n {
-        return Err(StabilityError::DimensionMismatch { what: "columns vs rows of a square matrix", expected: n, got: a.ncols() });
+        return Err(StabilityError::DimensionMismatch {
+            what: "columns vs rows of a square matrix",
+            expected: n,
+            got: a.ncols(),
+        });
     }
     for j in 0..n {
         for i in 0..n {

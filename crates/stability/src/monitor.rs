@@ -139,7 +139,9 @@ impl StabilityMonitor {
     /// # Errors
     /// [`StabilityError::InvalidParam`] naming the first field out of range.
     pub fn new(params: MonitorParams) -> Result<Self, StabilityError> {
-        let bad = |field: &'static str, expected: &'static str, got: String| Err(StabilityError::InvalidParam { field, expected, got });
+        let bad = |field: &'static str, expected: &'static str, got: String| {
+            Err(StabilityError::InvalidParam { field, expected, got })
+        };
         if params.every == 0 {
             return bad("every", "an integer >= 1", params.every.to_string());
         }
@@ -205,7 +207,8 @@ impl StabilityMonitor {
         if let Some(map) = map {
             if round % self.params.every == 0 {
                 let report = self.analyzer.analyze(map, lambda)?;
-                let attacker = if labels_changed { AttackerLocality::NotLocallyConstant } else { AttackerLocality::Unknown };
+                let attacker =
+                    if labels_changed { AttackerLocality::NotLocallyConstant } else { AttackerLocality::Unknown };
                 let report = report.with_attacker(attacker);
                 self.samples.push(MonitorSample {
                     round,

@@ -55,7 +55,11 @@ impl Linearization {
     pub fn new(map: &PgdMap<'_>, at: ColRef<'_, f64>) -> Result<Self, StabilityError> {
         let n = map.n();
         if at.nrows() != n {
-            return Err(StabilityError::DimensionMismatch { what: "point λ vs number of training points", expected: n, got: at.nrows() });
+            return Err(StabilityError::DimensionMismatch {
+                what: "point λ vs number of training points",
+                expected: n,
+                got: at.nrows(),
+            });
         }
         if let Some(i) = (0..n).find(|&i| !at[i].is_finite()) {
             return Err(StabilityError::NonFinite { what: "point λ", index: i, value: at[i] });

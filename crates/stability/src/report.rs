@@ -191,7 +191,10 @@ pub(crate) fn decide(
     }
     if min_margin <= tol * scale {
         return Verdict::Degenerate {
-            reason: DegenerateReason::NoStrictComplementarity { index: min_margin_index.unwrap_or(0), margin: min_margin },
+            reason: DegenerateReason::NoStrictComplementarity {
+                index: min_margin_index.unwrap_or(0),
+                margin: min_margin,
+            },
         };
     }
     if (spectral_radius - 1.0).abs() <= tol {

@@ -86,7 +86,11 @@ fn check_len(map: &PgdMap<'_>, at: ColRef<'_, f64>, what: &'static str) -> Resul
 }
 
 /// λ_max(K) and the solver's label-independent bound `factor`/λ_max(K), when asked for.
-fn kernel_bound(map: &PgdMap<'_>, params: &AnalyticParams, factor: f64) -> Result<(Option<f64>, Option<f64>), StabilityError> {
+fn kernel_bound(
+    map: &PgdMap<'_>,
+    params: &AnalyticParams,
+    factor: f64,
+) -> Result<(Option<f64>, Option<f64>), StabilityError> {
     if params.kernel_bound {
         let l = map.signed_gram().gram().max_eigenvalue()?;
         Ok((Some(l), (l > 0.0).then(|| factor / l)))
@@ -145,7 +149,11 @@ impl ExtragradientJacobian {
         let n = map.n();
         let mut z = vec![0.0; n];
         let mut scratch = vec![0.0; n];
-        map.signed_gram().matvec_with_scratch_into(inner.image.as_ref(), &mut scratch, faer::ColMut::from_slice_mut(&mut z));
+        map.signed_gram().matvec_with_scratch_into(
+            inner.image.as_ref(),
+            &mut scratch,
+            faer::ColMut::from_slice_mut(&mut z),
+        );
         let lambda: Vec<f64> = at.iter().copied().collect();
         map.gradient_step_in_place(&lambda, &mut z);
         let outer = Linearization::from_step(map, at, &z)?;
@@ -276,7 +284,11 @@ impl OptimisticJacobian {
     }
 
     /// The step z = λ − η(2g(λ) − g(λ_prev)) and the linearisation of its projection.
-    fn linearize(map: &PgdMap<'_>, at: ColRef<'_, f64>, prev: ColRef<'_, f64>) -> Result<Linearization, StabilityError> {
+    fn linearize(
+        map: &PgdMap<'_>,
+        at: ColRef<'_, f64>,
+        prev: ColRef<'_, f64>,
+    ) -> Result<Linearization, StabilityError> {
         check_len(map, at, "point λ vs number of training points")?;
         check_len(map, prev, "previous point λ_prev vs number of training points")?;
         if let Some(i) = (0..prev.nrows()).find(|&i| !prev[i].is_finite()) {
@@ -301,7 +313,11 @@ impl OptimisticJacobian {
     ///
     /// # Errors
     /// As [`Linearization::new`], for either point.
-    pub fn full_jacobian(map: &PgdMap<'_>, at: ColRef<'_, f64>, prev: ColRef<'_, f64>) -> Result<Mat<f64>, StabilityError> {
+    pub fn full_jacobian(
+        map: &PgdMap<'_>,
+        at: ColRef<'_, f64>,
+        prev: ColRef<'_, f64>,
+    ) -> Result<Mat<f64>, StabilityError> {
         let lin = Self::linearize(map, at, prev)?;
         let n = map.n();
         let eta = map.eta();
@@ -322,7 +338,12 @@ impl OptimisticJacobian {
     ///
     /// # Errors
     /// [`StabilityError::InvalidParam`] naming `h`, points of the wrong length, the map's errors.
-    pub fn finite_difference(map: &PgdMap<'_>, at: ColRef<'_, f64>, prev: ColRef<'_, f64>, h: f64) -> Result<Mat<f64>, StabilityError> {
+    pub fn finite_difference(
+        map: &PgdMap<'_>,
+        at: ColRef<'_, f64>,
+        prev: ColRef<'_, f64>,
+        h: f64,
+    ) -> Result<Mat<f64>, StabilityError> {
         check_h(h)?;
         check_len(map, at, "point λ vs number of training points")?;
         check_len(map, prev, "previous point λ_prev vs number of training points")?;
@@ -340,7 +361,12 @@ impl OptimisticJacobian {
     ///
     /// # Errors
     /// As [`Linearization::new`], for either point; an eigenvalue failure.
-    pub fn analyze_pair(&self, map: &PgdMap<'_>, at: ColRef<'_, f64>, prev: ColRef<'_, f64>) -> Result<StabilityReport, StabilityError> {
+    pub fn analyze_pair(
+        &self,
+        map: &PgdMap<'_>,
+        at: ColRef<'_, f64>,
+        prev: ColRef<'_, f64>,
+    ) -> Result<StabilityReport, StabilityError> {
         let lin = Self::linearize(map, at, prev)?;
         let eta = map.eta();
         let mu = AnalyticJacobian::projected_spectrum(map, &lin.free)?;
@@ -349,7 +375,8 @@ impl OptimisticJacobian {
         let spectral_radius = ev.iter().fold(0.0_f64, |r, v| r.max(v.abs()));
         let (lambda_max_k, eta_bound) = kernel_bound(map, &self.params, 2.0 / 3.0)?;
         let drift = (0..at.nrows()).map(|i| (at[i] - prev[i]).abs()).fold(0.0, f64::max);
-        let verdict = decide(lin.free.len(), lin.min_margin, lin.min_margin_index, lin.scale, spectral_radius, self.params.tol);
+        let verdict =
+            decide(lin.free.len(), lin.min_margin, lin.min_margin_index, lin.scale, spectral_radius, self.params.tol);
         Ok(StabilityReport {
             method: "optimistic",
             n: map.n(),

@@ -24,7 +24,11 @@ fn problem() -> SignedGram {
 }
 
 fn svm(q: &SignedGram, c: f64) -> Col<f64> {
-    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() }).unwrap().solve(q, Bounds::Uniform(c), None).unwrap().lambda
+    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() })
+        .unwrap()
+        .solve(q, Bounds::Uniform(c), None)
+        .unwrap()
+        .lambda
 }
 
 fn analytic() -> AnalyticJacobian {
@@ -44,7 +48,9 @@ fn verdict_flips_at_the_critical_step() {
     let lmax = r.lambda_max_k.unwrap();
     assert!((r.eta_bound.unwrap() - 2.0 / lmax).abs() < 1e-15);
     assert!(r.mu_max <= lmax * (1.0 + 1e-12), "μ_max {} > λ_max(K) {lmax}", r.mu_max);
-    for (f, want) in [(0.5, Verdict::Stable), (0.99, Verdict::Stable), (1.01, Verdict::Unstable), (1.5, Verdict::Unstable)] {
+    for (f, want) in
+        [(0.5, Verdict::Stable), (0.99, Verdict::Stable), (1.01, Verdict::Unstable), (1.5, Verdict::Unstable)]
+    {
         let map = PgdMap::new(&q, f * crit, Bounds::Uniform(c), &p).unwrap();
         let r = analytic().analyze(&map, lambda.as_ref()).unwrap();
         assert_eq!(r.verdict, want, "η = {f}·2/μ_max, ρ = {}", r.spectral_radius);

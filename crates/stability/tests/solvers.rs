@@ -42,7 +42,11 @@ fn problem(seed: u64) -> (SignedGram, f64, FloralRng) {
 }
 
 fn svm(q: &SignedGram, c: f64) -> Col<f64> {
-    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() }).unwrap().solve(q, Bounds::Uniform(c), None).unwrap().lambda
+    Smo::new(SmoParams { eps: 1e-13, ..SmoParams::default() })
+        .unwrap()
+        .solve(q, Bounds::Uniform(c), None)
+        .unwrap()
+        .lambda
 }
 
 fn params() -> AnalyticParams {
@@ -93,7 +97,11 @@ fn iterate(map: &PgdMap<'_>, star: &Col<f64>, start: &Col<f64>, steps: usize, pa
     let mut errs = vec![norm(&(start - star))];
     let (mut cur, mut prev) = (start.clone(), star.clone());
     for _ in 0..steps {
-        let next = if pair { map.optimistic(cur.as_ref(), prev.as_ref()).unwrap() } else { map.extragradient(cur.as_ref()).unwrap() };
+        let next = if pair {
+            map.optimistic(cur.as_ref(), prev.as_ref()).unwrap()
+        } else {
+            map.extragradient(cur.as_ref()).unwrap()
+        };
         prev = cur;
         cur = next;
         errs.push(norm(&(&cur - star)));
@@ -322,11 +330,26 @@ fn bad_input_is_an_error() {
     let ok = Col::<f64>::zeros(q.n());
     let mut nan = Col::<f64>::zeros(q.n());
     nan[0] = f64::NAN;
-    assert!(matches!(ExtragradientJacobian::new(params()).unwrap().analyze(&map, short.as_ref()), Err(StabilityError::DimensionMismatch { .. })));
-    assert!(matches!(OptimisticJacobian::new(params()).unwrap().analyze_pair(&map, ok.as_ref(), short.as_ref()), Err(StabilityError::DimensionMismatch { .. })));
-    assert!(matches!(OptimisticJacobian::new(params()).unwrap().analyze_pair(&map, ok.as_ref(), nan.as_ref()), Err(StabilityError::NonFinite { .. })));
-    assert!(matches!(ExtragradientJacobian::finite_difference(&map, ok.as_ref(), 0.0), Err(StabilityError::InvalidParam { field: "h", .. })));
-    assert!(matches!(ExtragradientJacobian::new(AnalyticParams { tol: 2.0, kernel_bound: false }), Err(StabilityError::InvalidParam { field: "tol", .. })));
+    assert!(matches!(
+        ExtragradientJacobian::new(params()).unwrap().analyze(&map, short.as_ref()),
+        Err(StabilityError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        OptimisticJacobian::new(params()).unwrap().analyze_pair(&map, ok.as_ref(), short.as_ref()),
+        Err(StabilityError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        OptimisticJacobian::new(params()).unwrap().analyze_pair(&map, ok.as_ref(), nan.as_ref()),
+        Err(StabilityError::NonFinite { .. })
+    ));
+    assert!(matches!(
+        ExtragradientJacobian::finite_difference(&map, ok.as_ref(), 0.0),
+        Err(StabilityError::InvalidParam { field: "h", .. })
+    ));
+    assert!(matches!(
+        ExtragradientJacobian::new(AnalyticParams { tol: 2.0, kernel_bound: false }),
+        Err(StabilityError::InvalidParam { field: "tol", .. })
+    ));
     // The label-independent bounds: 1/λ_max(K) and 2/(3λ_max(K)).
     let lmax = q.gram().max_eigenvalue().unwrap();
     let kp = AnalyticParams { tol: 1e-9, kernel_bound: true };

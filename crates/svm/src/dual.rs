@@ -94,11 +94,7 @@ impl<'a> Dual<'a> {
         for i in 0..n {
             let (li, ci) = (lambda[i], self.c(i));
             let v = -y[i] * g[i];
-            let (in_up, in_low) = if y[i] > 0.0 {
-                (li < ci, li > 0.0)
-            } else {
-                (li > 0.0, li < ci)
-            };
+            let (in_up, in_low) = if y[i] > 0.0 { (li < ci, li > 0.0) } else { (li > 0.0, li < ci) };
             if in_up {
                 m_up = m_up.max(v);
             }
@@ -106,11 +102,7 @@ impl<'a> Dual<'a> {
                 m_low = m_low.min(v);
             }
         }
-        if m_up.is_finite() && m_low.is_finite() {
-            (m_up - m_low).max(0.0)
-        } else {
-            0.0
-        }
+        if m_up.is_finite() && m_low.is_finite() { (m_up - m_low).max(0.0) } else { 0.0 }
     }
 
     /// Per-constraint KKT residuals for a given bias b, with ỹ_i f_i = (Q̃λ)_i + ỹ_i b:
@@ -120,12 +112,7 @@ impl<'a> Dual<'a> {
     ///
     /// # Panics
     /// If `lambda` or `out` does not have length n.
-    pub fn kkt_residuals_into(
-        &self,
-        lambda: ColRef<'_, f64>,
-        b: f64,
-        mut out: ColMut<'_, f64>,
-    ) -> f64 {
+    pub fn kkt_residuals_into(&self, lambda: ColRef<'_, f64>, b: f64, mut out: ColMut<'_, f64>) -> f64 {
         self.gradient_into(lambda, out.rb_mut());
         let y = self.q.labels().as_slice();
         let mut worst: f64 = 0.0;
@@ -187,9 +174,7 @@ impl BiasRule {
 
     /// `AllSupportVectors` with the reference threshold 1e-5.
     pub fn reference() -> Self {
-        BiasRule::AllSupportVectors {
-            threshold: Self::REFERENCE_THRESHOLD,
-        }
+        BiasRule::AllSupportVectors { threshold: Self::REFERENCE_THRESHOLD }
     }
 }
 
@@ -248,17 +233,9 @@ pub fn bias_from_q_lambda(
                 let yg = y[i] * (g[i] - 1.0);
                 let li = lambda[i];
                 if li >= ci {
-                    if y[i] < 0.0 {
-                        ub = ub.min(yg)
-                    } else {
-                        lb = lb.max(yg)
-                    }
+                    if y[i] < 0.0 { ub = ub.min(yg) } else { lb = lb.max(yg) }
                 } else if li <= 0.0 {
-                    if y[i] > 0.0 {
-                        ub = ub.min(yg)
-                    } else {
-                        lb = lb.max(yg)
-                    }
+                    if y[i] > 0.0 { ub = ub.min(yg) } else { lb = lb.max(yg) }
                 } else {
                     sum += yg;
                     cnt += 1;
@@ -315,46 +292,12 @@ mod tests {
     fn bias_rules() {
         let q = two_point();
         let opt = Col::from_fn(2, |_| 0.5);
-        assert!(
-            bias(
-                BiasRule::FreeSupportVectors,
-                &q,
-                opt.as_ref(),
-                Bounds::Uniform(10.0)
-            )
-            .abs()
-                < 1e-15
-        );
-        assert!(
-            bias(
-                BiasRule::reference(),
-                &q,
-                opt.as_ref(),
-                Bounds::Uniform(10.0)
-            )
-            .abs()
-                < 1e-15
-        );
+        assert!(bias(BiasRule::FreeSupportVectors, &q, opt.as_ref(), Bounds::Uniform(10.0)).abs() < 1e-15);
+        assert!(bias(BiasRule::reference(), &q, opt.as_ref(), Bounds::Uniform(10.0)).abs() < 1e-15);
         let zero = Col::zeros(2);
-        assert_eq!(
-            bias(
-                BiasRule::reference(),
-                &q,
-                zero.as_ref(),
-                Bounds::Uniform(10.0)
-            ),
-            0.0
-        );
+        assert_eq!(bias(BiasRule::reference(), &q, zero.as_ref(), Bounds::Uniform(10.0)), 0.0);
         // λ = 0: g = −1; ub = ỹ_0 g_0 = −1 (λ=0, ỹ=+1), lb = ỹ_1 g_1 = 1 (λ=0, ỹ=−1): b = 0.
-        assert_eq!(
-            bias(
-                BiasRule::FreeSupportVectors,
-                &q,
-                zero.as_ref(),
-                Bounds::Uniform(10.0)
-            ),
-            0.0
-        );
+        assert_eq!(bias(BiasRule::FreeSupportVectors, &q, zero.as_ref(), Bounds::Uniform(10.0)), 0.0);
         assert!(Dual::new(&q, Bounds::PerPoint(&[1.0])).is_err());
         assert!(Dual::new(&q, Bounds::Uniform(-1.0)).is_err());
     }

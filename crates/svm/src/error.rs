@@ -26,9 +26,7 @@ pub enum SvmError {
         got: usize,
     },
     /// A matrix that must be symmetric is not.
-    #[error(
-        "matrix is not symmetric: entry ({row}, {col}) is {value} but ({col}, {row}) is {mirror}"
-    )]
+    #[error("matrix is not symmetric: entry ({row}, {col}) is {value} but ({col}, {row}) is {mirror}")]
     NotSymmetric {
         /// Row of the first asymmetric entry found.
         row: usize,

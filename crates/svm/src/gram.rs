@@ -52,21 +52,12 @@ impl Gram {
             for i in 0..n {
                 let v = k[(i, j)];
                 if !v.is_finite() {
-                    return Err(SvmError::NonFinite {
-                        what: "Gram entry",
-                        index: i * n + j,
-                        value: v,
-                    });
+                    return Err(SvmError::NonFinite { what: "Gram entry", index: i * n + j, value: v });
                 }
             }
         }
         if let Some((row, col)) = first_asymmetry(k.as_ref()) {
-            return Err(SvmError::NotSymmetric {
-                row,
-                col,
-                value: k[(row, col)],
-                mirror: k[(col, row)],
-            });
+            return Err(SvmError::NotSymmetric { row, col, value: k[(row, col)], mirror: k[(col, row)] });
         }
         Ok(Gram { k })
     }
@@ -158,21 +149,10 @@ pub(crate) fn symmetric_eigenvalues(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvmE
     }
     let par = Par::Seq;
     let mut s = Diag::<f64>::zeros(n);
-    let mut buf = MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(
-        n,
-        ComputeEigenvectors::No,
-        par,
-        Default::default(),
-    ));
-    evd::self_adjoint_evd(
-        a,
-        s.as_mut(),
-        None,
-        par,
-        MemStack::new(&mut buf),
-        Default::default(),
-    )
-    .map_err(|_| SvmError::Eigen { n })?;
+    let mut buf =
+        MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, par, Default::default()));
+    evd::self_adjoint_evd(a, s.as_mut(), None, par, MemStack::new(&mut buf), Default::default())
+        .map_err(|_| SvmError::Eigen { n })?;
     let mut v: Vec<f64> = s.column_vector().iter().copied().collect();
     v.sort_by(f64::total_cmp);
     Ok(v)
@@ -369,23 +349,20 @@ pub fn kernel_matvec_into(k: MatRef<'_, f64>, v: ColRef<'_, f64>, out: ColMut<'_
         return;
     };
     let cols = &cols;
-    os.as_slice_mut()
-        .par_chunks_mut(MATVEC_ROWS)
-        .enumerate()
-        .for_each(|(b, chunk)| {
-            let r0 = b * MATVEC_ROWS;
-            let mut quads = chunk.chunks_exact_mut(4);
-            let mut r = r0;
-            for q in &mut quads {
-                let d = dot4([cols[r], cols[r + 1], cols[r + 2], cols[r + 3]], vs);
-                q.copy_from_slice(&d);
-                r += 4;
-            }
-            for o in quads.into_remainder() {
-                *o = dot(cols[r], vs);
-                r += 1;
-            }
-        });
+    os.as_slice_mut().par_chunks_mut(MATVEC_ROWS).enumerate().for_each(|(b, chunk)| {
+        let r0 = b * MATVEC_ROWS;
+        let mut quads = chunk.chunks_exact_mut(4);
+        let mut r = r0;
+        for q in &mut quads {
+            let d = dot4([cols[r], cols[r + 1], cols[r + 2], cols[r + 3]], vs);
+            q.copy_from_slice(&d);
+            r += 4;
+        }
+        for o in quads.into_remainder() {
+            *o = dot(cols[r], vs);
+            r += 1;
+        }
+    });
 }
 
 /// Four dot products cᵀv sharing the loads of v, each in the same fixed order as [`dot`]
@@ -445,23 +422,14 @@ mod tests {
 
     #[test]
     fn from_mat_rejects_bad_matrices() {
-        assert!(matches!(
-            Gram::from_mat(Mat::zeros(2, 3)),
-            Err(SvmError::DimensionMismatch { .. })
-        ));
+        assert!(matches!(Gram::from_mat(Mat::zeros(2, 3)), Err(SvmError::DimensionMismatch { .. })));
         let mut m = Mat::<f64>::identity(3, 3);
         m[(2, 0)] = 0.5;
-        assert!(matches!(
-            Gram::from_mat(m.clone()),
-            Err(SvmError::NotSymmetric { row: 2, col: 0, .. })
-        ));
+        assert!(matches!(Gram::from_mat(m.clone()), Err(SvmError::NotSymmetric { row: 2, col: 0, .. })));
         m[(0, 2)] = 0.5;
         assert!(Gram::from_mat(m.clone()).is_ok());
         m[(1, 1)] = f64::NAN;
-        assert!(matches!(
-            Gram::from_mat(m),
-            Err(SvmError::NonFinite { index: 4, .. })
-        ));
+        assert!(matches!(Gram::from_mat(m), Err(SvmError::NonFinite { index: 4, .. })));
     }
 
     #[test]

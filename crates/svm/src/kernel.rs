@@ -92,11 +92,7 @@ pub trait Kernel: Send + Sync + std::fmt::Debug {
     /// If `z.len() != out.len() * a.len()`.
     fn row_into(&self, a: &[f64], z: &[f64], out: &mut [f64]) {
         let d = a.len();
-        assert_eq!(
-            z.len(),
-            out.len() * d,
-            "row_into: z must hold out.len() rows of length a.len()"
-        );
+        assert_eq!(z.len(), out.len() * d, "row_into: z must hold out.len() rows of length a.len()");
         let ar = RowRef::from_slice(a);
         for (t, o) in out.iter_mut().enumerate() {
             *o = self.eval(ar, RowRef::from_slice(&z[t * d..(t + 1) * d]));
@@ -156,9 +152,7 @@ impl Rbf {
     /// [`SvmError::InvalidParam`] unless γ is finite and > 0.
     pub fn new(params: RbfParams) -> Result<Self, SvmError> {
         check_gamma(params.gamma)?;
-        Ok(Self {
-            gamma: params.gamma,
-        })
+        Ok(Self { gamma: params.gamma })
     }
 
     /// γ.
@@ -181,11 +175,7 @@ pub struct PolyParams {
 
 impl Default for PolyParams {
     fn default() -> Self {
-        Self {
-            degree: 3,
-            gamma: 1.0,
-            coef0: 0.0,
-        }
+        Self { degree: 3, gamma: 1.0, coef0: 0.0 }
     }
 }
 
@@ -204,14 +194,11 @@ impl Poly {
     /// [`SvmError::InvalidParam`] for degree 0 (or above `i32::MAX`), γ not finite and > 0, or a
     /// non-finite coef0.
     pub fn new(params: PolyParams) -> Result<Self, SvmError> {
-        let degree = i32::try_from(params.degree)
-            .ok()
-            .filter(|&d| d >= 1)
-            .ok_or_else(|| SvmError::InvalidParam {
-                field: "degree",
-                expected: "an integer in 1..=2147483647",
-                got: params.degree.to_string(),
-            })?;
+        let degree = i32::try_from(params.degree).ok().filter(|&d| d >= 1).ok_or_else(|| SvmError::InvalidParam {
+            field: "degree",
+            expected: "an integer in 1..=2147483647",
+            got: params.degree.to_string(),
+        })?;
         check_gamma(params.gamma)?;
         if !params.coef0.is_finite() {
             return Err(SvmError::InvalidParam {
@@ -220,11 +207,7 @@ impl Poly {
                 got: params.coef0.to_string(),
             });
         }
-        Ok(Self {
-            degree,
-            gamma: params.gamma,
-            coef0: params.coef0,
-        })
+        Ok(Self { degree, gamma: params.gamma, coef0: params.coef0 })
     }
 
     /// The degree.
@@ -247,11 +230,7 @@ fn check_gamma(gamma: f64) -> Result<(), SvmError> {
     if gamma.is_finite() && gamma > 0.0 {
         Ok(())
     } else {
-        Err(SvmError::InvalidParam {
-            field: "gamma",
-            expected: "a finite number > 0",
-            got: gamma.to_string(),
-        })
+        Err(SvmError::InvalidParam { field: "gamma", expected: "a finite number > 0", got: gamma.to_string() })
     }
 }
 
@@ -347,11 +326,7 @@ fn sqdist_rows(a: RowRef<'_, f64>, b: RowRef<'_, f64>) -> f64 {
 
 fn check_row_block(a: &[f64], z: &[f64], out: &[f64]) -> usize {
     let d = a.len();
-    assert_eq!(
-        z.len(),
-        out.len() * d,
-        "row_into: z must hold out.len() rows of length a.len()"
-    );
+    assert_eq!(z.len(), out.len() * d, "row_into: z must hold out.len() rows of length a.len()");
     d
 }
 
@@ -516,14 +491,8 @@ where
 }
 
 #[inline(always)]
-fn map_block_inner<F>(
-    mut blk: MatMut<'_, f64>,
-    row0: usize,
-    col0: usize,
-    sx: &[f64],
-    sz: &[f64],
-    f: &F,
-) where
+fn map_block_inner<F>(mut blk: MatMut<'_, f64>, row0: usize, col0: usize, sx: &[f64], sz: &[f64], f: &F)
+where
     F: Fn(f64, f64, f64) -> f64,
 {
     let m = blk.nrows();
@@ -556,42 +525,21 @@ fn gram_with<F>(x: MatRef<'_, f64>, z: MatRef<'_, f64>, out: MatMut<'_, f64>, f:
 where
     F: Fn(f64, f64, f64) -> f64 + Sync,
 {
-    assert_eq!(
-        x.ncols(),
-        z.ncols(),
-        "gram_into: x and z differ in column count"
-    );
-    assert_eq!(
-        out.nrows(),
-        x.nrows(),
-        "gram_into: out rows must equal x rows"
-    );
-    assert_eq!(
-        out.ncols(),
-        z.nrows(),
-        "gram_into: out columns must equal z rows"
-    );
+    assert_eq!(x.ncols(), z.ncols(), "gram_into: x and z differ in column count");
+    assert_eq!(out.nrows(), x.nrows(), "gram_into: out rows must equal x rows");
+    assert_eq!(out.ncols(), z.nrows(), "gram_into: out columns must equal z rows");
     if same_view(x, z) {
         gram_sym(x, out, f);
     } else {
         let sx = sq_norms(x);
         let sz = sq_norms(z);
         let (f, sx, sz) = (&f, &sx, &sz);
-        out.par_col_chunks_mut(GRAM_BLOCK)
-            .enumerate()
-            .for_each(|(b, mut blk)| {
-                let j0 = b * GRAM_BLOCK;
-                let w = blk.ncols();
-                matmul(
-                    blk.rb_mut(),
-                    Accum::Replace,
-                    x,
-                    z.subrows(j0, w).transpose(),
-                    1.0,
-                    Par::Seq,
-                );
-                map_block(blk, 0, j0, sx, sz, f);
-            });
+        out.par_col_chunks_mut(GRAM_BLOCK).enumerate().for_each(|(b, mut blk)| {
+            let j0 = b * GRAM_BLOCK;
+            let w = blk.ncols();
+            matmul(blk.rb_mut(), Accum::Replace, x, z.subrows(j0, w).transpose(), 1.0, Par::Seq);
+            map_block(blk, 0, j0, sx, sz, f);
+        });
     }
 }
 
@@ -627,14 +575,7 @@ where
     lowers.par_iter_mut().enumerate().for_each(|(b, strip)| {
         let j0 = b * GRAM_BLOCK;
         let w = strip.ncols();
-        matmul(
-            strip.rb_mut(),
-            Accum::Replace,
-            x.subrows(j0, n - j0),
-            x.subrows(j0, w).transpose(),
-            1.0,
-            Par::Seq,
-        );
+        matmul(strip.rb_mut(), Accum::Replace, x.subrows(j0, n - j0), x.subrows(j0, w).transpose(), 1.0, Par::Seq);
         for jj in 0..w {
             strip[(jj, jj)] = sx[j0 + jj];
         }
@@ -654,10 +595,7 @@ where
         for (ib, low) in lowers.iter().enumerate().take(b) {
             let i0 = ib * GRAM_BLOCK;
             let r0 = j0 - i0;
-            copy_transposed(
-                low.submatrix(r0, 0, w, low.ncols()),
-                up.rb_mut().subrows_mut(i0, low.ncols()),
-            );
+            copy_transposed(low.submatrix(r0, 0, w, low.ncols()), up.rb_mut().subrows_mut(i0, low.ncols()));
         }
     });
 }
@@ -667,9 +605,7 @@ where
 fn copy_transposed(src: MatRef<'_, f64>, mut dst: MatMut<'_, f64>) {
     const T: usize = 8;
     let (w, h) = (src.nrows(), src.ncols());
-    let src_cols: Option<Vec<&[f64]>> = (0..h)
-        .map(|c| src.col(c).try_as_col_major().map(|s| s.as_slice()))
-        .collect();
+    let src_cols: Option<Vec<&[f64]>> = (0..h).map(|c| src.col(c).try_as_col_major().map(|s| s.as_slice())).collect();
     let contiguous_dst = (0..w).all(|r| dst.rb_mut().col_mut(r).try_as_col_major_mut().is_some());
     let Some(src_cols) = src_cols.filter(|_| contiguous_dst) else {
         for r in 0..w {
@@ -737,9 +673,7 @@ mod tests {
 
     #[test]
     fn exp_det_is_within_one_ulp_and_dispatch_is_bitwise_equal() {
-        let mut xs: Vec<f64> = (0..200_001)
-            .map(|i| -(i as f64) * 708.0 / 200_000.0)
-            .collect();
+        let mut xs: Vec<f64> = (0..200_001).map(|i| -(i as f64) * 708.0 / 200_000.0).collect();
         xs.extend((0..10_001).map(|i| -(i as f64) * 1e-4));
         xs.extend([1.0, 10.0, 700.0]);
         for &x in &xs {
@@ -763,25 +697,9 @@ mod tests {
         assert!(Rbf::new(RbfParams { gamma: 0.0 }).is_err());
         assert!(Rbf::new(RbfParams { gamma: f64::NAN }).is_err());
         assert!(Rbf::new(RbfParams { gamma: 0.5 }).is_ok());
-        let e = Poly::new(PolyParams {
-            degree: 0,
-            ..PolyParams::default()
-        })
-        .unwrap_err();
-        assert!(matches!(
-            e,
-            SvmError::InvalidParam {
-                field: "degree",
-                ..
-            }
-        ));
-        assert!(
-            Poly::new(PolyParams {
-                coef0: f64::INFINITY,
-                ..PolyParams::default()
-            })
-            .is_err()
-        );
+        let e = Poly::new(PolyParams { degree: 0, ..PolyParams::default() }).unwrap_err();
+        assert!(matches!(e, SvmError::InvalidParam { field: "degree", .. }));
+        assert!(Poly::new(PolyParams { coef0: f64::INFINITY, ..PolyParams::default() }).is_err());
     }
 
     #[test]
@@ -791,14 +709,7 @@ mod tests {
         let kernels: Vec<Box<dyn Kernel>> = vec![
             Box::new(Linear::new(LinearParams {}).unwrap()),
             Box::new(Rbf::new(RbfParams { gamma: 0.7 }).unwrap()),
-            Box::new(
-                Poly::new(PolyParams {
-                    degree: 2,
-                    gamma: 0.5,
-                    coef0: 1.0,
-                })
-                .unwrap(),
-            ),
+            Box::new(Poly::new(PolyParams { degree: 2, gamma: 0.5, coef0: 1.0 }).unwrap()),
         ];
         for k in &kernels {
             let n = x.nrows();
@@ -807,15 +718,8 @@ mod tests {
             let naive = gram_naive(k.as_ref(), x.as_ref(), x.as_ref());
             for i in 0..n {
                 for j in 0..n {
-                    assert_eq!(
-                        g[(i, j)].to_bits(),
-                        g[(j, i)].to_bits(),
-                        "{} ({i},{j})",
-                        k.name()
-                    );
-                    assert!(
-                        (g[(i, j)] - naive[(i, j)]).abs() <= 1e-12 * (1.0 + naive[(i, j)].abs())
-                    );
+                    assert_eq!(g[(i, j)].to_bits(), g[(j, i)].to_bits(), "{} ({i},{j})", k.name());
+                    assert!((g[(i, j)] - naive[(i, j)]).abs() <= 1e-12 * (1.0 + naive[(i, j)].abs()));
                 }
             }
         }
@@ -864,9 +768,8 @@ mod tests {
 
     #[test]
     fn mirror_copies_strict_lower_triangle() {
-        let mut m = Mat::from_fn(MIRROR_TILE + 5, MIRROR_TILE + 5, |i, j| {
-            if i >= j { (i * 100 + j) as f64 } else { -1.0 }
-        });
+        let mut m =
+            Mat::from_fn(MIRROR_TILE + 5, MIRROR_TILE + 5, |i, j| if i >= j { (i * 100 + j) as f64 } else { -1.0 });
         mirror_lower_to_upper(m.as_mut());
         for i in 0..m.nrows() {
             for j in 0..m.ncols() {

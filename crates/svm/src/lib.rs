@@ -57,7 +57,7 @@ pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
 pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, PowerEstimate, SignedGram, kernel_matvec_into};
-pub use pgd::{BoxBounds, PgdMap};
 pub use kernel::{Kernel, LibsvmKernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
+pub use pgd::{BoxBounds, PgdMap};
 pub use smo::{DualSolution, DualSolver, Smo, SmoParams, Termination};

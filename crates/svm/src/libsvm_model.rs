@@ -18,11 +18,7 @@ use faer::{Col, Mat};
 use crate::{Kernel, LibsvmKernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, SvmError, SvmModel};
 
 fn bad(path: &Path, line: usize, what: impl Into<String>) -> SvmError {
-    SvmError::ModelFile {
-        path: path.to_path_buf(),
-        line,
-        message: what.into(),
-    }
+    SvmError::ModelFile { path: path.to_path_buf(), line, message: what.into() }
 }
 
 impl SvmModel {
@@ -111,14 +107,19 @@ impl SvmModel {
                 "gamma" => gamma = Some(num(line, key, rest)?),
                 "coef0" => coef0 = num(line, key, rest)?,
                 "degree" => {
-                    degree = rest.parse().map_err(|_| bad(path, line, format!("`degree` expects a positive integer, got `{rest}`")))?
+                    degree = rest
+                        .parse()
+                        .map_err(|_| bad(path, line, format!("`degree` expects a positive integer, got `{rest}`")))?
                 }
                 "nr_class" if rest != "2" => {
                     return Err(bad(path, line, format!("nr_class 2 (a binary model), got `{rest}`")));
                 }
                 "nr_class" => {}
                 "total_sv" => {
-                    total = Some(rest.parse::<usize>().map_err(|_| bad(path, line, format!("`total_sv` expects a count, got `{rest}`")))?)
+                    total = Some(
+                        rest.parse::<usize>()
+                            .map_err(|_| bad(path, line, format!("`total_sv` expects a count, got `{rest}`")))?,
+                    )
                 }
                 "rho" => rho = Some(num(line, key, rest)?),
                 "label" => {
@@ -156,9 +157,8 @@ impl SvmModel {
             coef.push(num(line, "coefficient", c)?);
             let mut row = Vec::new();
             for tok in it {
-                let (i, v) = tok
-                    .split_once(':')
-                    .ok_or_else(|| bad(path, line, format!("`index:value`, got `{tok}`")))?;
+                let (i, v) =
+                    tok.split_once(':').ok_or_else(|| bad(path, line, format!("`index:value`, got `{tok}`")))?;
                 let i: usize = i
                     .parse()
                     .ok()
@@ -219,9 +219,13 @@ mod tests {
     #[test]
     fn bad_files_name_the_line_and_what_was_expected() {
         let text = model().to_libsvm_model().unwrap();
-        let e = SvmModel::from_libsvm_model(&text.replace("c_svc", "nu_svc"), Path::new("m.model"), 3).unwrap_err().to_string();
+        let e = SvmModel::from_libsvm_model(&text.replace("c_svc", "nu_svc"), Path::new("m.model"), 3)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("m.model:1") && e.contains("c_svc"), "{e}");
-        let e = SvmModel::from_libsvm_model(&text.replace("label 1 -1", "label 3 7"), Path::new("m"), 3).unwrap_err().to_string();
+        let e = SvmModel::from_libsvm_model(&text.replace("label 1 -1", "label 3 7"), Path::new("m"), 3)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`label 1 -1`"), "{e}");
         let e = SvmModel::from_libsvm_model(&text.replace("SV\n", ""), Path::new("m"), 3).unwrap_err().to_string();
         assert!(e.contains("header key") || e.contains("SV"), "{e}");

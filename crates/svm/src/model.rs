@@ -49,9 +49,7 @@ impl SvmModel {
         assert_eq!(lambda.nrows(), n, "from_dual: lambda vs training rows");
         let support: Vec<usize> = (0..n).filter(|&j| lambda[j] > sv_threshold).collect();
         let sv = Mat::from_fn(support.len(), train.ncols(), |r, k| train[(support[r], k)]);
-        let coef = Col::from_fn(support.len(), |r| {
-            lambda[support[r]] * labels.get(support[r])
-        });
+        let coef = Col::from_fn(support.len(), |r| lambda[support[r]] * labels.get(support[r]));
         SvmModel {
             kernel,
             sv,
@@ -96,22 +94,12 @@ impl SvmModel {
     /// [`SvmError::InvalidParam`] / [`SvmError::DimensionMismatch`] for invalid bounds.
     pub fn with_bounds(mut self, bounds: Bounds<'_>) -> Result<SvmModel, SvmError> {
         let c = bounds_vec(bounds, self.lambda.nrows())?;
-        self.n_bounded = Some(
-            self.support
-                .iter()
-                .filter(|&&j| self.lambda[j] >= c[j])
-                .count(),
-        );
+        self.n_bounded = Some(self.support.iter().filter(|&&j| self.lambda[j] >= c[j]).count());
         Ok(self)
     }
 
     /// Record the solver's objective, status and iteration count.
-    pub fn with_solution_info(
-        mut self,
-        objective: f64,
-        status: Termination,
-        iterations: usize,
-    ) -> SvmModel {
+    pub fn with_solution_info(mut self, objective: f64, status: Termination, iterations: usize) -> SvmModel {
         self.objective = Some(objective);
         self.status = Some(status);
         self.iterations = Some(iterations);
@@ -124,38 +112,24 @@ impl SvmModel {
     /// # Panics
     /// If `x` has a different number of columns than the training data.
     pub fn decision_function(&self, x: MatRef<'_, f64>) -> Vec<f64> {
-        assert_eq!(
-            x.ncols(),
-            self.sv.ncols(),
-            "decision_function: feature dimension"
-        );
+        assert_eq!(x.ncols(), self.sv.ncols(), "decision_function: feature dimension");
         let m = x.nrows();
         let mut out = vec![self.bias; m];
         let nsv = self.support.len();
         if nsv == 0 {
             return out;
         }
-        out.par_chunks_mut(PREDICT_BLOCK)
-            .enumerate()
-            .for_each(|(b, o)| {
-                let r0 = b * PREDICT_BLOCK;
-                let rows = o.len();
-                let mut k = Mat::zeros(rows, nsv);
-                self.kernel
-                    .gram_into(x.subrows(r0, rows), self.sv.as_ref(), k.as_mut());
-                let mut f = Col::zeros(rows);
-                matmul(
-                    f.as_mat_mut(),
-                    Accum::Replace,
-                    k.as_ref(),
-                    self.coef.as_mat(),
-                    1.0,
-                    Par::Seq,
-                );
-                for (oi, fi) in o.iter_mut().zip(f.iter()) {
-                    *oi += fi;
-                }
-            });
+        out.par_chunks_mut(PREDICT_BLOCK).enumerate().for_each(|(b, o)| {
+            let r0 = b * PREDICT_BLOCK;
+            let rows = o.len();
+            let mut k = Mat::zeros(rows, nsv);
+            self.kernel.gram_into(x.subrows(r0, rows), self.sv.as_ref(), k.as_mut());
+            let mut f = Col::zeros(rows);
+            matmul(f.as_mat_mut(), Accum::Replace, k.as_ref(), self.coef.as_mat(), 1.0, Par::Seq);
+            for (oi, fi) in o.iter_mut().zip(f.iter()) {
+                *oi += fi;
+            }
+        });
         out
     }
 
@@ -164,10 +138,7 @@ impl SvmModel {
     /// # Panics
     /// As [`SvmModel::decision_function`].
     pub fn predict(&self, x: MatRef<'_, f64>) -> Vec<f64> {
-        self.decision_function(x)
-            .into_iter()
-            .map(|f| if f >= 0.0 { 1.0 } else { -1.0 })
-            .collect()
+        self.decision_function(x).into_iter().map(|f| if f >= 0.0 { 1.0 } else { -1.0 }).collect()
     }
 
     /// Fraction of points of `data` whose predicted label equals its label (0 for an empty set).
@@ -179,11 +150,7 @@ impl SvmModel {
             return 0.0;
         }
         let p = self.predict(data.x());
-        let hits = p
-            .iter()
-            .zip(data.y().as_slice())
-            .filter(|(a, b)| a == b)
-            .count();
+        let hits = p.iter().zip(data.y().as_slice()).filter(|(a, b)| a == b).count();
         hits as f64 / data.n() as f64
     }
 
@@ -270,10 +237,7 @@ mod tests {
             let t = q[(i, 0)];
             assert!((fi - (t + 0.25)).abs() < 1e-14);
         }
-        assert_eq!(
-            m.predict(Mat::from_fn(1, 1, |_, _| -0.25).as_ref()),
-            vec![1.0]
-        );
+        assert_eq!(m.predict(Mat::from_fn(1, 1, |_, _| -0.25).as_ref()), vec![1.0]);
         let m = m.with_bounds(Bounds::Uniform(0.5)).unwrap();
         assert_eq!(m.n_bounded_sv(), Some(2));
     }

@@ -68,11 +68,7 @@ impl<'a> PgdMap<'a> {
         projector: &'a dyn Projector,
     ) -> Result<Self, SvmError> {
         if !(eta.is_finite() && eta > 0.0) {
-            return Err(SvmError::InvalidParam {
-                field: "eta",
-                expected: "a finite number > 0",
-                got: eta.to_string(),
-            });
+            return Err(SvmError::InvalidParam { field: "eta", expected: "a finite number > 0", got: eta.to_string() });
         }
         bounds.validate(q.n())?;
         Ok(Self { q, eta, bounds, projector })
@@ -180,8 +176,7 @@ impl<'a> PgdMap<'a> {
         scratch: &mut [f64],
         out: ColMut<'_, f64>,
     ) -> Result<ProjInfo, SvmError> {
-        self.q
-            .matvec_with_scratch_into(ColRef::from_slice(lambda), scratch, ColMut::from_slice_mut(z));
+        self.q.matvec_with_scratch_into(ColRef::from_slice(lambda), scratch, ColMut::from_slice_mut(z));
         self.gradient_step_in_place(lambda, z);
         Ok(self.projector.project_into(ColRef::from_slice(z), self.q.labels(), self.bounds, out)?)
     }
@@ -349,9 +344,6 @@ mod tests {
             PgdMap::new(&q, 0.0, Bounds::Uniform(1.0), &p),
             Err(SvmError::InvalidParam { field: "eta", .. })
         ));
-        assert!(matches!(
-            PgdMap::new(&q, 0.1, Bounds::PerPoint(&[1.0]), &p),
-            Err(SvmError::Projection(_))
-        ));
+        assert!(matches!(PgdMap::new(&q, 0.1, Bounds::PerPoint(&[1.0]), &p), Err(SvmError::Projection(_))));
     }
 }

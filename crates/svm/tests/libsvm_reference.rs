@@ -41,10 +41,7 @@ fn fixture() -> Fixture {
 /// A shipped `name:sheet`, or the generated moons written as
 /// `moons(n=1000, noise=0.2, seed=7)` in the fixture.
 fn load(spec: &str) -> Dataset {
-    if let Some(args) = spec
-        .strip_prefix("moons(")
-        .and_then(|s| s.strip_suffix(')'))
-    {
+    if let Some(args) = spec.strip_prefix("moons(").and_then(|s| s.strip_suffix(')')) {
         let mut n = 0usize;
         let mut noise = 0.0;
         let mut seed = 0u64;
@@ -59,10 +56,7 @@ fn load(spec: &str) -> Dataset {
         }
         return moons(n, noise, &mut stream(seed, Stream::Data)).unwrap();
     }
-    shipped::resolve(spec)
-        .unwrap()
-        .into_binary(Path::new(spec))
-        .unwrap()
+    shipped::resolve(spec).unwrap().into_binary(Path::new(spec)).unwrap()
 }
 
 fn check_case(case: &Case, dense_limit_mb: f64) {
@@ -70,31 +64,15 @@ fn check_case(case: &Case, dense_limit_mb: f64) {
     let train = load(&case.train);
     let test = load(&case.test);
     let kernel = Rbf::new(RbfParams { gamma: case.gamma }).unwrap();
-    let mut smo = Smo::new(SmoParams {
-        eps: case.eps,
-        dense_limit_mb,
-        dense_min_dim: 0,
-        ..SmoParams::default()
-    })
-    .unwrap();
+    let mut smo =
+        Smo::new(SmoParams { eps: case.eps, dense_limit_mb, dense_min_dim: 0, ..SmoParams::default() }).unwrap();
     let model = smo.fit(&kernel, &train, case.c).unwrap();
-    let what = format!(
-        "{} (dense_limit_mb = {dense_limit_mb}; LIBSVM: {})",
-        case.name, case.train_command
-    );
+    let what = format!("{} (dense_limit_mb = {dense_limit_mb}; LIBSVM: {})", case.name, case.train_command);
     assert_eq!(model.status(), Some(Termination::Converged), "{what}");
     let obj = model.objective().unwrap();
-    assert!(
-        (obj - case.obj).abs() <= 1e-3 * case.obj.abs(),
-        "{what}: objective {obj} vs LIBSVM {}",
-        case.obj
-    );
+    assert!((obj - case.obj).abs() <= 1e-3 * case.obj.abs(), "{what}: objective {obj} vs LIBSVM {}", case.obj);
     let nsv = model.n_sv() as f64;
-    assert!(
-        (nsv - case.n_sv as f64).abs() <= 0.02 * case.n_sv as f64,
-        "{what}: nSV {nsv} vs LIBSVM {}",
-        case.n_sv
-    );
+    assert!((nsv - case.n_sv as f64).abs() <= 0.02 * case.n_sv as f64, "{what}: nSV {nsv} vs LIBSVM {}", case.n_sv);
     let nbsv = model.n_bounded_sv().unwrap() as f64;
     assert!(
         (nbsv - case.n_bounded_sv as f64).abs() <= 0.02 * case.n_sv as f64,
@@ -118,18 +96,9 @@ fn check_case(case: &Case, dense_limit_mb: f64) {
     let gram = Gram::new(&kernel, train.x());
     let q = SignedGram::new(gram.clone(), train.y()).unwrap();
     let dual = Dual::new(&q, Bounds::Uniform(case.c)).unwrap();
-    assert!(
-        dual.kkt_violation(model.lambda()) <= case.eps * 1.01,
-        "{what}: KKT gap"
-    );
-    assert!(
-        dual.feasibility_residual(model.lambda()) <= 1e-10,
-        "{what}: feasibility"
-    );
-    assert!(
-        (dual.objective(model.lambda()) - obj).abs() <= 1e-9 * obj.abs(),
-        "{what}: objective recomputed"
-    );
+    assert!(dual.kkt_violation(model.lambda()) <= case.eps * 1.01, "{what}: KKT gap");
+    assert!(dual.feasibility_residual(model.lambda()) <= 1e-10, "{what}: feasibility");
+    assert!((dual.objective(model.lambda()) - obj).abs() <= 1e-9 * obj.abs(), "{what}: objective recomputed");
 }
 
 #[test]
@@ -137,13 +106,7 @@ fn fixture_is_complete() {
     let f = fixture();
     assert!(f.libsvm_version.starts_with("3."));
     let names: Vec<&str> = f.cases.iter().map(|c| c.name.as_str()).collect();
-    for want in [
-        "moon_train",
-        "moon_train_adv_10",
-        "breast_cancer",
-        "mnist_1v7",
-        "moons_generated",
-    ] {
+    for want in ["moon_train", "moon_train_adv_10", "breast_cancer", "mnist_1v7", "moons_generated"] {
         assert!(names.contains(&want), "missing case {want}");
     }
 }

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use faer::{Col, Mat, MatMut, MatRef, RowRef};
 use floral_data::{Dataset, Labels};
 use floral_svm::{
-    Bounds, Dual, Gram, Kernel, Poly, PolyParams, Rbf, RbfParams, SignedGram, Smo, SmoParams,
-    Termination, gram_naive,
+    Bounds, Dual, Gram, Kernel, Poly, PolyParams, Rbf, RbfParams, SignedGram, Smo, SmoParams, Termination, gram_naive,
 };
 use proptest::prelude::*;
 
@@ -35,24 +34,14 @@ fn problem() -> impl Strategy<Value = Problem> {
         )
             .prop_map(move |(xs, ys, gamma, c, uniform)| {
                 let c = if uniform { vec![c[0]; n] } else { c };
-                Problem {
-                    x: Mat::from_fn(n, d, |i, j| xs[i * d + j]),
-                    y: Labels::from_signs(ys),
-                    gamma,
-                    c,
-                    uniform,
-                }
+                Problem { x: Mat::from_fn(n, d, |i, j| xs[i * d + j]), y: Labels::from_signs(ys), gamma, c, uniform }
             })
     })
 }
 
 impl Problem {
     fn bounds(&self) -> Bounds<'_> {
-        if self.uniform {
-            Bounds::Uniform(self.c[0])
-        } else {
-            Bounds::PerPoint(&self.c)
-        }
+        if self.uniform { Bounds::Uniform(self.c[0]) } else { Bounds::PerPoint(&self.c) }
     }
     fn kernel(&self) -> Rbf {
         Rbf::new(RbfParams { gamma: self.gamma }).unwrap()
@@ -66,11 +55,7 @@ impl Problem {
 }
 
 fn smo(shrinking: bool) -> Smo {
-    Smo::new(SmoParams {
-        shrinking,
-        ..SmoParams::default()
-    })
-    .unwrap()
+    Smo::new(SmoParams { shrinking, ..SmoParams::default() }).unwrap()
 }
 
 /// RBF with a Gram computed entry by entry through `eval`, so dense Gram entries and on-demand
@@ -276,26 +261,15 @@ fn per_point_bounds_are_honoured() {
     }
     // Mislabelled-looking points are at the bound under the uniform C, and pinned to their
     // own (small) bound under per-point C.
-    let capped: Vec<usize> = [0usize, 3, 9, 12]
-        .into_iter()
-        .filter(|&i| uniform.lambda[i] > 0.01)
-        .collect();
-    assert!(
-        !capped.is_empty(),
-        "test data should make some small-C point active"
-    );
+    let capped: Vec<usize> = [0usize, 3, 9, 12].into_iter().filter(|&i| uniform.lambda[i] > 0.01).collect();
+    assert!(!capped.is_empty(), "test data should make some small-C point active");
     for &i in &capped {
-        assert_eq!(
-            sol.lambda[i], 0.01,
-            "λ_{i} should sit at its own bound C_{i} = 0.01"
-        );
+        assert_eq!(sol.lambda[i], 0.01, "λ_{i} should sit at its own bound C_{i} = 0.01");
     }
     let dual = Dual::new(&q, Bounds::PerPoint(&c)).unwrap();
     assert!(dual.kkt_violation(sol.lambda.as_ref()) <= 1e-3);
     // All C_i equal to C reproduces the uniform solution exactly.
-    let same = smo(true)
-        .solve(&q, Bounds::PerPoint(&[5.0; 20]), None)
-        .unwrap();
+    let same = smo(true).solve(&q, Bounds::PerPoint(&[5.0; 20]), None).unwrap();
     assert_eq!(same.lambda, uniform.lambda);
 }
 
@@ -304,11 +278,7 @@ fn zero_bounds_pin_points_at_zero() {
     let n = 8;
     let x = Mat::from_fn(n, 2, |i, j| ((i * 3 + j * 5) % 7) as f64 / 3.0);
     let y = Labels::from_signs((0..n).map(|i| i % 2 == 0));
-    let q = SignedGram::new(
-        Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()),
-        &y,
-    )
-    .unwrap();
+    let q = SignedGram::new(Gram::new(&Rbf::new(RbfParams { gamma: 0.5 }).unwrap(), x.as_ref()), &y).unwrap();
     let mut c = vec![1.0; n];
     c[2] = 0.0;
     c[5] = 0.0;
@@ -316,10 +286,5 @@ fn zero_bounds_pin_points_at_zero() {
     assert_eq!(sol.status, Termination::Converged);
     assert_eq!(sol.lambda[2], 0.0);
     assert_eq!(sol.lambda[5], 0.0);
-    assert!(
-        Dual::new(&q, Bounds::PerPoint(&c))
-            .unwrap()
-            .kkt_violation(sol.lambda.as_ref())
-            <= 1e-3
-    );
+    assert!(Dual::new(&q, Bounds::PerPoint(&c)).unwrap().kkt_violation(sol.lambda.as_ref()) <= 1e-3);
 }

@@ -1,17 +1,11 @@
 //! moons, circles, blobs and the Gaussian mixture: geometry, class sizes, determinism and
 //! parameter validation.
 
-use floral_data::{
-    DataError, Dataset, GaussianMixtureParams, Stream, blobs, circles, gaussian_mixture, moons,
-    stream,
-};
+use floral_data::{DataError, Dataset, GaussianMixtureParams, Stream, blobs, circles, gaussian_mixture, moons, stream};
 use proptest::prelude::*;
 
 fn points(d: &Dataset, label: f64) -> Vec<(f64, f64)> {
-    (0..d.n())
-        .filter(|&i| d.y().get(i) == label)
-        .map(|i| (d.x()[(i, 0)], d.x()[(i, 1)]))
-        .collect()
+    (0..d.n()).filter(|&i| d.y().get(i) == label).map(|i| (d.x()[(i, 0)], d.x()[(i, 1)])).collect()
 }
 
 fn sorted(mut v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
@@ -20,10 +14,7 @@ fn sorted(mut v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 }
 
 fn close(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(p, q)| (p.0 - q.0).abs() < 1e-12 && (p.1 - q.1).abs() < 1e-12)
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| (p.0 - q.0).abs() < 1e-12 && (p.1 - q.1).abs() < 1e-12)
 }
 
 #[test]
@@ -32,10 +23,7 @@ fn moons_without_noise_match_sklearn_points() {
     let d = moons(5, 0.0, &mut stream(1, Stream::Data)).unwrap();
     assert_eq!((d.n(), d.dim()), (5, 2));
     assert!(close(&sorted(points(&d, -1.0)), &[(-1.0, 0.0), (1.0, 0.0)]));
-    assert!(close(
-        &sorted(points(&d, 1.0)),
-        &[(0.0, 0.5), (1.0, -0.5), (2.0, 0.5)]
-    ));
+    assert!(close(&sorted(points(&d, 1.0)), &[(0.0, 0.5), (1.0, -0.5), (2.0, 0.5)]));
 }
 
 #[test]
@@ -56,10 +44,7 @@ fn moons_lie_on_their_arcs() {
 fn moons_noise_has_the_requested_spread() {
     // Radial residuals of the outer arc: for noise σ ≪ 1 their sd is close to σ.
     let d = moons(4000, 0.05, &mut stream(3, Stream::Data)).unwrap();
-    let r: Vec<f64> = points(&d, -1.0)
-        .iter()
-        .map(|(x, y)| (x * x + y * y).sqrt() - 1.0)
-        .collect();
+    let r: Vec<f64> = points(&d, -1.0).iter().map(|(x, y)| (x * x + y * y).sqrt() - 1.0).collect();
     let m = r.iter().sum::<f64>() / r.len() as f64;
     let sd = (r.iter().map(|v| (v - m).powi(2)).sum::<f64>() / r.len() as f64).sqrt();
     assert!((sd - 0.05).abs() < 0.005, "sd {sd}");
@@ -85,32 +70,15 @@ fn circles_have_radius_one_and_factor() {
     let outer = points(&d, -1.0);
     let inner = points(&d, 1.0);
     assert_eq!((outer.len(), inner.len()), (20, 20));
-    assert!(
-        outer
-            .iter()
-            .all(|(x, y)| ((x * x + y * y).sqrt() - 1.0).abs() < 1e-12)
-    );
-    assert!(
-        inner
-            .iter()
-            .all(|(x, y)| ((x * x + y * y).sqrt() - 0.3).abs() < 1e-12)
-    );
+    assert!(outer.iter().all(|(x, y)| ((x * x + y * y).sqrt() - 1.0).abs() < 1e-12));
+    assert!(inner.iter().all(|(x, y)| ((x * x + y * y).sqrt() - 0.3).abs() < 1e-12));
     // endpoint = false: the first angle 0 appears once, 2π (a duplicate of it) never.
-    assert_eq!(
-        outer.iter().filter(|p| (p.0 - 1.0).abs() < 1e-12).count(),
-        1
-    );
+    assert_eq!(outer.iter().filter(|p| (p.0 - 1.0).abs() < 1e-12).count(), 1);
 }
 
 #[test]
 fn blobs_centre_on_their_centres() {
-    let d = blobs(
-        2001,
-        [&[0.0, 0.0, 0.0], &[4.0, -2.0, 1.0]],
-        0.5,
-        &mut stream(5, Stream::Data),
-    )
-    .unwrap();
+    let d = blobs(2001, [&[0.0, 0.0, 0.0], &[4.0, -2.0, 1.0]], 0.5, &mut stream(5, Stream::Data)).unwrap();
     assert_eq!((d.n(), d.dim(), d.y().n_positive()), (2001, 3, 1001));
     for (label, centre) in [(-1.0, [0.0, 0.0, 0.0]), (1.0, [4.0, -2.0, 1.0])] {
         let rows: Vec<usize> = (0..d.n()).filter(|&i| d.y().get(i) == label).collect();
@@ -136,24 +104,14 @@ fn invalid_parameters_are_named() {
     assert_eq!(field(circles(10, 0.1, 0.0, &mut rng)), "factor");
     assert_eq!(field(circles(10, f64::INFINITY, 0.5, &mut rng)), "noise");
     assert_eq!(field(blobs(10, [&[], &[]], 1.0, &mut rng)), "centers");
-    assert_eq!(
-        field(blobs(10, [&[0.0], &[f64::NAN]], 1.0, &mut rng)),
-        "centers"
-    );
+    assert_eq!(field(blobs(10, [&[0.0], &[f64::NAN]], 1.0, &mut rng)), "centers");
     assert_eq!(field(blobs(10, [&[0.0], &[1.0]], -1.0, &mut rng)), "std");
     assert!(matches!(
         blobs(10, [&[0.0], &[1.0, 2.0]], 1.0, &mut rng),
-        Err(DataError::DimensionMismatch {
-            expected: 1,
-            got: 2,
-            ..
-        })
+        Err(DataError::DimensionMismatch { expected: 1, got: 2, .. })
     ));
     let e = moons(1, 0.1, &mut rng).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "invalid parameter `n`: expected n >= 2 (one point per class at least), got 1"
-    );
+    assert_eq!(e.to_string(), "invalid parameter `n`: expected n >= 2 (one point per class at least), got 1");
 }
 
 #[test]
@@ -182,12 +140,8 @@ fn mixture(n: usize, d: usize, p: GaussianMixtureParams, seed: u64) -> Dataset {
 
 /// The mean of the rows of class `label`.
 fn class_mean(data: &Dataset, label: f64) -> Vec<f64> {
-    let rows: Vec<usize> = (0..data.n())
-        .filter(|&i| data.y().get(i) == label)
-        .collect();
-    (0..data.dim())
-        .map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64)
-        .collect()
+    let rows: Vec<usize> = (0..data.n()).filter(|&i| data.y().get(i) == label).collect();
+    (0..data.dim()).map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64).collect()
 }
 
 #[test]
@@ -221,34 +175,15 @@ fn gaussian_mixture_is_balanced_shuffled_and_finite() {
 fn gaussian_mixture_class_means_are_the_separation_apart() {
     // τ = 0: the class means are c± = ±(s/2)·u, estimated from 2000 points each with
     // per-coordinate noise sd σ/√2000, so ‖m̄₊ − m̄₋‖² ≈ s² + 2·d·σ²/2000 = 6.25 + 0.032.
-    let p = GaussianMixtureParams {
-        components_per_class: 3,
-        separation: 2.5,
-        component_spread: 0.0,
-        within_scale: 1.0,
-    };
+    let p =
+        GaussianMixtureParams { components_per_class: 3, separation: 2.5, component_spread: 0.0, within_scale: 1.0 };
     let data = mixture(4000, 32, p, 11);
     let (a, b) = (class_mean(&data, 1.0), class_mean(&data, -1.0));
-    let dist = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    assert!(
-        (dist - 2.5).abs() < 0.1,
-        "distance between class means {dist}"
-    );
+    let dist = a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    assert!((dist - 2.5).abs() < 0.1, "distance between class means {dist}");
     // Per-coordinate spread around the class mean is σ = 1.
     let rows: Vec<usize> = (0..data.n()).filter(|&i| data.y().get(i) == 1.0).collect();
-    let var = rows
-        .iter()
-        .map(|&i| {
-            (0..32)
-                .map(|j| (data.x()[(i, j)] - a[j]).powi(2))
-                .sum::<f64>()
-        })
-        .sum::<f64>()
+    let var = rows.iter().map(|&i| (0..32).map(|j| (data.x()[(i, j)] - a[j]).powi(2)).sum::<f64>()).sum::<f64>()
         / (rows.len() * 32) as f64;
     assert!((var - 1.0).abs() < 0.05, "within-class variance {var}");
 }
@@ -258,29 +193,15 @@ fn nearest_mean_accuracy(data: &Dataset) -> f64 {
     let n = data.n();
     let fit: Vec<usize> = (0..n / 2).collect();
     let mean = |label: f64| -> Vec<f64> {
-        let rows: Vec<usize> = fit
-            .iter()
-            .copied()
-            .filter(|&i| data.y().get(i) == label)
-            .collect();
-        (0..data.dim())
-            .map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64)
-            .collect()
+        let rows: Vec<usize> = fit.iter().copied().filter(|&i| data.y().get(i) == label).collect();
+        (0..data.dim()).map(|j| rows.iter().map(|&i| data.x()[(i, j)]).sum::<f64>() / rows.len() as f64).collect()
     };
     let (mp, mn) = (mean(1.0), mean(-1.0));
     let w: Vec<f64> = mp.iter().zip(&mn).map(|(a, b)| a - b).collect();
-    let b: f64 = mp
-        .iter()
-        .zip(&mn)
-        .zip(&w)
-        .map(|((a, c), w)| w * (a + c) / 2.0)
-        .sum();
+    let b: f64 = mp.iter().zip(&mn).zip(&w).map(|((a, c), w)| w * (a + c) / 2.0).sum();
     let right = (n / 2..n)
         .filter(|&i| {
-            let score: f64 = (0..data.dim())
-                .map(|j| w[j] * data.x()[(i, j)])
-                .sum::<f64>()
-                - b;
+            let score: f64 = (0..data.dim()).map(|j| w[j] * data.x()[(i, j)]).sum::<f64>() - b;
             (score > 0.0) == (data.y().get(i) == 1.0)
         })
         .count();
@@ -294,17 +215,10 @@ fn gaussian_mixture_is_linearly_separable_in_proportion_to_the_separation() {
     let good = nearest_mean_accuracy(&mixture(4000, 64, GaussianMixtureParams::default(), 5));
     assert!(good > 0.8, "accuracy with the default separation {good}");
     // No separation and a single component per class: nothing to learn.
-    let none = GaussianMixtureParams {
-        components_per_class: 1,
-        separation: 0.0,
-        component_spread: 0.0,
-        within_scale: 1.0,
-    };
+    let none =
+        GaussianMixtureParams { components_per_class: 1, separation: 0.0, component_spread: 0.0, within_scale: 1.0 };
     let chance = nearest_mean_accuracy(&mixture(4000, 64, none, 5));
-    assert!(
-        (chance - 0.5).abs() < 0.05,
-        "accuracy without separation {chance}"
-    );
+    assert!((chance - 0.5).abs() < 0.05, "accuracy without separation {chance}");
 }
 
 #[test]
@@ -317,47 +231,12 @@ fn gaussian_mixture_validates_parameters() {
         (1, 4, ok, "n"),
         (10, 0, ok, "d"),
         (1 << 20, 1 << 20, ok, "n·d"),
-        (
-            10,
-            4,
-            GaussianMixtureParams {
-                components_per_class: 0,
-                ..ok
-            },
-            "components_per_class",
-        ),
-        (
-            10,
-            4,
-            GaussianMixtureParams {
-                separation: -1.0,
-                ..ok
-            },
-            "separation",
-        ),
-        (
-            10,
-            4,
-            GaussianMixtureParams {
-                component_spread: f64::NAN,
-                ..ok
-            },
-            "component_spread",
-        ),
-        (
-            10,
-            4,
-            GaussianMixtureParams {
-                within_scale: f64::INFINITY,
-                ..ok
-            },
-            "within_scale",
-        ),
+        (10, 4, GaussianMixtureParams { components_per_class: 0, ..ok }, "components_per_class"),
+        (10, 4, GaussianMixtureParams { separation: -1.0, ..ok }, "separation"),
+        (10, 4, GaussianMixtureParams { component_spread: f64::NAN, ..ok }, "component_spread"),
+        (10, 4, GaussianMixtureParams { within_scale: f64::INFINITY, ..ok }, "within_scale"),
     ] {
         let e = bad(n, d, p);
-        assert!(
-            matches!(e, DataError::InvalidParam { field: f, .. } if f == field),
-            "{field}: {e:?}"
-        );
+        assert!(matches!(e, DataError::InvalidParam { field: f, .. } if f == field), "{field}: {e:?}");
     }
 }

@@ -5,8 +5,7 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use floral_data::{
-    DataError, RawData, align_dims, parse_csv_reader, parse_libsvm_reader, read_csv,
-    read_data_file, read_libsvm,
+    DataError, RawData, align_dims, parse_csv_reader, parse_libsvm_reader, read_csv, read_data_file, read_libsvm,
 };
 use proptest::prelude::*;
 
@@ -31,8 +30,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn libsvm_reads_sparse_rows_comments_and_blank_lines() {
-    let r = libsvm("# header comment\n+1 1:0.5 3:2\n\n-1 2:-1 # trailing\r\n0\n7 qid:3 4:1e-3\n")
-        .unwrap();
+    let r = libsvm("# header comment\n+1 1:0.5 3:2\n\n-1 2:-1 # trailing\r\n0\n7 qid:3 4:1e-3\n").unwrap();
     assert_eq!(r.labels, vec![1.0, -1.0, 0.0, 7.0]);
     assert_eq!(r.lines, vec![2, 4, 5, 6]);
     assert_eq!((r.n(), r.dim()), (4, 4));
@@ -64,74 +62,33 @@ fn libsvm_malformed_tokens_name_line_and_token() {
     ] {
         let e = libsvm(text).unwrap_err();
         match &e {
-            DataError::MalformedToken {
-                line: l,
-                token: t,
-                path,
-                ..
-            } => {
+            DataError::MalformedToken { line: l, token: t, path, .. } => {
                 assert_eq!((*l, t.as_str()), (line, token), "{text:?}");
                 assert_eq!(path, Path::new("t.libsvm"));
             }
             other => panic!("{text:?}: {other:?}"),
         }
-        assert!(
-            e.to_string()
-                .starts_with(&format!("t.libsvm:{line}: malformed token")),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with(&format!("t.libsvm:{line}: malformed token")), "{e}");
     }
 }
 
 #[test]
 fn libsvm_index_zero_and_non_increasing() {
     let e = libsvm("+1 1:1\n-1 0:1\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::ZeroFeatureIndex { line: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::ZeroFeatureIndex { line: 2, .. }), "{e:?}");
     assert!(e.to_string().contains("1-based"), "{e}");
     let e = libsvm("+1 1:1 3:1 2:1\n").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::NonIncreasingIndex {
-                line: 1,
-                index: 2,
-                previous: 3,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert_eq!(
-        e.to_string(),
-        "t.libsvm:1: feature index 2 follows index 3; indices must be strictly increasing"
-    );
+    assert!(matches!(e, DataError::NonIncreasingIndex { line: 1, index: 2, previous: 3, .. }), "{e:?}");
+    assert_eq!(e.to_string(), "t.libsvm:1: feature index 2 follows index 3; indices must be strictly increasing");
     let e = libsvm("-1 4:1 4:2\n").unwrap_err();
-    assert!(matches!(
-        e,
-        DataError::NonIncreasingIndex {
-            index: 4,
-            previous: 4,
-            ..
-        }
-    ));
+    assert!(matches!(e, DataError::NonIncreasingIndex { index: 4, previous: 4, .. }));
 }
 
 #[test]
 fn libsvm_non_finite_values_and_labels() {
-    for (text, line) in [
-        ("+1 1:nan\n", 1),
-        ("+1 1:1\n-1 1:inf\n", 2),
-        ("+1 1:1e999\n", 1),
-        ("NaN 1:1\n", 1),
-    ] {
+    for (text, line) in [("+1 1:nan\n", 1), ("+1 1:1\n-1 1:inf\n", 2), ("+1 1:1e999\n", 1), ("NaN 1:1\n", 1)] {
         let e = libsvm(text).unwrap_err();
-        assert!(
-            matches!(&e, DataError::NonFiniteValue { line: l, .. } if *l == line),
-            "{text:?}: {e:?}"
-        );
+        assert!(matches!(&e, DataError::NonFiniteValue { line: l, .. } if *l == line), "{text:?}: {e:?}");
         assert!(e.to_string().contains("not finite"), "{e}");
     }
 }
@@ -139,22 +96,8 @@ fn libsvm_non_finite_values_and_labels() {
 #[test]
 fn libsvm_non_integer_label_is_out_of_set() {
     let e = libsvm("+1 1:1\n0.5 1:1\n").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::LabelOutOfSet {
-                line: 2,
-                value: 0.5,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string()
-            .starts_with("t.libsvm:2: label 0.5 is not allowed: expected an integer"),
-        "{e}"
-    );
+    assert!(matches!(e, DataError::LabelOutOfSet { line: 2, value: 0.5, .. }), "{e:?}");
+    assert!(e.to_string().starts_with("t.libsvm:2: label 0.5 is not allowed: expected an integer"), "{e}");
 }
 
 #[test]
@@ -162,33 +105,11 @@ fn libsvm_huge_index_is_refused_without_allocating() {
     // 33 rows × 2²² features = 138,412,032 cells > MAX_CELLS = 134,217,728.
     let wide = format!("+1 {}:1\n", floral_data::MAX_FEATURES).repeat(33);
     let e = libsvm(&wide).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::TooLarge {
-                line: 0,
-                limit: floral_data::MAX_CELLS,
-                got: 138_412_032,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string().contains("the dense size n*d is 138412032"),
-        "{e}"
-    );
+    assert!(matches!(e, DataError::TooLarge { line: 0, limit: floral_data::MAX_CELLS, got: 138_412_032, .. }), "{e:?}");
+    assert!(e.to_string().contains("the dense size n*d is 138412032"), "{e}");
     let e = libsvm("+1 99999999:1\n").unwrap_err();
     assert!(
-        matches!(
-            e,
-            DataError::TooLarge {
-                line: 1,
-                limit: floral_data::MAX_FEATURES,
-                got: 99_999_999,
-                ..
-            }
-        ),
+        matches!(e, DataError::TooLarge { line: 1, limit: floral_data::MAX_FEATURES, got: 99_999_999, .. }),
         "{e:?}"
     );
 }
@@ -207,36 +128,16 @@ fn non_utf8_line_is_a_parse_error_with_line() {
     let bytes = b"+1 1:1\n-1 1:\xff\n".to_vec();
     let e = parse_libsvm_reader(Cursor::new(bytes.clone()), Path::new("b")).unwrap_err();
     assert!(matches!(e, DataError::Parse { line: 2, .. }), "{e:?}");
-    let e =
-        parse_csv_reader(Cursor::new(b"label,x\n1,\xff\n".to_vec()), Path::new("b")).unwrap_err();
+    let e = parse_csv_reader(Cursor::new(b"label,x\n1,\xff\n".to_vec()), Path::new("b")).unwrap_err();
     assert!(matches!(e, DataError::Parse { line: 2, .. }), "{e:?}");
 }
 
 #[test]
 fn single_class_file_names_the_file() {
-    let e = libsvm("+1 1:1\n+1 1:2\n")
-        .unwrap()
-        .into_binary(Path::new("one.libsvm"))
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "one.libsvm: every label is 1: a single class where two are needed"
-    );
-    let e = libsvm("+1 1:1\n\n2 1:2\n")
-        .unwrap()
-        .into_binary(Path::new("three.libsvm"))
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::LabelOutOfSet {
-                line: 3,
-                value: 2.0,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    let e = libsvm("+1 1:1\n+1 1:2\n").unwrap().into_binary(Path::new("one.libsvm")).unwrap_err();
+    assert_eq!(e.to_string(), "one.libsvm: every label is 1: a single class where two are needed");
+    let e = libsvm("+1 1:1\n\n2 1:2\n").unwrap().into_binary(Path::new("three.libsvm")).unwrap_err();
+    assert!(matches!(e, DataError::LabelOutOfSet { line: 3, value: 2.0, .. }), "{e:?}");
     assert!(e.to_string().starts_with("three.libsvm:3:"), "{e}");
 }
 
@@ -257,33 +158,15 @@ fn csv_reads_label_column_anywhere() {
 #[test]
 fn csv_column_count_is_checked() {
     let e = csv("x0,x1,label\n1,2,1\n1,2\n").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::ColumnCount {
-                line: 3,
-                expected: 3,
-                got: 2,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::ColumnCount { line: 3, expected: 3, got: 2, .. }), "{e:?}");
     assert_eq!(e.to_string(), "t.csv:3: 2 columns, but the header has 3");
 }
 
 #[test]
 fn csv_label_column_missing_or_doubled() {
     let e = csv("\nx0,x1,y\n1,2,1\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::MissingLabelColumn { line: 2, .. }),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string()
-            .contains("no `label` column in the header `x0,x1,y`"),
-        "{e}"
-    );
+    assert!(matches!(e, DataError::MissingLabelColumn { line: 2, .. }), "{e:?}");
+    assert!(e.to_string().contains("no `label` column in the header `x0,x1,y`"), "{e}");
     let e = csv("label,x,Label\n1,2,1\n").unwrap_err();
     assert!(matches!(e, DataError::Parse { line: 1, .. }), "{e:?}");
     assert!(e.to_string().contains("two `label` columns"), "{e}");
@@ -292,30 +175,15 @@ fn csv_label_column_missing_or_doubled() {
 #[test]
 fn csv_bad_fields() {
     let e = csv("x,label\n1,1\nfoo,1\n").unwrap_err();
-    assert!(
-        matches!(&e, DataError::MalformedToken { line: 3, token, .. } if token == "foo"),
-        "{e:?}"
-    );
+    assert!(matches!(&e, DataError::MalformedToken { line: 3, token, .. } if token == "foo"), "{e:?}");
     let e = csv("x,label\n,1\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::MalformedToken { line: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::MalformedToken { line: 2, .. }), "{e:?}");
     let e = csv("x,label\ninf,1\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::NonFiniteValue { line: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::NonFiniteValue { line: 2, .. }), "{e:?}");
     let e = csv("x,label\n1,-1.5\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::LabelOutOfSet { line: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::LabelOutOfSet { line: 2, .. }), "{e:?}");
     let e = csv("x,label\n1,one\n").unwrap_err();
-    assert!(
-        matches!(e, DataError::MalformedToken { line: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::MalformedToken { line: 2, .. }), "{e:?}");
 }
 
 #[test]
@@ -425,10 +293,7 @@ fn token() -> impl Strategy<Value = String> {
 
 /// A line of tokens joined by a random separator.
 fn line() -> impl Strategy<Value = String> {
-    (
-        proptest::collection::vec(token(), 0..6),
-        prop_oneof![Just(" "), Just(","), Just("\t")],
-    )
+    (proptest::collection::vec(token(), 0..6), prop_oneof![Just(" "), Just(","), Just("\t")])
         .prop_map(|(t, sep)| t.join(sep))
 }
 
@@ -446,11 +311,7 @@ fn libsvm_line() -> impl Strategy<Value = String> {
 
 /// A valid data line of a CSV with header `x0,label,x1`.
 fn csv_line() -> impl Strategy<Value = String> {
-    (
-        -10.0f64..10.0,
-        prop_oneof![Just("1"), Just("-1"), Just("0")],
-        -10.0f64..10.0,
-    )
+    (-10.0f64..10.0, prop_oneof![Just("1"), Just("-1"), Just("0")], -10.0f64..10.0)
         .prop_map(|(a, y, b)| format!("{a},{y},{b}"))
 }
 
@@ -489,11 +350,7 @@ fn edit() -> impl Strategy<Value = Option<Edit>> {
 
 /// Applies an edit at a char boundary (positions are taken modulo the line length).
 fn apply(line: &str, e: &Option<Edit>) -> String {
-    let bounds: Vec<usize> = line
-        .char_indices()
-        .map(|(k, _)| k)
-        .chain([line.len()])
-        .collect();
+    let bounds: Vec<usize> = line.char_indices().map(|(k, _)| k).chain([line.len()]).collect();
     let mut out = line.to_string();
     match e {
         None => {}

@@ -5,8 +5,8 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use floral_data::{
-    DataError, MAX_CELLS, MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings,
-    read_npy_features, read_npy_labels, read_npz,
+    DataError, MAX_CELLS, MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features,
+    read_npy_labels, read_npz,
 };
 use proptest::prelude::*;
 
@@ -16,9 +16,7 @@ fn temp_path(name: &str) -> PathBuf {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// A `.npy` file written by hand: magic, version 1.0, u16 little-endian header length, the
@@ -38,10 +36,7 @@ fn npy_raw(header: &str, data: &[u8]) -> Vec<u8> {
 
 fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
     let order = if fortran { "True" } else { "False" };
-    npy_raw(
-        &format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}"),
-        data,
-    )
+    npy_raw(&format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}"), data)
 }
 
 /// The values of a row-major `rows`, stored in C or Fortran order, as f64 or f32 bytes of either
@@ -50,9 +45,7 @@ fn encode(rows: &[&[f64]], f32: bool, big: bool, fortran: bool) -> (String, Vec<
     let n = rows.len();
     let d = rows[0].len();
     let flat: Vec<f64> = if fortran {
-        (0..d)
-            .flat_map(|j| (0..n).map(move |i| rows[i][j]))
-            .collect()
+        (0..d).flat_map(|j| (0..n).map(move |i| rows[i][j])).collect()
     } else {
         rows.iter().flat_map(|r| r.iter().copied()).collect()
     };
@@ -65,28 +58,16 @@ fn encode(rows: &[&[f64]], f32: bool, big: bool, fortran: bool) -> (String, Vec<
             (false, false) => bytes.extend(v.to_le_bytes()),
         }
     }
-    let descr = format!(
-        "{}f{}",
-        if big { '>' } else { '<' },
-        if f32 { 4 } else { 8 }
-    );
+    let descr = format!("{}f{}", if big { '>' } else { '<' }, if f32 { 4 } else { 8 });
     (descr, bytes)
 }
 
 fn features(bytes: &[u8]) -> Result<faer::Mat<f64>, DataError> {
-    parse_npy_features(
-        Cursor::new(bytes.to_vec()),
-        Some(bytes.len() as u64),
-        Path::new("x.npy"),
-    )
+    parse_npy_features(Cursor::new(bytes.to_vec()), Some(bytes.len() as u64), Path::new("x.npy"))
 }
 
 fn labels(bytes: &[u8]) -> Result<Vec<f64>, DataError> {
-    parse_npy_labels(
-        Cursor::new(bytes.to_vec()),
-        Some(bytes.len() as u64),
-        Path::new("y.npy"),
-    )
+    parse_npy_labels(Cursor::new(bytes.to_vec()), Some(bytes.len() as u64), Path::new("y.npy"))
 }
 
 const ROWS: [&[f64]; 3] = [&[0.5, -1.25], &[3.0, 0.125], &[-4.5, 1e-3]];
@@ -103,11 +84,7 @@ fn valid_y() -> Vec<u8> {
 
 fn zip_bytes(members: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let method = if deflate {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
+    let method = if deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
     let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, bytes) in members {
         w.start_file(*name, options).unwrap();
@@ -152,47 +129,18 @@ fn version_2_header_and_list_shape_are_read() {
 
 #[test]
 fn labels_in_integer_bool_and_float_dtypes() {
-    let le = |vals: &[i64], size: usize| -> Vec<u8> {
-        vals.iter()
-            .flat_map(|v| v.to_le_bytes()[..size].to_vec())
-            .collect()
-    };
+    let le =
+        |vals: &[i64], size: usize| -> Vec<u8> { vals.iter().flat_map(|v| v.to_le_bytes()[..size].to_vec()).collect() };
     let cases: Vec<(&str, &str, Vec<u8>, Vec<f64>)> = vec![
         ("<i8", "(3,)", le(&[1, -1, 1], 8), vec![1.0, -1.0, 1.0]),
         ("<i4", "(3,)", le(&[7, 0, -2], 4), vec![7.0, 0.0, -2.0]),
-        (
-            ">i2",
-            "(3,)",
-            [3i16, -1, 0].iter().flat_map(|v| v.to_be_bytes()).collect(),
-            vec![3.0, -1.0, 0.0],
-        ),
+        (">i2", "(3,)", [3i16, -1, 0].iter().flat_map(|v| v.to_be_bytes()).collect(), vec![3.0, -1.0, 0.0]),
         ("|u1", "(3,)", vec![1, 0, 1], vec![1.0, 0.0, 1.0]),
         ("|i1", "(3, 1)", vec![0xff, 1, 0xff], vec![-1.0, 1.0, -1.0]),
         ("|b1", "(3,)", vec![1, 0, 0], vec![1.0, 0.0, 0.0]),
-        (
-            ">u8",
-            "(3,)",
-            [5u64, 0, 9].iter().flat_map(|v| v.to_be_bytes()).collect(),
-            vec![5.0, 0.0, 9.0],
-        ),
-        (
-            "<f8",
-            "(3,)",
-            [1.0f64, 0.0, 1.0]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-            vec![1.0, 0.0, 1.0],
-        ),
-        (
-            ">f4",
-            "(3,)",
-            [-1.0f32, 1.0, 1.0]
-                .iter()
-                .flat_map(|v| v.to_be_bytes())
-                .collect(),
-            vec![-1.0, 1.0, 1.0],
-        ),
+        (">u8", "(3,)", [5u64, 0, 9].iter().flat_map(|v| v.to_be_bytes()).collect(), vec![5.0, 0.0, 9.0]),
+        ("<f8", "(3,)", [1.0f64, 0.0, 1.0].iter().flat_map(|v| v.to_le_bytes()).collect(), vec![1.0, 0.0, 1.0]),
+        (">f4", "(3,)", [-1.0f32, 1.0, 1.0].iter().flat_map(|v| v.to_be_bytes()).collect(), vec![-1.0, 1.0, 1.0]),
     ];
     for (descr, shape, data, want) in cases {
         let got = labels(&npy(descr, false, shape, &data)).unwrap();
@@ -224,12 +172,7 @@ fn embeddings_from_two_files_become_a_binary_dataset() {
 
 #[test]
 fn numpy_written_files_are_read() {
-    let want = [
-        [0.5, -1.25, 2.0],
-        [3.0, 0.125, -4.5],
-        [1e-3, 7.0, -0.0],
-        [2.5, -3.75, 100.0],
-    ];
+    let want = [[0.5, -1.25, 2.0], [3.0, 0.125, -4.5], [1e-3, 7.0, -0.0], [2.5, -3.75, 100.0]];
     let raw = read_embeddings(&fixture("numpy_x_f32.npy"), &fixture("numpy_y_i64.npy")).unwrap();
     let npz = read_npz(&fixture("numpy_xy.npz"), "emb", "label").unwrap();
     for r in [&raw, &npz] {
@@ -262,19 +205,13 @@ fn npz_stored_and_deflated_with_default_or_custom_names() {
         }
         let e = missing.unwrap_err();
         match &e {
-            DataError::NpzMissingArray {
-                name, available, ..
-            } => {
+            DataError::NpzMissingArray { name, available, .. } => {
                 assert_eq!(name, "features");
                 assert_eq!(available, "x, y");
             }
             other => panic!("{other:?}"),
         }
-        assert!(
-            e.to_string()
-                .ends_with("no array named `features` in the archive (it holds: x, y)"),
-            "{e}"
-        );
+        assert!(e.to_string().ends_with("no array named `features` in the archive (it holds: x, y)"), "{e}");
     }
 }
 
@@ -286,46 +223,19 @@ fn npz_errors_name_the_member() {
     std::fs::write(&p, zip_bytes(&[("x.npy", &x), ("y.npy", &valid_y())], true)).unwrap();
     let e = read_npz(&p, "x", "y").unwrap_err();
     assert!(matches!(e, DataError::Malformed { .. }), "{e:?}");
-    assert!(
-        e.to_string()
-            .contains("bad-member.npz[x.npy]: not a valid .npy file"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("bad-member.npz[x.npy]: not a valid .npy file"), "{e}");
     // Features and labels of different lengths, both named.
     let y4: Vec<u8> = npy("|u1", false, "(4,)", &[1, 0, 1, 0]);
-    std::fs::write(
-        &p,
-        zip_bytes(&[("x.npy", &valid_x()), ("y.npy", &y4)], false),
-    )
-    .unwrap();
+    std::fs::write(&p, zip_bytes(&[("x.npy", &valid_x()), ("y.npy", &y4)], false)).unwrap();
     let e = read_npz(&p, "x", "y").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::RowCountMismatch {
-                rows: 3,
-                count: 4,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::RowCountMismatch { rows: 3, count: 4, .. }), "{e:?}");
     assert!(e.to_string().contains("[x.npy] has 3 rows but"), "{e}");
     assert!(e.to_string().contains("[y.npy] holds 4 labels"), "{e}");
     // Not a zip archive at all.
     std::fs::write(&p, valid_x()).unwrap();
     let e = read_npz(&p, "x", "y").unwrap_err();
     std::fs::remove_file(&p).unwrap();
-    assert!(
-        matches!(
-            e,
-            DataError::Malformed {
-                format: ".npz (zip)",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::Malformed { format: ".npz (zip)", .. }), "{e:?}");
 }
 
 #[test]
@@ -338,11 +248,7 @@ fn row_count_mismatch_names_both_files() {
     std::fs::remove_file(&yp).unwrap();
     assert_eq!(
         e.to_string(),
-        format!(
-            "{} has 3 rows but {} holds 2 labels; expected one label per row",
-            xp.display(),
-            yp.display()
-        )
+        format!("{} has 3 rows but {} holds 2 labels; expected one label per row", xp.display(), yp.display())
     );
 }
 
@@ -352,21 +258,12 @@ fn wrong_dimensionality_is_refused() {
     for (shape, expected) in [("(2, 2, 2)", "a 1-D or 2-D array"), ("(8,)", "a 2-D array")] {
         let e = features(&npy("<f8", false, shape, &d8)).unwrap_err();
         assert!(matches!(e, DataError::NpyShape { .. }), "{shape}: {e:?}");
-        assert!(
-            e.to_string().starts_with("x.npy: the array has shape"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("x.npy: the array has shape"), "{e}");
         assert!(e.to_string().contains(expected), "{e}");
     }
     let e = labels(&npy("<f8", false, "(4, 2)", &d8)).unwrap_err();
-    assert!(
-        matches!(&e, DataError::NpyShape { shape, .. } if shape == &[4, 2]),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string().contains("shape (4, 2); expected a 1-D array"),
-        "{e}"
-    );
+    assert!(matches!(&e, DataError::NpyShape { shape, .. } if shape == &[4, 2]), "{e:?}");
+    assert!(e.to_string().contains("shape (4, 2); expected a 1-D array"), "{e}");
     let e = features(&npy("<f8", false, "(3, 0)", &[])).unwrap_err();
     assert!(matches!(e, DataError::NpyShape { .. }), "{e:?}");
     let e = features(&npy("<f8", false, "(0, 3)", &[])).unwrap_err();
@@ -378,25 +275,16 @@ fn wrong_dimensionality_is_refused() {
 #[test]
 fn unsupported_dtypes_are_refused() {
     let e = features(&npy("<i4", false, "(1, 2)", &[0; 8])).unwrap_err();
-    assert!(
-        matches!(&e, DataError::NpyDtype { dtype, .. } if dtype == "<i4"),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string()
-            .starts_with("x.npy: unsupported dtype `<i4`; expected float32 or float64 features"),
-        "{e}"
-    );
+    assert!(matches!(&e, DataError::NpyDtype { dtype, .. } if dtype == "<i4"), "{e:?}");
+    assert!(e.to_string().starts_with("x.npy: unsupported dtype `<i4`; expected float32 or float64 features"), "{e}");
     for descr in ["<c16", "<f2", "|S4", "<U2", "<M8[s]"] {
         let e = labels(&npy(descr, false, "(1,)", &[0; 16])).unwrap_err();
         assert!(matches!(e, DataError::NpyDtype { .. }), "{descr}: {e:?}");
     }
     // A structured dtype.
-    let e = labels(&npy_raw(
-        "{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (1,), }",
-        &[0; 12],
-    ))
-    .unwrap_err();
+    let e =
+        labels(&npy_raw("{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (1,), }", &[0; 12]))
+            .unwrap_err();
     assert!(matches!(e, DataError::NpyDtype { .. }), "{e:?}");
 }
 
@@ -406,45 +294,24 @@ fn non_finite_features_name_row_and_column() {
     for fortran in [false, true] {
         let (descr, data) = encode(&rows, true, true, fortran);
         let e = features(&npy(&descr, fortran, "(2, 3)", &data)).unwrap_err();
-        assert!(
-            matches!(e, DataError::NpyNonFinite { row: 1, col: 2, .. }),
-            "fortran={fortran}: {e:?}"
-        );
-        assert!(
-            e.to_string().starts_with("x.npy: feature (1, 2) is NaN"),
-            "{e}"
-        );
+        assert!(matches!(e, DataError::NpyNonFinite { row: 1, col: 2, .. }), "fortran={fortran}: {e:?}");
+        assert!(e.to_string().starts_with("x.npy: feature (1, 2) is NaN"), "{e}");
     }
     let rows: [&[f64]; 1] = [&[f64::NEG_INFINITY, 0.0]];
     let (descr, data) = encode(&rows, false, false, false);
     let e = features(&npy(&descr, false, "(1, 2)", &data)).unwrap_err();
-    assert!(
-        matches!(e, DataError::NpyNonFinite { row: 0, col: 0, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::NpyNonFinite { row: 0, col: 0, .. }), "{e:?}");
 }
 
 #[test]
 fn non_integer_labels_name_their_index() {
     for (v, index) in [(0.5f64, 1), (f64::NAN, 1), (f64::INFINITY, 1), (1e300, 1)] {
-        let data: Vec<u8> = [1.0, v, 0.0]
-            .iter()
-            .flat_map(|x: &f64| x.to_le_bytes())
-            .collect();
+        let data: Vec<u8> = [1.0, v, 0.0].iter().flat_map(|x: &f64| x.to_le_bytes()).collect();
         let e = labels(&npy("<f8", false, "(3,)", &data)).unwrap_err();
-        assert!(
-            matches!(e, DataError::NpyLabel { index: i, .. } if i == index),
-            "{v}: {e:?}"
-        );
-        assert!(
-            e.to_string().starts_with("y.npy: label at index 1 is"),
-            "{e}"
-        );
+        assert!(matches!(e, DataError::NpyLabel { index: i, .. } if i == index), "{v}: {e:?}");
+        assert!(e.to_string().starts_with("y.npy: label at index 1 is"), "{e}");
     }
-    let big: Vec<u8> = [1i64, 1 << 60]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect();
+    let big: Vec<u8> = [1i64, 1 << 60].iter().flat_map(|v| v.to_le_bytes()).collect();
     let e = labels(&npy("<i8", false, "(2,)", &big)).unwrap_err();
     assert!(matches!(e, DataError::NpyLabel { index: 1, .. }), "{e:?}");
 }
@@ -461,25 +328,11 @@ fn truncated_files_report_expected_and_actual_length() {
     );
     assert_eq!(
         e.to_string(),
-        format!(
-            "x.npy: truncated: the header promises {} bytes, the file holds {}",
-            full.len(),
-            cut.len()
-        )
+        format!("x.npy: truncated: the header promises {} bytes, the file holds {}", full.len(), cut.len())
     );
     // Length unknown (a stream): the read itself runs short.
     let e = parse_npy_features(Cursor::new(cut.to_vec()), None, Path::new("s.npy")).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::Truncated {
-                expected: Some(_),
-                got: None,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::Truncated { expected: Some(_), got: None, .. }), "{e:?}");
     // Cut inside the header.
     let e = features(&full[..40]).unwrap_err();
     assert!(matches!(e, DataError::Truncated { .. }), "{e:?}");
@@ -507,21 +360,12 @@ fn malformed_preambles_are_refused() {
         (bad_magic, "magic"),
         (bad_version, "format version 9.0"),
         (huge_header, "at most 65536"),
-        (
-            npy_raw("{'descr': '<f8', 'fortran_order': False}", &[]),
-            "`shape`",
-        ),
-        (
-            npy_raw("not a dict 'shape': (1, 1)", &[0; 8]),
-            "not a valid .npy",
-        ),
+        (npy_raw("{'descr': '<f8', 'fortran_order': False}", &[]), "`shape`"),
+        (npy_raw("not a dict 'shape': (1, 1)", &[0; 8]), "not a valid .npy"),
     ] {
         let e = features(&bytes).unwrap_err();
         assert!(matches!(e, DataError::Malformed { .. }), "{needle}: {e:?}");
-        assert!(
-            e.to_string().starts_with("x.npy: not a valid .npy file"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("x.npy: not a valid .npy file"), "{e}");
         assert!(e.to_string().contains(needle), "{needle}: {e}");
     }
 }
@@ -529,20 +373,12 @@ fn malformed_preambles_are_refused() {
 #[test]
 fn oversized_shapes_are_refused_before_allocating() {
     let side = (MAX_CELLS as u64).isqrt() + 1;
-    for shape in [
-        format!("({side}, {side})"),
-        "(18446744073709551615, 2)".to_string(),
-        "(0, 99999999999999999999)".to_string(),
-    ] {
+    for shape in
+        [format!("({side}, {side})"), "(18446744073709551615, 2)".to_string(), "(0, 99999999999999999999)".to_string()]
+    {
         let e = features(&npy("<f8", false, &shape, &[])).unwrap_err();
         assert!(
-            matches!(
-                e,
-                DataError::TooLarge {
-                    limit: MAX_CELLS,
-                    ..
-                }
-            ) || matches!(e, DataError::Malformed { .. }),
+            matches!(e, DataError::TooLarge { limit: MAX_CELLS, .. }) || matches!(e, DataError::Malformed { .. }),
             "{shape}: {e:?}"
         );
     }

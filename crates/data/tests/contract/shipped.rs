@@ -15,10 +15,7 @@ fn names_and_sheets() {
     assert_eq!(sheets(MOON).unwrap().len(), 15);
     assert_eq!(sheets("breast_cancer").unwrap(), &["train", "test"]);
     let e = sheets("iris").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "unknown data set `iris`; known: moon_floral_seed42, mnist_1v7, mnist_5k, breast_cancer"
-    );
+    assert_eq!(e.to_string(), "unknown data set `iris`; known: moon_floral_seed42, mnist_1v7, mnist_5k, breast_cancer");
     let e = load_sheet(MOON, "training").unwrap_err();
     assert!(
         matches!(&e, DataError::UnknownDataset { name, known } if name == "moon_floral_seed42:training" && known.contains("moon_floral_seed42:train_adv_10_lfa")),
@@ -107,11 +104,7 @@ fn poisoned_moon_sheets_flip_the_documented_number_of_labels() {
         let raw = load_sheet(MOON, sheet).unwrap();
         assert_eq!(raw.x, train.x, "{sheet}: features differ from train");
         let poisoned = raw.into_binary(&path(sheet)).unwrap();
-        assert_eq!(
-            clean.y().diff(poisoned.y()).unwrap().len(),
-            flips,
-            "{sheet}"
-        );
+        assert_eq!(clean.y().diff(poisoned.y()).unwrap().len(), flips, "{sheet}");
     }
 }
 
@@ -129,17 +122,8 @@ fn moon_floral_builds_the_paper_split() {
     // No re-standardisation: the values are the file's.
     let first = load_sheet(MOON, "train").unwrap();
     assert_eq!(c.train.x()[(0, 0)], first.x[(0, 0)]);
-    assert!(matches!(
-        moon_floral("validation"),
-        Err(DataError::InvalidParam {
-            field: "train_sheet",
-            ..
-        })
-    ));
-    assert!(matches!(
-        moon_floral("nope"),
-        Err(DataError::UnknownDataset { .. })
-    ));
+    assert!(matches!(moon_floral("validation"), Err(DataError::InvalidParam { field: "train_sheet", .. })));
+    assert!(matches!(moon_floral("nope"), Err(DataError::UnknownDataset { .. })));
 }
 
 #[test]
@@ -153,14 +137,8 @@ fn resolve_reads_specs_and_paths() {
     let e = resolve("iris:train").unwrap_err();
     assert!(matches!(e, DataError::UnknownDataset { .. }), "{e:?}");
     assert!(e.to_string().contains("breast_cancer"), "{e}");
-    assert!(matches!(
-        resolve("mnist_1v7:validation"),
-        Err(DataError::UnknownDataset { .. })
-    ));
-    assert!(matches!(
-        resolve("no/such/file.libsvm"),
-        Err(DataError::Io { .. })
-    ));
+    assert!(matches!(resolve("mnist_1v7:validation"), Err(DataError::UnknownDataset { .. })));
+    assert!(matches!(resolve("no/such/file.libsvm"), Err(DataError::Io { .. })));
 }
 
 fn readme_checksums() -> Vec<(String, String)> {
@@ -198,10 +176,7 @@ fn shipped_files_match_readme_checksums() {
     assert_eq!(sums.len(), 21);
     for (want, file) in &sums {
         let bytes = std::fs::read(data_dir().join(file)).unwrap();
-        let got: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let got: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(&got, want, "{file}");
     }
     // Every data file is listed, and every shipped sheet is one of them.
@@ -214,11 +189,7 @@ fn shipped_files_match_readme_checksums() {
     assert_eq!(on_disk, listed);
     for (name, sheet, ..) in expected_sizes() {
         let p = shipped::sheet_path(name, sheet).unwrap();
-        let rel = p
-            .strip_prefix(data_dir())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let rel = p.strip_prefix(data_dir()).unwrap().to_string_lossy().into_owned();
         assert!(listed.contains(&rel), "{rel}");
     }
 }

@@ -1,9 +1,7 @@
 //! stratified_split and Standardizer.
 
 use faer::Mat;
-use floral_data::{
-    DataError, Dataset, Labels, Split, Standardizer, Stream, stratified_split, stream,
-};
+use floral_data::{DataError, Dataset, Labels, Split, Standardizer, Stream, stratified_split, stream};
 use proptest::prelude::*;
 
 /// n_neg points labelled −1 then n_pos labelled +1; feature 0 is the point's index (so a point
@@ -48,10 +46,7 @@ fn check_split(s: &Split, n_neg: usize, n_pos: usize, val: f64, test: f64) {
     if let Some(v) = &s.validation {
         all.extend(ids(v));
     }
-    for part in [Some(&s.train), Some(&s.test), s.validation.as_ref()]
-        .into_iter()
-        .flatten()
-    {
+    for part in [Some(&s.train), Some(&s.test), s.validation.as_ref()].into_iter().flatten() {
         let p = ids(part);
         assert!(p.windows(2).all(|w| w[0] < w[1]));
         for (k, &i) in p.iter().enumerate() {
@@ -99,36 +94,15 @@ fn bad_fractions_are_refused() {
         Err(DataError::InvalidParam { field, .. }) => field,
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        field(stratified_split(&d, -0.1, 0.2, &mut rng)),
-        "validation_fraction"
-    );
-    assert_eq!(
-        field(stratified_split(&d, 0.1, f64::NAN, &mut rng)),
-        "test_fraction"
-    );
-    assert_eq!(
-        field(stratified_split(&d, 0.1, 0.0, &mut rng)),
-        "test_fraction"
-    );
-    assert_eq!(
-        field(stratified_split(&d, 0.5, 0.5, &mut rng)),
-        "validation_fraction + test_fraction"
-    );
+    assert_eq!(field(stratified_split(&d, -0.1, 0.2, &mut rng)), "validation_fraction");
+    assert_eq!(field(stratified_split(&d, 0.1, f64::NAN, &mut rng)), "test_fraction");
+    assert_eq!(field(stratified_split(&d, 0.1, 0.0, &mut rng)), "test_fraction");
+    assert_eq!(field(stratified_split(&d, 0.5, 0.5, &mut rng)), "validation_fraction + test_fraction");
     // 2 points per class: round(0.2 · 2) = 0 test points.
-    assert_eq!(
-        field(stratified_split(&tagged(2, 2), 0.0, 0.2, &mut rng)),
-        "test_fraction"
-    );
-    assert_eq!(
-        field(stratified_split(&tagged(2, 2), 0.2, 0.5, &mut rng)),
-        "validation_fraction"
-    );
+    assert_eq!(field(stratified_split(&tagged(2, 2), 0.0, 0.2, &mut rng)), "test_fraction");
+    assert_eq!(field(stratified_split(&tagged(2, 2), 0.2, 0.5, &mut rng)), "validation_fraction");
     // Train empty: 1 point per class, test round(0.5) = 1.
-    assert_eq!(
-        field(stratified_split(&tagged(1, 1), 0.0, 0.5, &mut rng)),
-        "validation_fraction + test_fraction"
-    );
+    assert_eq!(field(stratified_split(&tagged(1, 1), 0.0, 0.5, &mut rng)), "validation_fraction + test_fraction");
 }
 
 #[test]
@@ -148,21 +122,11 @@ fn standardizer_centres_and_scales_train() {
     for j in [0, 2] {
         let m = (0..4).map(|i| z.x()[(i, j)]).sum::<f64>() / 4.0;
         let v = (0..4).map(|i| (z.x()[(i, j)] - m).powi(2)).sum::<f64>() / 4.0;
-        assert!(
-            m.abs() < 1e-15 && (v - 1.0).abs() < 1e-12,
-            "feature {j}: {m} {v}"
-        );
+        assert!(m.abs() < 1e-15 && (v - 1.0).abs() < 1e-12, "feature {j}: {m} {v}");
     }
     assert!((0..4).all(|i| z.x()[(i, 1)] == 0.0));
     let wrong = Dataset::new(Mat::zeros(1, 2), Labels::from_signs([true])).unwrap();
-    assert!(matches!(
-        s.transform(&wrong),
-        Err(DataError::DimensionMismatch {
-            expected: 3,
-            got: 2,
-            ..
-        })
-    ));
+    assert!(matches!(s.transform(&wrong), Err(DataError::DimensionMismatch { expected: 3, got: 2, .. })));
 }
 
 #[test]
@@ -172,14 +136,9 @@ fn transform_split_uses_the_train_fit_everywhere() {
     let fit = Standardizer::fit(&s.train);
     let t = Standardizer::transform_split(s.clone()).unwrap();
     assert_eq!(t.train_clean, s.train_clean);
-    for (raw, out) in [
-        (&s.train, &t.train),
-        (&s.test, &t.test),
-        (
-            s.validation.as_ref().unwrap(),
-            t.validation.as_ref().unwrap(),
-        ),
-    ] {
+    for (raw, out) in
+        [(&s.train, &t.train), (&s.test, &t.test), (s.validation.as_ref().unwrap(), t.validation.as_ref().unwrap())]
+    {
         assert_eq!(raw.y(), out.y());
         for i in 0..raw.n() {
             let want = (raw.x()[(i, 0)] - fit.mean()[0]) / fit.scale()[0];
@@ -188,8 +147,7 @@ fn transform_split_uses_the_train_fit_everywhere() {
     }
     // Test data is not re-centred on itself.
     let test_mean = (0..t.test.n()).map(|i| t.test.x()[(i, 0)]).sum::<f64>() / t.test.n() as f64;
-    let train_mean =
-        (0..t.train.n()).map(|i| t.train.x()[(i, 0)]).sum::<f64>() / t.train.n() as f64;
+    let train_mean = (0..t.train.n()).map(|i| t.train.x()[(i, 0)]).sum::<f64>() / t.train.n() as f64;
     assert!(train_mean.abs() < 1e-12);
     assert!(test_mean.abs() > 1e-6 || t.test.n() == 0);
 }

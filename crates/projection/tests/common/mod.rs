@@ -11,9 +11,7 @@ use proptest::prelude::*;
 pub fn config(file: &'static str, cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases),
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::Direct(file),
-        )),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(file))),
         ..ProptestConfig::default()
     }
 }
@@ -69,10 +67,7 @@ pub fn instance_of_size(n: usize) -> impl Strategy<Value = Instance> {
         proptest::collection::vec(entry(), n),
         proptest::collection::vec(any::<bool>(), n),
         prop_oneof![0.01..10.0_f64, Just(1.0)],
-        proptest::option::weighted(
-            0.3,
-            proptest::collection::vec(prop_oneof![0.0..5.0_f64, Just(0.0), Just(1.0)], n),
-        ),
+        proptest::option::weighted(0.3, proptest::collection::vec(prop_oneof![0.0..5.0_f64, Just(0.0), Just(1.0)], n)),
     )
         .prop_map(|(z, pos, c, per)| Instance { z, pos, c, per })
 }

@@ -117,11 +117,7 @@ pub trait DualSolver: std::fmt::Debug {
     ///
     /// # Errors
     /// Bad bounds, an infeasible warm start, or non-finite numbers (solver specific).
-    fn solve_dual(
-        &mut self,
-        dual: &Dual<'_>,
-        warm: Option<ColRef<'_, f64>>,
-    ) -> Result<DualSolution, SvmError>;
+    fn solve_dual(&mut self, dual: &Dual<'_>, warm: Option<ColRef<'_, f64>>) -> Result<DualSolution, SvmError>;
 }
 
 impl DualSolver for Smo {
@@ -130,11 +126,7 @@ impl DualSolver for Smo {
     }
 
     /// [`Smo::solve`] on the dual's signed Gram matrix and bounds.
-    fn solve_dual(
-        &mut self,
-        dual: &Dual<'_>,
-        warm: Option<ColRef<'_, f64>>,
-    ) -> Result<DualSolution, SvmError> {
+    fn solve_dual(&mut self, dual: &Dual<'_>, warm: Option<ColRef<'_, f64>>) -> Result<DualSolution, SvmError> {
         self.solve(dual.signed_gram(), dual.bounds(), warm)
     }
 }
@@ -146,11 +138,7 @@ pub struct Smo {
 }
 
 fn invalid(field: &'static str, expected: &'static str, got: String) -> SvmError {
-    SvmError::InvalidParam {
-        field,
-        expected,
-        got,
-    }
+    SvmError::InvalidParam { field, expected, got }
 }
 
 impl Smo {
@@ -161,20 +149,14 @@ impl Smo {
     /// cache_mb, dense_limit_mb or feas_tol negative or not finite.
     pub fn new(params: SmoParams) -> Result<Smo, SvmError> {
         if !(params.eps.is_finite() && params.eps > 0.0) {
-            return Err(invalid(
-                "eps",
-                "a finite number > 0",
-                params.eps.to_string(),
-            ));
+            return Err(invalid("eps", "a finite number > 0", params.eps.to_string()));
         }
         if params.max_iter == Some(0) {
             return Err(invalid("max_iter", "an integer ≥ 1", "0".into()));
         }
-        for (field, v) in [
-            ("cache_mb", params.cache_mb),
-            ("dense_limit_mb", params.dense_limit_mb),
-            ("feas_tol", params.feas_tol),
-        ] {
+        for (field, v) in
+            [("cache_mb", params.cache_mb), ("dense_limit_mb", params.dense_limit_mb), ("feas_tol", params.feas_tol)]
+        {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(invalid(field, "a finite number ≥ 0", v.to_string()));
             }
@@ -190,10 +172,7 @@ impl Smo {
     fn settings(&self, n: usize) -> SolverSettings {
         SolverSettings {
             eps: self.params.eps,
-            max_iter: self
-                .params
-                .max_iter
-                .unwrap_or_else(|| 10_000_000usize.max(n.saturating_mul(100))),
+            max_iter: self.params.max_iter.unwrap_or_else(|| 10_000_000usize.max(n.saturating_mul(100))),
             shrinking: self.params.shrinking,
         }
     }
@@ -226,44 +205,20 @@ impl Smo {
 
     /// Run the solver; a non-finite kernel diagonal, objective, bias or λ (e.g. a polynomial
     /// kernel overflowing) is reported as [`SvmError::NonFinite`].
-    fn run<S: RowSource>(
-        &self,
-        src: S,
-        y: &[f64],
-        c: &[f64],
-        alpha: Vec<f64>,
-    ) -> Result<DualSolution, SvmError> {
+    fn run<S: RowSource>(&self, src: S, y: &[f64], c: &[f64], alpha: Vec<f64>) -> Result<DualSolution, SvmError> {
         let n = src.n();
         if let Some(i) = (0..n).find(|&i| !src.diag(i).is_finite()) {
-            return Err(SvmError::NonFinite {
-                what: "kernel diagonal k(x_i, x_i)",
-                index: i,
-                value: src.diag(i),
-            });
+            return Err(SvmError::NonFinite { what: "kernel diagonal k(x_i, x_i)", index: i, value: src.diag(i) });
         }
         let settings = self.settings(n);
         let cq = CachedQ::new(src, self.cache_entries());
-        let SolverOutput {
-            alpha,
-            rho,
-            obj,
-            iters,
-            status,
-        } = solver::solve(cq, y, c, alpha, &settings);
+        let SolverOutput { alpha, rho, obj, iters, status } = solver::solve(cq, y, c, alpha, &settings);
         if let Some(i) = alpha.iter().position(|a| !a.is_finite()) {
-            return Err(SvmError::NonFinite {
-                what: "solution λ",
-                index: i,
-                value: alpha[i],
-            });
+            return Err(SvmError::NonFinite { what: "solution λ", index: i, value: alpha[i] });
         }
         for (what, v) in [("dual objective", obj), ("bias", rho)] {
             if !v.is_finite() {
-                return Err(SvmError::NonFinite {
-                    what,
-                    index: 0,
-                    value: v,
-                });
+                return Err(SvmError::NonFinite { what, index: 0, value: v });
             }
         }
         Ok(DualSolution {
@@ -282,12 +237,7 @@ impl Smo {
     /// # Errors
     /// [`SvmError::InvalidParam`] for C not finite and > 0 or an empty training set;
     /// [`SvmError::NonFinite`] when the kernel overflows (non-finite diagonal or solution).
-    pub fn fit(
-        &mut self,
-        kernel: &dyn Kernel,
-        train: &Dataset,
-        c: f64,
-    ) -> Result<SvmModel, SvmError> {
+    pub fn fit(&mut self, kernel: &dyn Kernel, train: &Dataset, c: f64) -> Result<SvmModel, SvmError> {
         if !(c.is_finite() && c > 0.0) {
             return Err(invalid("c", "a finite number > 0", c.to_string()));
         }
@@ -308,11 +258,7 @@ impl Smo {
     ) -> Result<(SvmModel, DualSolution), SvmError> {
         let n = train.n();
         if n == 0 {
-            return Err(invalid(
-                "train",
-                "a training set with at least one point",
-                "0 points".into(),
-            ));
+            return Err(invalid("train", "a training set with at least one point", "0 points".into()));
         }
         let c = bounds_vec(bounds, n)?;
         let y = train.y().as_slice();
@@ -325,24 +271,16 @@ impl Smo {
             let src = KernelSource::new(kernel, train.x(), y.to_vec());
             self.run(src, y, &c, alpha)?
         };
-        let model = SvmModel::from_dual(
-            kernel.clone_arc(),
-            train.x(),
-            train.y(),
-            sol.lambda.as_ref(),
-            sol.bias,
-            0.0,
-        )
-        .with_bounds(bounds)?
-        .with_solution_info(sol.objective, sol.status, sol.iterations);
+        let model = SvmModel::from_dual(kernel.clone_arc(), train.x(), train.y(), sol.lambda.as_ref(), sol.bias, 0.0)
+            .with_bounds(bounds)?
+            .with_solution_info(sol.objective, sol.status, sol.iterations);
         Ok((model, sol))
     }
 
     /// Whether [`Smo::fit`] builds the dense Gram for n points with d features:
     /// n²·8 bytes ≤ `dense_limit_mb` MB and d ≥ `dense_min_dim`.
     pub fn uses_dense_gram(&self, n: usize, d: usize) -> bool {
-        (n as f64) * (n as f64) * 8.0 <= self.params.dense_limit_mb * MB
-            && d >= self.params.dense_min_dim
+        (n as f64) * (n as f64) * 8.0 <= self.params.dense_limit_mb * MB && d >= self.params.dense_min_dim
     }
 
     /// Solve with the on-demand kernel-row path regardless of `dense_limit_mb` (for tests and
@@ -383,11 +321,7 @@ pub(crate) fn bounds_vec(bounds: Bounds<'_>, n: usize) -> Result<Vec<f64>, SvmEr
                     got: cs.len(),
                 });
             }
-            if let Some((i, &v)) = cs
-                .iter()
-                .enumerate()
-                .find(|&(_, &v)| !(v.is_finite() && v >= 0.0))
-            {
+            if let Some((i, &v)) = cs.iter().enumerate().find(|&(_, &v)| !(v.is_finite() && v >= 0.0)) {
                 return Err(SvmError::InvalidParam {
                     field: "c_i",
                     expected: "finite numbers ≥ 0",
@@ -401,12 +335,7 @@ pub(crate) fn bounds_vec(bounds: Bounds<'_>, n: usize) -> Result<Vec<f64>, SvmEr
 
 /// λ = 0, or the warm start checked for feasibility (entries within the tolerance of the box
 /// are clipped into it).
-fn start_point(
-    warm: Option<ColRef<'_, f64>>,
-    y: &[f64],
-    c: &[f64],
-    tol: f64,
-) -> Result<Vec<f64>, SvmError> {
+fn start_point(warm: Option<ColRef<'_, f64>>, y: &[f64], c: &[f64], tol: f64) -> Result<Vec<f64>, SvmError> {
     let n = y.len();
     let Some(w) = warm else {
         return Ok(vec![0.0; n]);
@@ -423,11 +352,7 @@ fn start_point(
     for i in 0..n {
         let v = w[i];
         if !v.is_finite() {
-            return Err(SvmError::NonFinite {
-                what: "warm start λ",
-                index: i,
-                value: v,
-            });
+            return Err(SvmError::NonFinite { what: "warm start λ", index: i, value: v });
         }
         let ci = c[i];
         if v < -tol * ci.max(1.0) || v > ci + tol * ci.max(1.0) {
@@ -462,22 +387,10 @@ mod tests {
     fn params_validated() {
         assert!(Smo::new(SmoParams::default()).is_ok());
         for p in [
-            SmoParams {
-                eps: 0.0,
-                ..SmoParams::default()
-            },
-            SmoParams {
-                max_iter: Some(0),
-                ..SmoParams::default()
-            },
-            SmoParams {
-                cache_mb: -1.0,
-                ..SmoParams::default()
-            },
-            SmoParams {
-                dense_limit_mb: f64::NAN,
-                ..SmoParams::default()
-            },
+            SmoParams { eps: 0.0, ..SmoParams::default() },
+            SmoParams { max_iter: Some(0), ..SmoParams::default() },
+            SmoParams { cache_mb: -1.0, ..SmoParams::default() },
+            SmoParams { dense_limit_mb: f64::NAN, ..SmoParams::default() },
         ] {
             assert!(matches!(Smo::new(p), Err(SvmError::InvalidParam { .. })));
         }
@@ -490,10 +403,7 @@ mod tests {
         let g = Gram::from_mat(Mat::from_fn(2, 2, |i, j| if i == j { 1.0 } else { -1.0 })).unwrap();
         let y = Labels::new(vec![1.0, -1.0]).unwrap();
         let q = SignedGram::new(g.clone(), &y).unwrap();
-        let sol = Smo::new(SmoParams::default())
-            .unwrap()
-            .solve(&q, Bounds::Uniform(10.0), None)
-            .unwrap();
+        let sol = Smo::new(SmoParams::default()).unwrap().solve(&q, Bounds::Uniform(10.0), None).unwrap();
         assert!((sol.lambda[0] - 0.5).abs() < 1e-12 && (sol.lambda[1] - 0.5).abs() < 1e-12);
         assert!((sol.objective + 0.5).abs() < 1e-12);
         assert!(sol.bias.abs() < 1e-12);
@@ -507,24 +417,12 @@ mod tests {
         let w = Col::from_fn(2, |_| 0.5);
         assert!(start_point(Some(w.as_ref()), &y, &c, 1e-9).is_ok());
         let w = Col::from_fn(2, |i| if i == 0 { 0.5 } else { 0.4 });
-        assert!(matches!(
-            start_point(Some(w.as_ref()), &y, &c, 1e-9),
-            Err(SvmError::InfeasibleWarmStart { .. })
-        ));
+        assert!(matches!(start_point(Some(w.as_ref()), &y, &c, 1e-9), Err(SvmError::InfeasibleWarmStart { .. })));
         let w = Col::from_fn(2, |_| 1.5);
-        assert!(matches!(
-            start_point(Some(w.as_ref()), &y, &c, 1e-9),
-            Err(SvmError::InfeasibleWarmStart { .. })
-        ));
+        assert!(matches!(start_point(Some(w.as_ref()), &y, &c, 1e-9), Err(SvmError::InfeasibleWarmStart { .. })));
         let w = Col::from_fn(2, |_| f64::NAN);
-        assert!(matches!(
-            start_point(Some(w.as_ref()), &y, &c, 1e-9),
-            Err(SvmError::NonFinite { .. })
-        ));
+        assert!(matches!(start_point(Some(w.as_ref()), &y, &c, 1e-9), Err(SvmError::NonFinite { .. })));
         let w = Col::from_fn(2, |_| 1.0 + 1e-12);
-        assert_eq!(
-            start_point(Some(w.as_ref()), &y, &c, 1e-9).unwrap(),
-            vec![1.0, 1.0]
-        );
+        assert_eq!(start_point(Some(w.as_ref()), &y, &c, 1e-9).unwrap(), vec![1.0, 1.0]);
     }
 }

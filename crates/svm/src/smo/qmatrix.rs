@@ -41,11 +41,7 @@ impl<'a> DenseSource<'a> {
     pub(crate) fn new(m: MatRef<'a, f64>, sign: Vec<f64>) -> Self {
         let n = m.nrows();
         debug_assert_eq!(sign.len(), n);
-        Self {
-            m,
-            sign,
-            perm: (0..n).collect(),
-        }
+        Self { m, sign, perm: (0..n).collect() }
     }
 }
 
@@ -105,12 +101,7 @@ impl<'a> KernelSource<'a> {
                 xs[i * d + k] = col[i];
             }
         }
-        Self {
-            kernel,
-            xs,
-            d,
-            sign,
-        }
+        Self { kernel, xs, d, sign }
     }
 
     fn point(&self, i: usize) -> &[f64] {
@@ -136,12 +127,10 @@ impl RowSource for KernelSource<'_> {
         let a = self.point(i);
         let z = &self.xs[start * d..(start + m) * d];
         if m > ROW_CHUNK {
-            out.par_chunks_mut(ROW_CHUNK)
-                .enumerate()
-                .for_each(|(c, o)| {
-                    let s = c * ROW_CHUNK;
-                    self.kernel.row_into(a, &z[s * d..(s + o.len()) * d], o);
-                });
+            out.par_chunks_mut(ROW_CHUNK).enumerate().for_each(|(c, o)| {
+                let s = c * ROW_CHUNK;
+                self.kernel.row_into(a, &z[s * d..(s + o.len()) * d], o);
+            });
         } else {
             self.kernel.row_into(a, z, out);
         }
@@ -182,13 +171,7 @@ impl Cache {
         let mut next = vec![usize::MAX; l + 1];
         prev[l] = l;
         next[l] = l;
-        Self {
-            l,
-            free: budget.max(2 * l),
-            data: vec![Vec::new(); l],
-            prev,
-            next,
-        }
+        Self { l, free: budget.max(2 * l), data: vec![Vec::new(); l], prev, next }
     }
 
     fn lru_delete(&mut self, h: usize) {
@@ -300,10 +283,7 @@ impl<S: RowSource> CachedQ<S> {
     /// Rows from `src` with a cache of `budget` entries.
     pub(crate) fn new(src: S, budget: usize) -> Self {
         let n = src.n();
-        Self {
-            src,
-            cache: Cache::new(n, budget),
-        }
+        Self { src, cache: Cache::new(n, budget) }
     }
 
     pub(crate) fn n(&self) -> usize {

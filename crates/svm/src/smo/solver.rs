@@ -105,13 +105,7 @@ pub(crate) fn solve<S: RowSource>(
     for i in 0..l {
         out[s.active_set[i]] = s.alpha[i];
     }
-    SolverOutput {
-        alpha: out,
-        rho,
-        obj,
-        iters,
-        status,
-    }
+    SolverOutput { alpha: out, rho, obj, iters, status }
 }
 
 impl<S: RowSource> Solver<S> {
@@ -133,11 +127,7 @@ impl<S: RowSource> Solver<S> {
             Status::Free => (true, true),
             Status::Fixed => (false, false),
         };
-        let (up, low) = if self.y[i] > 0.0 {
-            (not_upper, not_lower)
-        } else {
-            (not_lower, not_upper)
-        };
+        let (up, low) = if self.y[i] > 0.0 { (not_upper, not_lower) } else { (not_lower, not_upper) };
         self.pen_up[i] = if up { 0.0 } else { f64::NEG_INFINITY };
         self.pen_low[i] = if low { 0.0 } else { f64::NEG_INFINITY };
     }
@@ -214,11 +204,7 @@ impl<S: RowSource> Solver<S> {
             self.reconstruct_gradient();
             self.active_size = l;
         }
-        let status = if converged {
-            Termination::Converged
-        } else {
-            Termination::MaxIters
-        };
+        let status = if converged { Termination::Converged } else { Termination::MaxIters };
         (iter, status)
     }
 
@@ -349,11 +335,7 @@ impl<S: RowSource> Solver<S> {
         let qd = &self.qd[..asz];
         let qi = self.q.row(i, asz);
         let (gmax2, best_idx) = select_j(gmax, yi, qdi, y, g, pen_low, qi, qd);
-        if gmax + gmax2 < self.eps || best_idx == usize::MAX {
-            None
-        } else {
-            Some((i, best_idx))
-        }
+        if gmax + gmax2 < self.eps || best_idx == usize::MAX { None } else { Some((i, best_idx)) }
     }
 
     fn be_shrunk(&self, i: usize, gmax1: f64, gmax2: f64) -> bool {
@@ -557,11 +539,7 @@ fn max_up(y: &[f64], g: &[f64], pen_up: &[f64]) -> (f64, usize) {
     let (mut gmax, mut idx) = (f64::NEG_INFINITY, usize::MAX);
     let mut s = 0;
     while s + WSS_CHUNK <= n {
-        let (yb, gb, pb) = (
-            &y[s..s + WSS_CHUNK],
-            &g[s..s + WSS_CHUNK],
-            &pen_up[s..s + WSS_CHUNK],
-        );
+        let (yb, gb, pb) = (&y[s..s + WSS_CHUNK], &g[s..s + WSS_CHUNK], &pen_up[s..s + WSS_CHUNK]);
         for k in 0..WSS_CHUNK {
             v[k] = -yb[k] * gb[k] + pb[k];
         }
@@ -593,12 +571,8 @@ fn update_gradient(
     let mut s = 0;
     while s + WSS_CHUNK <= n {
         let gb = &mut g[s..s + WSS_CHUNK];
-        let (ab, bb, yb, pb) = (
-            &qi[s..s + WSS_CHUNK],
-            &qj[s..s + WSS_CHUNK],
-            &y[s..s + WSS_CHUNK],
-            &pen_up[s..s + WSS_CHUNK],
-        );
+        let (ab, bb, yb, pb) =
+            (&qi[s..s + WSS_CHUNK], &qj[s..s + WSS_CHUNK], &y[s..s + WSS_CHUNK], &pen_up[s..s + WSS_CHUNK]);
         for k in 0..WSS_CHUNK {
             gb[k] += ab[k] * dai + bb[k] * daj;
             v[k] = -yb[k] * gb[k] + pb[k];
