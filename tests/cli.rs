@@ -381,3 +381,49 @@ fn issue_13_quiet_silences_progress() {
     let o = floral().arg("run").arg(&f).arg("--out").arg(d.join("out2")).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("[2/2]"));
 }
+
+/// A little-endian float64 `.npy` (C order) of the given shape, written by hand.
+fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
+    let dims = if shape.len() == 1 { format!("({},)", shape[0]) } else { format!("({}, {})", shape[0], shape[1]) };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {dims}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// issue #13: embeddings from `.npy` files run end to end from RON; a wrong shape is exit 1
+/// naming the file.
+#[test]
+fn issue_13_embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
+    let d = scratch("npy");
+    let (n, dim) = (40usize, 3usize);
+    let x: Vec<f64> =
+        (0..n * dim).map(|k| ((k * 7) % 11) as f64 / 5.0 + if (k / dim) % 2 == 0 { 2.0 } else { -2.0 }).collect();
+    let y: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    std::fs::write(d.join("x.npy"), npy_f64(&[n, dim], &x)).unwrap();
+    std::fs::write(d.join("y.npy"), npy_f64(&[n], &y)).unwrap();
+    let text = GOOD.replace(
+        "Moons(n: 60, noise: 0.1, validation_fraction: 0.2, test_fraction: 0.3)",
+        "Embeddings(train: \"x.npy\", train_labels: Some(\"y.npy\"), test: \"x.npy\", test_labels: Some(\"y.npy\"), validation_fraction: 0.25)",
+    );
+    std::fs::write(d.join("e.ron"), &text).unwrap();
+    let o = floral().arg("run").arg(d.join("e.ron")).arg("--quiet").arg("--out").arg(d.join("out")).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/results.json")).unwrap()).unwrap();
+    assert_eq!(json["data_files"].as_array().unwrap().len(), 4);
+    // A 1-D array where features belong.
+    std::fs::write(d.join("x.npy"), npy_f64(&[n], &y)).unwrap();
+    let o = floral().arg("check").arg(d.join("e.ron")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("x.npy"), "{err}");
+}

@@ -196,6 +196,29 @@ fn load_clean(path: &Path, spec: &ExperimentSpec, seed: u64) -> Result<Split, Ex
             let (train, test) = binary_pair(train, test, &PathBuf::from(name)).map_err(&de)?;
             holdout(train, test, *validation_fraction, &mut rng).map_err(&de)
         }
+        DataSpec::GaussianMixture { n, d, params, validation_fraction, test_fraction } => {
+            let ds = floral_data::gaussian_mixture(*n, *d, params, &mut rng).map_err(&de)?;
+            let s = floral_data::stratified_split(&ds, *validation_fraction, *test_fraction, &mut rng).map_err(&de)?;
+            floral_data::Standardizer::transform_split(s).map_err(&de)
+        }
+        DataSpec::Embeddings { train, train_labels, test, test_labels, validation_fraction, standardize } => {
+            let read = |x: &str, y: &Option<String>| -> Result<(PathBuf, floral_data::RawData), ExperimentError> {
+                let xp = resolve_relative(path, x);
+                let raw = match y {
+                    Some(y) => floral_data::read_embeddings(&xp, &resolve_relative(path, y)),
+                    None => floral_data::read_npz(&xp, "x", "y"),
+                }
+                .map_err(&de)?;
+                Ok((xp, raw))
+            };
+            let (tp, mut tr) = read(train, train_labels)?;
+            let (sp, mut te) = read(test, test_labels)?;
+            floral_data::align_dims_checked(&mut tr, &tp, &mut te, &sp, false).map_err(&de)?;
+            let train = tr.into_binary(&tp).map_err(&de)?;
+            let test = te.into_binary(&sp).map_err(&de)?;
+            let s = holdout(train, test, *validation_fraction, &mut rng).map_err(&de)?;
+            if *standardize { floral_data::Standardizer::transform_split(s).map_err(&de) } else { Ok(s) }
+        }
         DataSpec::Files { train, validation, test, standardize, pad_features } => {
             let tp = resolve_relative(path, train);
             let sp = resolve_relative(path, test);
@@ -420,6 +443,37 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
             return Err(memory_error(path, &pre, n_train));
         }
     }
+    if let DataSpec::GaussianMixture { n, d, validation_fraction, test_fraction, .. } = spec.data {
+        if n < 10 || d == 0 {
+            return Err(invalid(path, "data.n/d", "n >= 10 points of d >= 1 features", format!("{n}/{d}")));
+        }
+        if !(validation_fraction >= 0.0 && test_fraction > 0.0 && validation_fraction + test_fraction < 1.0) {
+            return Err(invalid(
+                path,
+                "data.validation_fraction/test_fraction",
+                "validation >= 0, test > 0, sum < 1",
+                format!("{validation_fraction}/{test_fraction}"),
+            ));
+        }
+        let n_val = (n as f64 * validation_fraction) as usize;
+        let n_test = (n as f64 * test_fraction) as usize;
+        let n_train = n.saturating_sub(n_val + n_test);
+        let pre = MemoryEstimate::new(
+            crate::memory::kernel_bytes(n_train, n_val, n_test)
+                .saturating_add(8usize.saturating_mul(n).saturating_mul(d)),
+            0,
+            0,
+            0,
+        );
+        if pre.exceeds_available() {
+            return Err(memory_error(path, &pre, n_train));
+        }
+    }
+    if let DataSpec::Embeddings { validation_fraction, .. } = spec.data {
+        if !(validation_fraction.is_finite() && (0.0..1.0).contains(&validation_fraction)) {
+            return Err(invalid(path, "data.validation_fraction", "a fraction in [0, 1)", validation_fraction));
+        }
+    }
     if let DataSpec::Shipped { validation_fraction, .. } = spec.data {
         if !(validation_fraction.is_finite() && (0.0..1.0).contains(&validation_fraction)) {
             return Err(invalid(path, "data.validation_fraction", "a fraction in [0, 1)", validation_fraction));
@@ -510,8 +564,20 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         .map_err(|e| ExperimentError::Run { what: "echo spec".into(), message: e.to_string() })?;
     // The hash covers the data a Files spec points to, not only its paths.
     let mut data_files = Vec::new();
-    if let DataSpec::Files { train, validation, test, .. } = &spec.data {
-        for (role, f) in [("train", Some(train)), ("validation", validation.as_ref()), ("test", Some(test))] {
+    let files: Vec<(&'static str, Option<&String>)> = match &spec.data {
+        DataSpec::Files { train, validation, test, .. } => {
+            vec![("train", Some(train)), ("validation", validation.as_ref()), ("test", Some(test))]
+        }
+        DataSpec::Embeddings { train, train_labels, test, test_labels, .. } => vec![
+            ("train", Some(train)),
+            ("train_labels", train_labels.as_ref()),
+            ("test", Some(test)),
+            ("test_labels", test_labels.as_ref()),
+        ],
+        _ => Vec::new(),
+    };
+    {
+        for (role, f) in files {
             let Some(f) = f else { continue };
             let p = resolve_relative(path, f);
             let bytes = std::fs::read(&p).map_err(|source| ExperimentError::Io { path: p.clone(), source })?;

@@ -75,6 +75,43 @@ pub enum DataSpec {
         /// Share of points for test.
         test_fraction: f64,
     },
+    /// A seeded Gaussian mixture (a stand-in for sentence embeddings at scale), split stratified
+    /// and standardised like `Moons`.
+    GaussianMixture {
+        /// Number of points.
+        n: usize,
+        /// Number of features.
+        d: usize,
+        /// The mixture's shape (defaults: 4 components per class, separation 2.5, component
+        /// spread 0.5, within-component scale 1).
+        #[serde(default)]
+        params: floral_data::GaussianMixtureParams,
+        /// Share of points for validation.
+        validation_fraction: f64,
+        /// Share of points for test.
+        test_fraction: f64,
+    },
+    /// Dense features from NumPy files, as users bring foundation-model embeddings: each split
+    /// is a 2-D `.npy` of features with a 1-D `.npy` of labels beside it, or one `.npz` holding
+    /// both (arrays `x` and `y`).
+    Embeddings {
+        /// Training features: `features.npy` or `archive.npz`.
+        train: String,
+        /// Training labels (`.npy`); None for an `.npz`.
+        #[serde(default)]
+        train_labels: Option<String>,
+        /// Test features: `.npy` or `.npz`.
+        test: String,
+        /// Test labels (`.npy`); None for an `.npz`.
+        #[serde(default)]
+        test_labels: Option<String>,
+        /// Share of the training points held out for validation (stratified, data stream).
+        #[serde(default)]
+        validation_fraction: f64,
+        /// Standardise features with the training mean and standard deviation.
+        #[serde(default)]
+        standardize: bool,
+    },
     /// A data set shipped with floral (`moon_floral_seed42`, `breast_cancer`, `mnist_1v7`). For
     /// the Moon file, the splits are the authors' train/validation/test sheets.
     Shipped {
