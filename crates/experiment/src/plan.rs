@@ -426,48 +426,13 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
         if !(noise.is_finite() && noise >= 0.0) {
             return Err(invalid(path, "data.noise", "a finite number >= 0", noise));
         }
-        if !(validation_fraction >= 0.0 && test_fraction > 0.0 && validation_fraction + test_fraction < 1.0) {
-            return Err(invalid(
-                path,
-                "data.validation_fraction/test_fraction",
-                "validation >= 0, test > 0, sum < 1",
-                format!("{validation_fraction}/{test_fraction}"),
-            ));
-        }
-        // Refuse before generating anything: the kernel matrices alone must fit.
-        let n_val = (n as f64 * validation_fraction) as usize;
-        let n_test = (n as f64 * test_fraction) as usize;
-        let n_train = n.saturating_sub(n_val + n_test);
-        let pre = MemoryEstimate::new(crate::memory::kernel_bytes(n_train, n_val, n_test), 0, 0, 0);
-        if pre.exceeds_available() {
-            return Err(memory_error(path, &pre, n_train));
-        }
+        check_generated(path, n, 0, validation_fraction, test_fraction)?;
     }
     if let DataSpec::GaussianMixture { n, d, validation_fraction, test_fraction, .. } = spec.data {
         if n < 10 || d == 0 {
             return Err(invalid(path, "data.n/d", "n >= 10 points of d >= 1 features", format!("{n}/{d}")));
         }
-        if !(validation_fraction >= 0.0 && test_fraction > 0.0 && validation_fraction + test_fraction < 1.0) {
-            return Err(invalid(
-                path,
-                "data.validation_fraction/test_fraction",
-                "validation >= 0, test > 0, sum < 1",
-                format!("{validation_fraction}/{test_fraction}"),
-            ));
-        }
-        let n_val = (n as f64 * validation_fraction) as usize;
-        let n_test = (n as f64 * test_fraction) as usize;
-        let n_train = n.saturating_sub(n_val + n_test);
-        let pre = MemoryEstimate::new(
-            crate::memory::kernel_bytes(n_train, n_val, n_test)
-                .saturating_add(8usize.saturating_mul(n).saturating_mul(d)),
-            0,
-            0,
-            0,
-        );
-        if pre.exceeds_available() {
-            return Err(memory_error(path, &pre, n_train));
-        }
+        check_generated(path, n, d, validation_fraction, test_fraction)?;
     }
     if let DataSpec::Embeddings { validation_fraction, .. } = spec.data {
         if !(validation_fraction.is_finite() && (0.0..1.0).contains(&validation_fraction)) {
@@ -643,6 +608,35 @@ fn check_name(
             format!("a name distinct from {other:?} also as a file name (both give `{key}`)"),
             format!("{name:?}"),
         ));
+    }
+    Ok(())
+}
+
+/// The split fractions of generated data, and a memory check before anything is generated:
+/// the kernel matrices (and `d`-dimensional features, when d > 0) alone must fit.
+fn check_generated(
+    path: &Path,
+    n: usize,
+    d: usize,
+    validation_fraction: f64,
+    test_fraction: f64,
+) -> Result<(), ExperimentError> {
+    if !(validation_fraction >= 0.0 && test_fraction > 0.0 && validation_fraction + test_fraction < 1.0) {
+        return Err(invalid(
+            path,
+            "data.validation_fraction/test_fraction",
+            "validation >= 0, test > 0, sum < 1",
+            format!("{validation_fraction}/{test_fraction}"),
+        ));
+    }
+    let n_val = (n as f64 * validation_fraction) as usize;
+    let n_test = (n as f64 * test_fraction) as usize;
+    let n_train = n.saturating_sub(n_val + n_test);
+    let bytes =
+        crate::memory::kernel_bytes(n_train, n_val, n_test).saturating_add(8usize.saturating_mul(n).saturating_mul(d));
+    let pre = MemoryEstimate::new(bytes, 0, 0, 0);
+    if pre.exceeds_available() {
+        return Err(memory_error(path, &pre, n_train));
     }
     Ok(())
 }

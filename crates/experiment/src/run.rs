@@ -100,20 +100,7 @@ fn grid_points(s: &Split) -> faer::Mat<f64> {
 /// points (the grid × train kernel is never held whole).
 fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
     let pts = grid_points(s);
-    let n = s.train.n();
-    let mut f = Vec::with_capacity(pts.nrows());
-    let mut k = faer::Mat::zeros(GRID_CHUNK.min(pts.nrows()), n);
-    let mut buf = Vec::new();
-    let mut r0 = 0;
-    while r0 < pts.nrows() {
-        let m = GRID_CHUNK.min(pts.nrows() - r0);
-        let mut kc = k.as_mut().subrows_mut(0, m);
-        plan.kernel.gram_into(pts.as_ref().subrows(r0, m), s.train.x(), kc.as_mut());
-        model.decision_values_into(kc.as_ref(), &mut buf);
-        f.extend_from_slice(&buf);
-        r0 += m;
-    }
-    f.chunks(GRID).map(<[f64]>::to_vec).collect()
+    values_over(plan, pts.as_ref(), s.train.x(), model).chunks(GRID).map(<[f64]>::to_vec).collect()
 }
 
 /// The rows of `x` then the rows of `y` (same width).
