@@ -1,4 +1,4 @@
-//! Every experiment file under `experiments/` parses and passes `check`.
+//! Every experiment file under `experiments/` parses and passes `check`, whatever its kind.
 
 use std::path::Path;
 
@@ -13,9 +13,10 @@ fn every_experiment_file_parses_and_checks() {
     files.sort();
     assert!(files.len() >= 4, "expected the shipped experiments, found {files:?}");
     for f in files {
-        let spec = floral::experiment::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        let plan = floral::experiment::check(spec, &f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(floral::experiment::job_count(&plan) > 0);
+        // Every kind (`Experiment(...)` or a study) through the same loader `floral run` uses.
+        let study = floral::experiment::load_study_file(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_eq!(study.name(), f.file_stem().unwrap().to_str().unwrap(), "{}: name and file differ", f.display());
+        assert!(study.jobs() > 0, "{}", f.display());
     }
 }
 

@@ -4,9 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use floral_experiment::{
-    ExperimentError, Plan, QUICKSTART, check as check_spec, job_count, parse, read, run_and_report,
-};
+use floral_experiment::{ExperimentError, QUICKSTART, Study, load_study, load_study_file, run_study};
 
 use crate::{CheckArgs, CliError, RunArgs};
 
@@ -14,25 +12,18 @@ fn classify(e: ExperimentError) -> CliError {
     if e.is_input_error() { CliError::Input(anyhow!(e)) } else { CliError::Internal(anyhow!(e)) }
 }
 
-fn plan_for(file: Option<&Path>) -> Result<Plan, CliError> {
+fn study_for(file: Option<&Path>) -> Result<Box<dyn Study>, CliError> {
     match file {
-        Some(f) => {
-            let spec = read(f).map_err(classify)?;
-            check_spec(spec, f).map_err(classify)
-        }
-        None => {
-            let src = Path::new("<built-in quickstart>");
-            let spec = parse(QUICKSTART, src).map_err(classify)?;
-            check_spec(spec, src).map_err(classify)
-        }
+        Some(f) => load_study_file(f).map_err(classify),
+        None => load_study(QUICKSTART, Path::new("<built-in quickstart>")).map_err(classify),
     }
 }
 
 pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
-    let plan = plan_for(a.file.as_deref())?;
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&plan.spec.name));
-    let total = job_count(&plan) as u64;
-    let bar = if std::io::stderr().is_terminal() && !a.quiet {
+    let study = study_for(a.file.as_deref())?;
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(study.name()));
+    let total = study.jobs() as u64;
+    let bar = if std::io::stderr().is_terminal() && !a.quiet && total > 0 {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -59,40 +50,27 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
             None => {}
         }
     };
-    let reported = run_and_report(&plan, &out, &tick).map_err(classify)?;
+    let output = run_study(study.as_ref(), &out, &tick).map_err(classify)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    for w in &reported.warnings {
+    for w in &output.warnings {
         eprintln!("warning: {w}");
     }
-    let rows = reported.rows;
-    println!("{}: {} runs, report in {}", plan.spec.name, total, out.join("report.md").display());
-    for r in rows {
-        println!(
-            "  {:<28} {:<16} test accuracy {} ± {} ({} seeds)",
-            r.method,
-            r.poison,
-            floral_experiment::report::fmt_num(r.test_accuracy_mean),
-            floral_experiment::report::fmt_num(r.test_accuracy_std),
-            r.n_seeds
-        );
+    println!("{}: {} runs, report in {}", study.name(), total, out.join("report.md").display());
+    for line in output.summary {
+        println!("  {line}");
     }
     Ok(())
 }
 
 pub(crate) fn check(a: &CheckArgs) -> Result<(), CliError> {
-    let plan = plan_for(Some(&a.file))?;
-    println!(
-        "{}: ok ({} methods, {} poison levels, {} seeds, {} runs)",
-        a.file.display(),
-        plan.methods.len(),
-        plan.poison_names.len(),
-        plan.spec.seeds.len(),
-        job_count(&plan)
-    );
-    let m = &plan.memory;
-    let avail = m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
-    println!("  estimated peak memory {}; available {avail}", m.describe());
+    let study = study_for(Some(&a.file))?;
+    let lines = study.describe();
+    let first = lines.first().map_or(String::new(), |l| format!(" ({l})"));
+    println!("{}: ok{first}", a.file.display());
+    for l in lines.iter().skip(1) {
+        println!("  {l}");
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
 //!   at a time ([`execute`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
+//! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -38,6 +39,7 @@ pub mod render;
 pub mod run;
 pub mod spec;
 mod stability_observer;
+pub mod study;
 
 use std::path::Path;
 
@@ -47,6 +49,7 @@ pub use render::{SummaryRow, document, results_json, summary};
 pub use run::{Executed, GroupBound, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
+pub use study::{Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
 /// atomically per file. Returns the summary rows.

@@ -397,6 +397,38 @@ fn check_floral(
 /// # Errors
 /// [`ExperimentError::Invalid`] naming the field, or [`ExperimentError::Data`].
 pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentError> {
+    check_with(spec, source, false)
+}
+
+/// The shared part of a study (`crate::study`): seeds, data, poison levels and kernel, checked
+/// and loaded exactly like an experiment's, with no methods. The study runs its own machinery
+/// on `plan.clean`, `plan.levels` ([`crate::run::poisoned_split`]) and `plan.kernel`.
+///
+/// # Errors
+/// As [`check`].
+pub fn check_base(
+    name: &str,
+    seeds: Vec<u64>,
+    data: DataSpec,
+    poison: Vec<crate::spec::PoisonSpec>,
+    kernel: KernelSpec,
+    source: &Path,
+) -> Result<Plan, ExperimentError> {
+    let spec = ExperimentSpec {
+        name: name.to_string(),
+        description: String::new(),
+        seeds,
+        data,
+        poison,
+        kernel,
+        methods: Vec::new(),
+        record_every: 1,
+        decision_plots: false,
+    };
+    check_with(spec, source, true)
+}
+
+fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Result<Plan, ExperimentError> {
     let path = source;
     if spec.name.is_empty() || spec.name.contains(['/', '\\']) || spec.name.starts_with('.') {
         return Err(invalid(path, "name", "a non-empty name without path separators", &spec.name));
@@ -413,7 +445,7 @@ pub fn check(spec: ExperimentSpec, source: &Path) -> Result<Plan, ExperimentErro
     if spec.poison.is_empty() {
         return Err(invalid(path, "poison", "at least one level (e.g. [Clean])", "[]"));
     }
-    if spec.methods.is_empty() {
+    if spec.methods.is_empty() && !allow_no_methods {
         return Err(invalid(path, "methods", "at least one method", "[]"));
     }
     if spec.record_every == 0 {

@@ -160,8 +160,12 @@ fn want_grid(plan: &Plan, s: &Split, seed_index: usize) -> bool {
 }
 
 /// The split of seed `si` at poison level `level`: the clean split with the poisoner's flips
-/// applied to the training labels (features shared, only labels copied).
-fn poisoned_split(
+/// applied to the training labels (features shared, only labels copied). `kernels` must be
+/// built on the clean split of seed `si` (or one sharing its points).
+///
+/// # Errors
+/// The poisoner's failure, as a run error naming the level and seed.
+pub fn poisoned_split(
     plan: &Plan,
     level: &PlannedPoison,
     si: usize,

@@ -1,0 +1,203 @@
+//! Study kinds: the top-level name of a RON file picks its runner.
+//!
+//! `Experiment(...)` is the comparison table of methods × poison levels × seeds ([`Plan`]).
+//! Other kinds (e.g. a convergence map or an influence study) ask a different question of the
+//! same data, kernels and poison levels; each is a [`Study`] registered in [`KINDS`] with the
+//! function that parses and checks its RON text. A study usually embeds the shared fields
+//! (seeds, data, poison, kernel) and builds them with [`crate::plan::check_base`].
+//!
+//! `floral run FILE` and `floral check FILE` work on every kind; the report is written the same
+//! way (report.md, results.json, plots; each file atomically).
+
+use std::path::Path;
+
+use crate::{ExperimentError, Plan};
+
+/// What a study hands back after running: its report and what the terminal shows.
+#[derive(Debug, Clone)]
+pub struct StudyOutput {
+    /// The report.
+    pub document: floral_report::Document,
+    /// `results.json` (canonicalised when written).
+    pub results: serde_json::Value,
+    /// Lines printed on the terminal after the run (a short summary).
+    pub summary: Vec<String>,
+    /// Warnings for the terminal (the report states them too).
+    pub warnings: Vec<String>,
+}
+
+/// A checked study, ready to run. Checking does every cross-field check and loads the data, so
+/// a study that checks runs unless a numerical failure occurs.
+pub trait Study: Send + Sync {
+    /// The RON kind (`Experiment`, `Convergence`, …).
+    fn kind(&self) -> &'static str;
+    /// The study's name; the default output directory is `reports/<name>`.
+    fn name(&self) -> &str;
+    /// Units of work the progress callback will be called for (0: no progress reporting).
+    fn jobs(&self) -> usize;
+    /// Lines `floral check` prints under its `ok` line (sizes, memory estimate, …).
+    fn describe(&self) -> Vec<String>;
+    /// Run it. `progress` is called once per finished unit of work, possibly from worker
+    /// threads, with a short description.
+    ///
+    /// # Errors
+    /// A numerical or internal failure.
+    fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError>;
+    /// The content hash of the study (spec and data files), when it has one.
+    fn hash(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Parses and checks one kind's RON text (`path` names the file in errors).
+pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
+
+/// Every kind `floral run` knows, by its top-level RON name.
+pub const KINDS: &[(&str, Loader)] = &[("Experiment", load_experiment)];
+
+fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
+    let spec = crate::parse(text, path)?;
+    Ok(Box::new(crate::check(spec, path)?))
+}
+
+/// The top-level name of a RON text: the first identifier after a byte-order mark, blank space,
+/// comments and `#![enable(...)]` attributes; None when the text does not start with one.
+pub fn kind_of(text: &str) -> Option<&str> {
+    let mut s = text.strip_prefix('\u{feff}').unwrap_or(text);
+    loop {
+        s = s.trim_start();
+        if let Some(rest) = s.strip_prefix("//") {
+            s = rest.find('\n').map_or("", |i| &rest[i..]);
+        } else if let Some(rest) = s.strip_prefix("/*") {
+            s = rest.find("*/").map_or("", |i| &rest[i + 2..]);
+        } else if let Some(rest) = s.strip_prefix("#![") {
+            s = rest.find(']').map_or("", |i| &rest[i + 1..]);
+        } else {
+            break;
+        }
+    }
+    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+    let id = &s[..end];
+    (!id.is_empty() && !id.starts_with(|c: char| c.is_ascii_digit())).then_some(id)
+}
+
+/// Parse and check a RON text of any kind. A text without a top-level name is read as an
+/// `Experiment` (RON allows omitting struct names).
+///
+/// # Errors
+/// An unknown kind (the error lists the known ones), or the kind's own parse/check errors.
+pub fn load(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
+    let kind = kind_of(text).unwrap_or("Experiment");
+    let Some((_, loader)) = KINDS.iter().find(|(k, _)| *k == kind) else {
+        let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+        return Err(ExperimentError::invalid(path, "(top level)", format!("one of {}", known.join(", ")), kind));
+    };
+    loader(text, path)
+}
+
+/// Read, parse and check a file of any kind.
+///
+/// # Errors
+/// [`ExperimentError::Io`] or as [`load`].
+pub fn load_file(path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ExperimentError::Io { path: path.to_path_buf(), source })?;
+    load(&text, path)
+}
+
+/// Run a checked study and write its report into `out` (each file atomically).
+///
+/// # Errors
+/// The study's failure or a report write error.
+pub fn run_study(
+    study: &dyn Study,
+    out: &Path,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<StudyOutput, ExperimentError> {
+    let output = study.run(progress)?;
+    floral_report::write_report(out, &output.document, &output.results)?;
+    Ok(output)
+}
+
+impl Study for Plan {
+    fn kind(&self) -> &'static str {
+        "Experiment"
+    }
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn jobs(&self) -> usize {
+        crate::job_count(self)
+    }
+    fn describe(&self) -> Vec<String> {
+        let m = &self.memory;
+        let avail =
+            m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
+        vec![
+            format!(
+                "{} methods, {} poison levels, {} seeds, {} runs",
+                self.methods.len(),
+                self.poison_names.len(),
+                self.spec.seeds.len(),
+                crate::job_count(self)
+            ),
+            format!("estimated peak memory {}; available {avail}", m.describe()),
+        ]
+    }
+    fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError> {
+        let ran = crate::execute(self, progress)?;
+        let document = crate::document(self, &ran);
+        let results = crate::results_json(self, &ran);
+        let summary = crate::summary(self, &ran.results)
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{:<28} {:<16} test accuracy {} ± {} ({} seeds)",
+                    r.method,
+                    r.poison,
+                    floral_report::fmt_num(r.test_accuracy_mean),
+                    floral_report::fmt_num(r.test_accuracy_std),
+                    r.n_seeds
+                )
+            })
+            .collect();
+        Ok(StudyOutput { document, results, summary, warnings: ran.step_warnings(self) })
+    }
+    fn hash(&self) -> Option<&str> {
+        Some(&self.hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_skips_bom_comments_and_attributes() {
+        assert_eq!(kind_of("Experiment(name: \"x\")"), Some("Experiment"));
+        assert_eq!(
+            kind_of("\u{feff}  // a comment\n/* block */ #![enable(implicit_some)]\nConvergence(a: 1)"),
+            Some("Convergence")
+        );
+        assert_eq!(kind_of("(name: \"x\")"), None);
+        assert_eq!(kind_of("// only a comment"), None);
+        assert_eq!(kind_of("9lives()"), None);
+    }
+
+    #[test]
+    fn unknown_kinds_are_refused_with_the_known_ones() {
+        let Err(e) = load("Nonsense(a: 1)", Path::new("x.ron")) else { panic!("an unknown kind loaded") };
+        let msg = e.to_string();
+        assert!(e.is_input_error(), "{msg}");
+        assert!(msg.contains("Nonsense") && msg.contains("Experiment"), "{msg}");
+    }
+
+    #[test]
+    fn the_quickstart_loads_as_an_experiment() {
+        let s = load(crate::QUICKSTART, Path::new("quickstart.ron")).unwrap();
+        assert_eq!(s.kind(), "Experiment");
+        assert_eq!(s.name(), "quickstart");
+        assert!(s.jobs() > 0);
+        assert!(s.describe()[0].contains("runs"));
+    }
+}
