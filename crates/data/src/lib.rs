@@ -12,6 +12,8 @@
 //! - [`read_data_file`]: dispatch by name (`.csv`, `.csv.gz` → CSV, else LIBSVM).
 //! - [`RawData`]: labels as read; [`RawData::into_binary`] ({+1, −1} or {1, 0} → [`Labels`]),
 //!   [`RawData::classes`]; [`pad_features`] and [`align_dims`] widen with zero columns.
+//! - [`read_libsvm_multiclass`]: a multi-class LIBSVM file as [`MulticlassData`] (features and
+//!   [`ClassLabels`], one class index per point; the labels as written kept as class names).
 //! - [`read_npy_features`] / [`parse_npy_features`]: a 2-D float32/float64 NumPy `.npy` array
 //!   (C or Fortran order, either byte order) as an n×d matrix.
 //! - [`read_npy_labels`] / [`parse_npy_labels`]: 1-D integer, bool or float `.npy` labels.
@@ -52,6 +54,7 @@ mod error;
 mod generators;
 mod labels;
 mod libsvm;
+mod multiclass;
 mod npy;
 mod read;
 mod rng;
@@ -65,6 +68,7 @@ pub use error::DataError;
 pub use generators::{GaussianMixtureParams, blobs, circles, gaussian_mixture, moons, standard_normal};
 pub use labels::{FlipSet, Labels};
 pub use libsvm::{parse_libsvm_reader, read_libsvm};
+pub use multiclass::{ClassLabels, MulticlassData, read_libsvm_multiclass};
 pub use npy::{
     MAX_NPY_HEADER, parse_npy_features, parse_npy_labels, read_embeddings, read_npy_features, read_npy_labels, read_npz,
 };

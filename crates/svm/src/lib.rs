@@ -24,6 +24,9 @@
 //!   per-point bounds, warm starts), on a dense Q̃ ([`Smo::solve`]) or on a data set
 //!   ([`Smo::fit`], dense Gram or kernel rows on demand). Status [`Termination`]. It implements
 //!   [`DualSolver`] (solve a [`Dual`]).
+//! - Multi-class on one shared Gram: [`fit_ovr`] / [`OvrModel`] (one-vs-rest, argmax of decision
+//!   values) and [`fit_ovo`] / [`OvoModel`] (one-vs-one with LIBSVM's pair order and voting);
+//!   [`Smo::solve_subset`] solves a pair in place on K; [`confusion`], [`multiclass_accuracy`].
 //! - [`SvmModel`]: support vectors, coefficients λ_j ỹ_j, bias; decision values, predictions,
 //!   accuracy.
 //!
@@ -50,6 +53,7 @@ mod gram;
 mod kernel;
 mod libsvm_model;
 mod model;
+mod multiclass;
 mod pgd;
 mod smo;
 
@@ -59,5 +63,9 @@ pub use floral_projection::Bounds;
 pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, PowerEstimate, SignedGram, kernel_matvec_into};
 pub use kernel::{Kernel, LibsvmKernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
+pub use multiclass::{
+    MulticlassFitInfo, OvoModel, OvoPair, OvrModel, argmax_rows, confusion, cross_gram, fit_ovo, fit_ovr,
+    multiclass_accuracy,
+};
 pub use pgd::{BoxBounds, PgdMap};
 pub use smo::{DualSolution, DualSolver, Smo, SmoParams, Termination};

@@ -11,8 +11,8 @@
 mod qmatrix;
 mod solver;
 
-use faer::{Col, ColRef};
-use floral_data::Dataset;
+use faer::{Col, ColRef, MatRef};
+use floral_data::{Dataset, Labels};
 use serde::{Deserialize, Serialize};
 
 use crate::{Bounds, Dual, Gram, Kernel, SignedGram, SvmError, SvmModel};
@@ -228,6 +228,41 @@ impl Smo {
             status,
             iterations: iters,
         })
+    }
+
+    /// Solve the dual of the sub-problem on the points `idx` of a shared kernel matrix K:
+    /// min ½λᵀQ̃λ − 1ᵀλ s.t. 0 ≤ λ_t ≤ C_t, ỹᵀλ = 0 with Q̃_st = ỹ_s ỹ_t K_{idx[s], idx[t]}
+    /// (position t of λ, `y` and the bounds is point `idx[t]`). Entries are read from K in
+    /// place: the sub-matrix is never copied (one-vs-one multi-class training).
+    ///
+    /// # Errors
+    /// [`SvmError::DimensionMismatch`] when `y` and `idx` differ in length or K is not square;
+    /// [`SvmError::InvalidParam`] for an index out of range or an empty `idx`; as [`Smo::solve`].
+    pub fn solve_subset(
+        &mut self,
+        k: MatRef<'_, f64>,
+        idx: &[usize],
+        y: &Labels,
+        bounds: Bounds<'_>,
+    ) -> Result<DualSolution, SvmError> {
+        let n = idx.len();
+        if y.len() != n {
+            return Err(SvmError::DimensionMismatch { what: "labels vs subset size", expected: n, got: y.len() });
+        }
+        if k.nrows() != k.ncols() {
+            return Err(SvmError::DimensionMismatch { what: "kernel matrix columns vs rows", expected: k.nrows(), got: k.ncols() });
+        }
+        if n == 0 {
+            return Err(invalid("idx", "at least one point", "0 points".into()));
+        }
+        if let Some(&i) = idx.iter().find(|&&i| i >= k.nrows()) {
+            return Err(invalid("idx", "indices below the kernel order", format!("{i} (order {})", k.nrows())));
+        }
+        let c = bounds_vec(bounds, n)?;
+        let ys = y.as_slice();
+        let alpha = start_point(None, ys, &c, self.params.feas_tol)?;
+        let src = DenseSource::subset(k, idx, ys.to_vec());
+        self.run(src, ys, &c, alpha)
     }
 
     /// Solve the dual of a training set from λ = 0 with uniform bound C and return the fitted

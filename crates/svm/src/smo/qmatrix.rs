@@ -43,6 +43,13 @@ impl<'a> DenseSource<'a> {
         debug_assert_eq!(sign.len(), n);
         Self { m, sign, perm: (0..n).collect() }
     }
+
+    /// The principal submatrix of `m` on the rows and columns `idx` (position t is row
+    /// `idx[t]` of `m`), with signs `sign` (one per position): no copy of `m`.
+    pub(crate) fn subset(m: MatRef<'a, f64>, idx: &[usize], sign: Vec<f64>) -> Self {
+        debug_assert_eq!(sign.len(), idx.len());
+        Self { m, sign, perm: idx.to_vec() }
+    }
 }
 
 impl RowSource for DenseSource<'_> {
