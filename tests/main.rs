@@ -4,6 +4,7 @@
 mod cli;
 mod docs;
 mod experiments;
+mod multiclass;
 mod proofs;
 mod quickstart;
 mod seams;

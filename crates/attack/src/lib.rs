@@ -4,6 +4,9 @@
 //! decision values and a fork handle on the learner from [`floral_game::RoundView`]):
 //! - [`RandomTopK`]: FLORAL's randomized top-k attacker (docs/method.md §3).
 //! - [`NoAttack`]: never flips (plain projected gradient descent).
+//! - [`ConfusableTopK`]: multi-class FLORAL's attacker ([`floral_game::MulticlassAttacker`]): k
+//!   relabels among the top-B points by λ in their own class's problem, each to the most
+//!   confusable class.
 //!
 //! Offline poisoners (implement [`Poisoner`]; [`poison_exact`] enforces the exact budget):
 //! - [`RandomFlips`]: `budget` labels uniformly at random.
@@ -12,6 +15,8 @@
 //! - [`TopLambdaFlips`]: the `budget` largest dual weights λ_i of a clean SVM.
 //! - [`Alfa`]: ALFA (Xiao et al. 2012), alternating LP and QP solved with Clarabel.
 //! - [`AlfaTilt`]: ALFA-tilt (Xiao et al. 2015), the most damaging of N scored trials.
+//! - Multi-class: [`random_relabels`] (uniform new class) and [`targeted_relabels`]
+//!   (source → target class pairs), exact budget.
 //! - [`Lfa`]: greedy label flips maximising validation error, warm-started SMO retrains.
 //!
 //! Adding one: a file here, a `mod`/`pub use` line below, a line in `tests/conformance.rs`,
@@ -30,6 +35,7 @@ mod label_sheet;
 mod lfa;
 mod margin_flips;
 mod model_common;
+mod multiclass;
 mod no_attack;
 mod poisoner;
 mod random_flips;
@@ -42,6 +48,7 @@ pub use error::AttackError;
 pub use label_sheet::LabelSheet;
 pub use lfa::{Lfa, LfaLoss, LfaParams};
 pub use margin_flips::{MarginFlips, MarginFlipsParams, MarginOrder};
+pub use multiclass::{ConfusableTopK, ConfusableTopKParams, NewClass, random_relabels, targeted_relabels};
 pub use no_attack::NoAttack;
 pub use poisoner::{PoisonInput, Poisoner, poison_exact};
 pub use random_flips::RandomFlips;

@@ -3,6 +3,8 @@
 //! - [`Attacker`], [`Learner`]: the two players; [`RoundView`] is what the attacker sees.
 //! - [`play`]: the one game loop (attack → O(n·k) label flips on the signed Gram → learner
 //!   step → observers), returning a [`GameOutcome`] whose [`Termination`] is data.
+//! - [`MulticlassAttacker`], [`MulticlassView`], [`Relabel`], [`apply_relabels`]: the multi-class
+//!   game's attacker seam (a relabel touches exactly two one-vs-rest problems; k counts relabels).
 //! - [`Observer`], [`Fanout`], [`Recorder`]: per-round metrics ([`RoundMetrics`]) and the
 //!   models the output rules ([`OutputRule`]) need; [`Evaluator`] scores kernel models with
 //!   precomputed cross-kernels.
@@ -16,6 +18,7 @@
 
 mod error;
 mod eval;
+mod multiclass;
 mod observer;
 mod play;
 mod player;
@@ -23,6 +26,7 @@ mod recorder;
 
 pub use error::GameError;
 pub use eval::{DualModel, Evaluator, Score, SplitKernels, SplitScores, score};
+pub use multiclass::{MulticlassAttacker, MulticlassView, Relabel, apply_relabels};
 pub use observer::{Control, Fanout, NoObserver, Observer, RoundRecord};
 pub use play::{GameOutcome, GameParams, Termination, play};
 pub use player::{Attacker, Budget, FrozenLearner, Learner, RoundView, Simulation, StepInfo};

@@ -81,14 +81,7 @@ impl OvrModel {
         assert_eq!(k_cross.ncols(), n, "decision_values: k_cross must have n columns");
         let a = Mat::from_fn(n, self.coef.len(), |j, c| self.coef[c][j]);
         let mut f = Mat::zeros(k_cross.nrows(), self.coef.len());
-        faer::linalg::matmul::matmul(
-            f.as_mut(),
-            faer::Accum::Replace,
-            k_cross,
-            a.as_ref(),
-            1.0,
-            faer::Par::Seq,
-        );
+        faer::linalg::matmul::matmul(f.as_mut(), faer::Accum::Replace, k_cross, a.as_ref(), 1.0, faer::Par::Seq);
         for (c, &b) in self.bias.iter().enumerate() {
             for x in 0..f.nrows() {
                 f[(x, c)] += b;

@@ -250,7 +250,11 @@ impl Smo {
             return Err(SvmError::DimensionMismatch { what: "labels vs subset size", expected: n, got: y.len() });
         }
         if k.nrows() != k.ncols() {
-            return Err(SvmError::DimensionMismatch { what: "kernel matrix columns vs rows", expected: k.nrows(), got: k.ncols() });
+            return Err(SvmError::DimensionMismatch {
+                what: "kernel matrix columns vs rows",
+                expected: k.nrows(),
+                got: k.ncols(),
+            });
         }
         if n == 0 {
             return Err(invalid("idx", "at least one point", "0 points".into()));
