@@ -51,3 +51,133 @@ fn ovo_matches_libsvm_on_mnist_5k() {
     let libsvm = correct as f64 / total as f64;
     assert!((ours - libsvm).abs() <= 0.005, "ours {ours} vs LIBSVM {libsvm}");
 }
+
+mod game {
+    use std::sync::Arc;
+
+    use faer::Mat;
+    use floral::attack::{ConfusableTopK, ConfusableTopKParams, NewClass};
+    use floral::data::{ClassLabels, FloralRng, Stream, stream};
+    use floral::defense::{FloralParams, Init, MulticlassFloral, MulticlassFloralParams};
+    use floral::game::{GameError, MulticlassAttacker, MulticlassView, Relabel};
+    use floral::projection::{ExactParams, ExactProjector, Projector};
+    use floral::svm::{Gram, Rbf, RbfParams};
+    use proptest::prelude::*;
+    use rand::Rng;
+
+    /// Three clusters in the plane, 8 points each (class = i / 8), jittered deterministically.
+    fn three_classes() -> (Arc<Gram>, ClassLabels) {
+        let centres = [(0.0, 0.0), (3.0, 0.0), (0.0, 3.0)];
+        let x = Mat::from_fn(24, 2, |i, d| {
+            let (cx, cy) = centres[i / 8];
+            let j = (i % 8) as f64;
+            if d == 0 { cx + 0.3 * (j * 0.7).sin() } else { cy + 0.3 * (j * 1.3).cos() }
+        });
+        let k = Rbf::new(RbfParams { gamma: 0.5 }).unwrap();
+        let y = ClassLabels::new((0..24).map(|i| (i / 8) as u16).collect(), 3).unwrap();
+        (Arc::new(Gram::new(&k, x.as_ref())), y)
+    }
+
+    fn game(rounds: usize, k: usize) -> MulticlassFloral {
+        let proj: Arc<dyn Projector> = Arc::new(ExactProjector::new(ExactParams::default()).unwrap());
+        let learner = FloralParams { eta: 0.05, init: Init::Svm, ..FloralParams::reference() };
+        MulticlassFloral::new(MulticlassFloralParams { learner, rounds, k, average_last: rounds.min(3) }, proj).unwrap()
+    }
+
+    /// Relabels a fixed list in every round.
+    #[derive(Debug)]
+    struct Fixed(Vec<Relabel>);
+    impl MulticlassAttacker for Fixed {
+        fn name(&self) -> &'static str {
+            "fixed"
+        }
+        fn attack(&mut self, _: &MulticlassView<'_>, _: &mut FloralRng) -> Result<Vec<Relabel>, GameError> {
+            Ok(self.0.clone())
+        }
+    }
+
+    /// Up to k random relabels per round (random points, random other classes).
+    #[derive(Debug)]
+    struct Random;
+    impl MulticlassAttacker for Random {
+        fn name(&self) -> &'static str {
+            "random"
+        }
+        fn attack(&mut self, v: &MulticlassView<'_>, rng: &mut FloralRng) -> Result<Vec<Relabel>, GameError> {
+            let m = rng.random_range(0..=v.k);
+            let mut pts = rand::seq::index::sample(rng, v.clean.len(), m).into_vec();
+            pts.sort_unstable();
+            Ok(pts
+                .into_iter()
+                .map(|point| {
+                    let own = v.clean.get(point);
+                    let c = rng.random_range(0..v.clean.n_classes() - 1);
+                    Relabel { point, class: if c >= own { c + 1 } else { c } }
+                })
+                .collect())
+        }
+    }
+
+    /// Moving point 3 from class 0 to class 2 flips its label in problems 0 (+1 → −1) and 2
+    /// (−1 → +1) only: problem 1 keeps its labels and its learner's iterates are bit for bit those
+    /// of the unattacked game.
+    #[test]
+    fn a_relabel_changes_exactly_its_two_binary_problems() {
+        let (g, y) = three_classes();
+        let mut rng = stream(1, Stream::Attacker);
+        let attacked = game(5, 1).fit(&g, &y, &mut Fixed(vec![Relabel { point: 3, class: 2 }]), &mut rng).unwrap();
+        let clean = game(5, 1).fit(&g, &y, &mut Fixed(vec![]), &mut rng).unwrap();
+        let d0 = y.one_vs_rest(0).diff(&attacked.labels[0]).unwrap();
+        let d1 = y.one_vs_rest(1).diff(&attacked.labels[1]).unwrap();
+        let d2 = y.one_vs_rest(2).diff(&attacked.labels[2]).unwrap();
+        assert_eq!((d0, d1, d2), (vec![3], vec![], vec![3]));
+        assert_eq!((attacked.labels[0].get(3), attacked.labels[2].get(3)), (-1.0, 1.0));
+        // Round 1 moves the point (two problems touched); later rounds keep it there (none).
+        assert_eq!(attacked.problems_touched, vec![2, 0, 0, 0, 0]);
+        assert_eq!(attacked.relabelled, vec![1; 5]);
+        assert_eq!(attacked.last.coef(1), clean.last.coef(1));
+        assert_eq!(attacked.last.bias()[1], clean.last.bias()[1]);
+        assert_ne!(attacked.last.coef(0), clean.last.coef(0));
+        assert_ne!(attacked.last.coef(2), clean.last.coef(2));
+    }
+
+    /// The in-game attacker spends its budget exactly once the learners have support vectors:
+    /// k points differ from the clean labels in every round, each in a class other than its own.
+    #[test]
+    fn the_multiclass_attacker_spends_exactly_k() {
+        let (g, y) = three_classes();
+        for new_class in [NewClass::MostConfusable, NewClass::Uniform] {
+            let mut a =
+                ConfusableTopK::new(ConfusableTopKParams { k: 2, pool: Some(6), sv_threshold: 1e-5, new_class })
+                    .unwrap();
+            let fit = game(6, 2).fit(&g, &y, &mut a, &mut stream(7, Stream::Attacker)).unwrap();
+            assert_eq!(fit.relabelled, vec![2; 6], "{new_class:?}");
+            let changed = y.diff(&fit.final_labels).unwrap();
+            assert_eq!(changed.len(), 2);
+            for c in 0..3 {
+                assert_eq!(fit.labels[c], fit.final_labels.one_vs_rest(c));
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// For any sequence of relabels, after every game the K binary label vectors equal the
+        /// one-vs-rest labels of the round's multi-class labels, at most k labels differ from the
+        /// clean ones, and each round touches exactly the classes a changed point leaves or
+        /// enters.
+        #[test]
+        fn binary_labels_stay_in_step_with_the_multiclass_labels(seed in 0u64..1000, k in 0usize..6, rounds in 1usize..5) {
+            let (g, y) = three_classes();
+            let fit = game(rounds, k).fit(&g, &y, &mut Random, &mut stream(seed, Stream::Attacker)).unwrap();
+            for c in 0..3 {
+                prop_assert_eq!(&fit.labels[c], &fit.final_labels.one_vs_rest(c));
+            }
+            prop_assert!(fit.relabelled.iter().all(|&r| r <= k));
+            prop_assert_eq!(fit.relabelled.len(), rounds);
+            prop_assert!(fit.problems_touched.iter().all(|&t| t <= 3));
+            prop_assert_eq!(*fit.relabelled.last().unwrap(), y.diff(&fit.final_labels).unwrap().len());
+        }
+    }
+}

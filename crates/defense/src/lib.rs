@@ -26,6 +26,10 @@
 //! - [`ConfidentLearning`]: confident learning (Northcutt et al. 2021) with cross-validated
 //!   Platt-calibrated SVMs ([`Platt`]); drops or relabels the flagged points.
 //!
+//! Multi-class: [`MulticlassFloral`], K one-vs-rest [`FloralLearner`]s on one shared kernel
+//! matrix stepping in lockstep against a [`floral_game::MulticlassAttacker`]; a relabel flips
+//! exactly the two binary problems it touches; outputs last and averaged one-vs-rest models.
+//!
 //! Screening defences report what they dropped, relabelled or bounded in
 //! [`Fitted::screening`] ([`Screening`]).
 //!
@@ -48,6 +52,7 @@ mod floral;
 mod floral_defence;
 mod klid;
 mod ln_svm;
+mod multiclass_floral;
 mod optimistic;
 mod platt;
 mod sanitisation;
@@ -63,6 +68,7 @@ pub use floral::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
 pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, rule_name};
 pub use klid::{KLid, KLidParams, KLidWeighting, KLidWeights};
 pub use ln_svm::{LnSvm, LnSvmParams};
+pub use multiclass_floral::{MulticlassFloral, MulticlassFloralFit, MulticlassFloralParams};
 pub use optimistic::{OptimisticLearner, OptimisticParams};
 pub use platt::Platt;
 pub use sanitisation::{LabelSanitisation, LabelSanitisationParams, Sanitised};
