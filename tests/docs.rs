@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use floral::experiment::multiclass::{MulticlassPoison, MulticlassSpec};
+
 use floral::experiment::spec::{
     AttackerSpec, BaselineSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec,
     OfflineAttack, PoisonSpec, ProjectorSpec, TuneSpec,
@@ -246,9 +248,37 @@ fn every_name() -> Vec<String> {
             decision_plots: true,
         },
     ];
+    let pretty = || ron::ser::PrettyConfig::new().struct_names(true);
+    let mut texts: Vec<String> = specs.iter().map(|s| ron::ser::to_string_pretty(s, pretty()).unwrap()).collect();
+    // The `Multiclass(...)` study kind, every field and variant.
+    for new_class in [floral::attack::NewClass::MostConfusable, floral::attack::NewClass::Uniform] {
+        let m = MulticlassSpec {
+            name: "m".into(),
+            description: String::new(),
+            seeds: vec![1],
+            train: "a".into(),
+            test: "b".into(),
+            train_points: Some(10),
+            kernel: KernelSpec::Linear,
+            c: 1.0,
+            poison: vec![
+                MulticlassPoison::Clean,
+                MulticlassPoison::Random { fraction: 0.1 },
+                MulticlassPoison::Targeted { fraction: 0.1, pairs: vec![(7, 1)] },
+            ],
+            floral: floral::defense::MulticlassFloralParams {
+                learner: floral::defense::FloralParams::reference(),
+                rounds: 1,
+                k: 1,
+                average_last: 1,
+            },
+            attacker_pool: None,
+            attacker_new_class: new_class,
+        };
+        texts.push(ron::ser::to_string_pretty(&m, pretty()).unwrap());
+    }
     let mut names = std::collections::BTreeSet::new();
-    for s in &specs {
-        let text = ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
+    for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
         let mut word = String::new();
         for c in text.chars().chain(std::iter::once(' ')) {

@@ -10,6 +10,8 @@
 //!   at a time ([`execute`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
+//! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
+//!   random and class-targeted relabelling, confusion matrices).
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -32,6 +34,7 @@ pub use floral_svm as svm;
 
 mod error;
 pub mod memory;
+pub mod multiclass;
 pub mod names;
 pub mod plan;
 pub mod registry;

@@ -143,7 +143,7 @@ fn pos_finite(path: &Path, field: &str, v: f64) -> Result<(), ExperimentError> {
     if v.is_finite() && v > 0.0 { Ok(()) } else { Err(invalid(path, field, "a finite number > 0", v)) }
 }
 
-fn build_kernel(path: &Path, k: &KernelSpec) -> Result<Arc<dyn Kernel>, ExperimentError> {
+pub(crate) fn build_kernel(path: &Path, k: &KernelSpec) -> Result<Arc<dyn Kernel>, ExperimentError> {
     use floral_svm::{Linear, Poly, PolyParams, Rbf, RbfParams};
     let map = |e: floral_svm::SvmError| invalid(path, "kernel", "valid kernel parameters", e);
     Ok(match *k {
@@ -166,7 +166,7 @@ fn data_err(path: &Path) -> impl Fn(floral_data::DataError) -> ExperimentError +
     move |source| ExperimentError::Data { path: path.to_path_buf(), source }
 }
 
-fn resolve_relative(base: &Path, file: &str) -> PathBuf {
+pub(crate) fn resolve_relative(base: &Path, file: &str) -> PathBuf {
     let p = PathBuf::from(file);
     if p.is_absolute() {
         return p;
