@@ -27,7 +27,7 @@ use crate::{ExperimentError, render::mean_std};
 
 /// A `Multiclass(...)` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "Multiclass")]
 pub struct MulticlassSpec {
     /// Study name; the default output directory is `reports/<name>`.
     pub name: String,
