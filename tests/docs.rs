@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use floral::experiment::convergence::{CompareSpec, ConvergenceSpec, EtaGrid};
+
 use floral::experiment::spec::{
     AttackerSpec, BaselineSpec, DataSpec, DefenceSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec,
     OfflineAttack, PoisonSpec, ProjectorSpec, TuneSpec,
@@ -69,6 +71,7 @@ fn every_name() -> Vec<String> {
         learner: floral::defense::FloralParams::reference(),
         projector: ProjectorSpec::FixedPoint { tol: 1e-21, max_iter: 1000, finish_exact: true },
         attacker: AttackerSpec::RandomTopK(floral::attack::RandomTopKParams::default()),
+        solver: floral::defense::Solver::Extragradient { respond: true },
         rounds: 10,
         unattacked_rounds: 0,
         average_last: 5,
@@ -130,6 +133,7 @@ fn every_name() -> Vec<String> {
                 MethodSpec::Floral(Box::new(FloralSpec {
                     attacker: AttackerSpec::None,
                     projector: ProjectorSpec::Exact,
+                    solver: floral::defense::Solver::Optimistic,
                     ..floral(None)
                 })),
                 MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
@@ -246,9 +250,39 @@ fn every_name() -> Vec<String> {
             decision_plots: true,
         },
     ];
+    let convergence = ConvergenceSpec {
+        name: "c".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
+        poison: PoisonSpec::Clean,
+        kernel: KernelSpec::Linear,
+        c: 1.0,
+        init: floral::defense::Init::Zero,
+        eta: EtaGrid::KernelBound(vec![1.0]),
+        attackers: vec![(1, 2)],
+        rounds: 10,
+        unattacked_rounds: 0,
+        tail: 5,
+        spread_tol: 0.01,
+        diverge_decay: 0.5,
+        monitor_every: 5,
+        compare: CompareSpec {
+            eta: vec![1.0],
+            attacker: (1, 2),
+            average_last: 5,
+            schedules: vec![floral::defense::Schedule::InverseSqrt],
+            solvers: vec![floral::defense::Solver::Optimistic],
+        },
+    };
+    let absolute = ConvergenceSpec { eta: EtaGrid::Absolute(vec![0.1]), ..convergence.clone() };
+    let cfg = || ron::ser::PrettyConfig::new().struct_names(true);
+    let mut texts: Vec<String> = specs.iter().map(|s| ron::ser::to_string_pretty(s, cfg()).unwrap()).collect();
+    for c in [convergence, absolute] {
+        texts.push(ron::ser::to_string_pretty(&c, cfg()).unwrap());
+    }
     let mut names = std::collections::BTreeSet::new();
-    for s in &specs {
-        let text = ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
+    for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
         let mut word = String::new();
         for c in text.chars().chain(std::iter::once(' ')) {
@@ -267,7 +301,11 @@ fn every_name() -> Vec<String> {
     }
     names
         .into_iter()
-        .filter(|n| !n.ends_with("Params") && !n.ends_with("Spec") && !["Some", "Experiment"].contains(&n.as_str()))
+        .filter(|n| {
+            !n.ends_with("Params")
+                && !n.ends_with("Spec")
+                && !["Some", "Experiment", "Convergence"].contains(&n.as_str())
+        })
         .collect()
 }
 
