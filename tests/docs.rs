@@ -265,7 +265,7 @@ fn every_name() -> Vec<String> {
         unattacked_rounds: 0,
         tail: 5,
         spread_tol: 0.01,
-        diverge_decay: 0.5,
+        diverge_cosine: -0.5,
         monitor_every: 5,
         compare: CompareSpec {
             eta: vec![1.0],

@@ -13,13 +13,12 @@
 //! spectral radius of the round's map at λ^t ([`crate::StabilityObserver`]). A run's regime:
 //!
 //! - **diverges** when more than half of the tail's spectral samples have ρ > 1 (the round's map
-//!   expands around λ^t), the monitor's last state is diverging (step norms rising), or the
-//!   tail's mean step is at least `diverge_decay` times the first rounds' mean step while λ goes
-//!   back and forth (net displacement ‖λ^T − λ^{T−tail}‖ below half the tail's path length): the
-//!   iteration did not contract and oscillates with the amplitude of the transient (large steps
-//!   hit the box, where the free set, and so ρ, is small);
-//! - else **drifts** when the steps did not shrink that much but λ moves one way (not settled in
-//!   T rounds);
+//!   expands around λ^t), the monitor's last state is diverging (step norms rising), or the mean
+//!   cosine of consecutive tail steps cos(Δ^t, Δ^{t−1}) is below `diverge_cosine`: the iterate
+//!   overshoots back and forth (the period-2 oscillation of an unstable map, which large steps
+//!   drive into the box, where the free set, and so ρ at λ^t, is small);
+//! - else **drifts** when the tail's net displacement ‖λ^T − λ^{T−tail}‖ is at least
+//!   [`DRIFT_NET`] of the path it walked (λ still moves one way: not settled in T rounds);
 //! - else **cycles** when the test accuracy over the tail spans more than `spread_tol`
 //!   (max − min), or the monitor found λ repeating;
 //! - else **converges**.
@@ -45,7 +44,8 @@ use floral_game::{Control, Evaluator, Fanout, GameError, GameParams, Observer, O
 use floral_game::{SplitKernels, SplitScores};
 use floral_projection::{ExactProjector, Projector};
 use floral_report::{
-    Block, Cell, ColorScale, Document, Figure, HeatmapOverlay, HeatmapPlot, LinePlot, Plot, Series, Table, fmt_num,
+    Block, Cell, ColorScale, Document, Figure, HeatmapOverlay, HeatmapPlot, LinePlot, Plot, Series, Table, fmt_fixed,
+    fmt_num,
 };
 use floral_stability::{AnalyticJacobian, AnalyticParams, MonitorParams, StabilityAnalyzer, Trajectory};
 use floral_svm::{BoxBounds, PgdMap, SignedGram, Smo, SmoParams};
@@ -98,11 +98,11 @@ pub struct ConvergenceSpec {
     /// (default 0.01).
     #[serde(default = "one_percent")]
     pub spread_tol: f64,
-    /// A run whose tail steps average at least this share of its first rounds' steps did not
-    /// contract: it diverges when λ goes back and forth over the tail, and drifts otherwise
-    /// (default 0.5).
-    #[serde(default = "half")]
-    pub diverge_decay: f64,
+    /// A run whose consecutive tail steps Δ^t = λ^t − λ^{t−1} have a mean cosine
+    /// cos(Δ^t, Δ^{t−1}) below this overshoots back and forth, and diverges (in (−1, 1);
+    /// default −0.5).
+    #[serde(default = "minus_half")]
+    pub diverge_cosine: f64,
     /// Spectral samples every this many rounds of the tail (default 5).
     #[serde(default = "five")]
     pub monitor_every: usize,
@@ -119,9 +119,13 @@ fn fifty() -> usize {
 fn five() -> usize {
     5
 }
-fn half() -> f64 {
-    0.5
+fn minus_half() -> f64 {
+    -0.5
 }
+
+/// A run whose net displacement over the tail, ‖λ^T − λ^{T−tail}‖, is at least this share of the
+/// path it walked there (the sum of its steps) drifts: λ still moves one way.
+pub const DRIFT_NET: f64 = 0.5;
 fn one_percent() -> f64 {
     0.01
 }
@@ -261,8 +265,8 @@ pub fn check(spec: ConvergenceSpec, path: &Path) -> Result<ConvergenceStudy, Exp
     if !(spec.spread_tol.is_finite() && spec.spread_tol >= 0.0) {
         return Err(invalid(path, "spread_tol", "a finite number >= 0", spec.spread_tol));
     }
-    if !(spec.diverge_decay.is_finite() && spec.diverge_decay > 0.0) {
-        return Err(invalid(path, "diverge_decay", "a finite number > 0", spec.diverge_decay));
+    if !(spec.diverge_cosine.is_finite() && spec.diverge_cosine > -1.0 && spec.diverge_cosine < 1.0) {
+        return Err(invalid(path, "diverge_cosine", "a number in (-1, 1)", spec.diverge_cosine));
     }
     if spec.monitor_every == 0 || spec.monitor_every > spec.tail {
         return Err(invalid(path, "monitor_every", format!("1..=tail ({})", spec.tail), spec.monitor_every));
@@ -350,6 +354,8 @@ struct GameRun {
     decay: f64,
     /// ‖λ^T − λ^{T−tail}‖ / the sum of the tail's steps.
     net: f64,
+    /// Mean cos(Δ^t, Δ^{t−1}) over the tail (NaN without steps).
+    cosine: f64,
     tail_samples: usize,
     tail_unstable: usize,
     max_tail_rho: Option<f64>,
@@ -386,6 +392,10 @@ struct StepObserver {
     steps: Vec<f64>,
     anchor_round: usize,
     anchor: Option<Col<f64>>,
+    /// Δ^{t−1} = λ^{t−1} − λ^{t−2}.
+    last_step: Option<Col<f64>>,
+    /// cos(Δ^t, Δ^{t−1}) of the tail rounds (pairs with a zero step skipped).
+    cosines: Vec<f64>,
 }
 
 fn dist(a: faer::ColRef<'_, f64>, b: faer::ColRef<'_, f64>) -> f64 {
@@ -395,7 +405,16 @@ fn dist(a: faer::ColRef<'_, f64>, b: faer::ColRef<'_, f64>) -> f64 {
 impl Observer for StepObserver {
     fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError> {
         if let Some(p) = &self.previous {
-            self.steps.push(dist(rec.lambda, p.as_ref()));
+            let step = Col::from_fn(p.nrows(), |i| rec.lambda[i] - p[i]);
+            let norm = step.norm_l2();
+            self.steps.push(norm);
+            if let Some(last) = self.last_step.as_ref().filter(|_| rec.round > self.anchor_round) {
+                let denom = norm * last.norm_l2();
+                if denom > 0.0 {
+                    self.cosines.push((0..p.nrows()).map(|i| step[i] * last[i]).sum::<f64>() / denom);
+                }
+            }
+            self.last_step = Some(step);
         }
         self.previous = Some(rec.lambda.to_owned());
         if rec.round == self.anchor_round {
@@ -445,7 +464,14 @@ impl ConvergenceStudy {
         let mut stab = crate::StabilityObserver::new(monitor, BoxBounds::Uniform(spec.c), projector)
             .map_err(|e| err(&e))?
             .analyse_from(tail_start);
-        let mut steps = StepObserver { previous: None, steps: Vec::new(), anchor_round: tail_start - 1, anchor: None };
+        let mut steps = StepObserver {
+            previous: None,
+            steps: Vec::new(),
+            anchor_round: tail_start - 1,
+            anchor: None,
+            last_step: None,
+            cosines: Vec::new(),
+        };
         let game = GameParams {
             rounds: spec.rounds,
             budget,
@@ -485,13 +511,13 @@ impl ConvergenceStudy {
             m.samples().iter().filter(|s| s.round >= tail_start).map(|s| s.spectral_radius).collect();
         let unstable = samples.iter().filter(|&&r| r > 1.0 + 1e-9).count();
         let summary = m.summary();
-        let stalled = decay >= spec.diverge_decay;
+        let cosine = mean(&steps.cosines);
         let regime = if 2 * unstable > samples.len()
             || matches!(summary.last, Trajectory::Diverging { .. })
-            || (stalled && net < 0.5)
+            || cosine < spec.diverge_cosine
         {
             Regime::Diverges
-        } else if stalled {
+        } else if net >= DRIFT_NET {
             Regime::Drifts
         } else if spread > spec.spread_tol
             || matches!(summary.last, Trajectory::Cycling { .. })
@@ -509,6 +535,7 @@ impl ConvergenceStudy {
             spread,
             decay,
             net,
+            cosine,
             tail_samples: samples.len(),
             tail_unstable: unstable,
             max_tail_rho: samples.iter().copied().reduce(f64::max),
@@ -913,7 +940,7 @@ impl ConvergenceStudy {
         let spec = &self.spec;
         let u = spec.eta.values();
         let overlay = boundary.and_then(|b| column_position(u, b)).map(|x| HeatmapOverlay {
-            name: "predicted η = 2/μ_max".into(),
+            name: "2/μ_max (predicted)".into(),
             points: vec![(x, 0.0), (x, cells.len() as f64)],
         });
         let values: Vec<Vec<f64>> = cells
@@ -933,29 +960,28 @@ impl ConvergenceStudy {
             .map(|row| {
                 row.iter()
                     .map(|c| match which {
-                        HeatmapKind::Regime => pct(c.spread_mean),
+                        HeatmapKind::Regime => fmt_fixed(100.0 * c.spread_mean, 1),
                         HeatmapKind::Decay => fmt_num(c.decay_mean),
-                        HeatmapKind::LastAccuracy => pct(c.last_mean),
+                        HeatmapKind::LastAccuracy => fmt_fixed(100.0 * c.last_mean, 1),
                     })
                     .collect()
             })
             .collect();
         let (title, scale) = match which {
             HeatmapKind::Regime => (
-                "Regime of the last iterate (cell text: test-accuracy spread over the tail, pp)",
+                "Regime; cells: tail accuracy spread (pp)",
                 ColorScale::Categorical {
                     names: Regime::ALL.iter().map(|r| r.name().to_string()).collect(),
                     colors: vec![(44, 160, 44), (174, 199, 232), (255, 187, 120), (214, 39, 40)],
                 },
             ),
             HeatmapKind::Decay => (
-                "Step decay: mean ‖Δλ‖ over the tail / over the first rounds",
+                "Step decay: tail / first-rounds mean ‖Δλ‖",
                 ColorScale::Continuous { label: "log10 ratio".into(), range: None },
             ),
-            HeatmapKind::LastAccuracy => (
-                "Test accuracy of the last iterate (%)",
-                ColorScale::Continuous { label: "accuracy (%)".into(), range: None },
-            ),
+            HeatmapKind::LastAccuracy => {
+                ("Last-iterate test accuracy (%)", ColorScale::Continuous { label: "accuracy (%)".into(), range: None })
+            }
         };
         HeatmapPlot {
             title: title.into(),
@@ -1101,8 +1127,13 @@ impl ConvergenceStudy {
         }
         if let Some(b) = boundary {
             out.push(format!(
-                "The predicted boundary 2/μ_max at the SVM solution of the poisoned labels is {} ({unit}; median over seeds).",
-                fmt_num(b)
+                "The predicted boundary 2/μ_max at the SVM solution of the poisoned labels is {} ({unit}; median over \
+                 seeds){}.",
+                fmt_num(b),
+                match spec.eta {
+                    EtaGrid::KernelBound(_) => "; the label-independent bound 2/λ_max(K) is 1 on this axis",
+                    EtaGrid::Absolute(_) => "",
+                }
             ));
         }
         for &eta in &spec.compare.eta {
@@ -1245,14 +1276,15 @@ impl ConvergenceStudy {
         doc.push(Block::Paragraph(format!(
             "Per cell, {} games of constant-step PGD. A run **diverges** when more than half of its tail's spectral \
              samples have ρ > 1 (the round's map, labels held fixed, expands around λ^t), the monitor's last state \
-             is diverging, or its tail steps average at least {} of its first rounds' steps while λ goes back and \
-             forth (net displacement over the tail below half the path length); it **drifts** when the steps did not \
-             shrink that much but λ moves one way (not settled in {} rounds); else it **cycles** when its tail test \
+             is diverging, or the mean cosine of its consecutive tail steps is below {} (λ overshoots back and \
+             forth); it **drifts** when its net displacement over the tail is at least {} of the path it walked \
+             there (λ still moves one way: not settled in {} rounds); else it **cycles** when its tail test \
              accuracy spans more than {} pp or λ repeats; else it **converges**. The cell shows the most common \
              regime over the seeds (ties: the more severe). The \
              black line is the predicted boundary 2/μ_max (median over seeds{}).",
             spec.seeds.len(),
-            fmt_num(spec.diverge_decay),
+            fmt_num(spec.diverge_cosine),
+            fmt_num(DRIFT_NET),
             spec.rounds,
             pct(spec.spread_tol),
             if boundary.and_then(|b| column_position(spec.eta.values(), b)).is_some() {
@@ -1514,6 +1546,7 @@ mod tests {
             spread: 0.0,
             decay: 1.0,
             net: 0.0,
+            cosine: 0.0,
             tail_samples: 0,
             tail_unstable: 0,
             max_tail_rho: None,
@@ -1568,7 +1601,7 @@ mod tests {
         let heatmaps = a.document.figures().filter(|f| matches!(f.plot, Plot::Heatmap(_))).count();
         assert_eq!(heatmaps, 3);
         let md = floral_report::render_markdown(&a.document);
-        for needle in ["**Question.**", "## Answer", "## Limits", "validation budget 40", "predicted η = 2/μ_max"] {
+        for needle in ["**Question.**", "## Answer", "## Limits", "validation budget 40", "2/μ_max (predicted)"] {
             assert!(
                 md.contains(needle) || a.document.figures().any(|f| format!("{:?}", f.plot).contains(needle)),
                 "{needle}"
@@ -1589,7 +1622,7 @@ mod tests {
             ("validation_fraction: 0.2", "validation_fraction: 0.0", "data"),
             ("rounds: 40", "rounds: 0", "rounds"),
             ("eta: [4.0]", "eta: []", "compare.eta"),
-            ("tail: 10", "tail: 10, diverge_decay: 0.0", "diverge_decay"),
+            ("tail: 10", "tail: 10, diverge_cosine: -1.0", "diverge_cosine"),
         ] {
             let Err(e) = tiny((from, to)) else { panic!("{to} was accepted") };
             let msg = e.to_string();
