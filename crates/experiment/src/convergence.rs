@@ -1160,14 +1160,39 @@ impl ConvergenceStudy {
                 }
             }
             let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+            let closest = at
+                .iter()
+                .filter(|r| r.validation_budget == 0)
+                .filter_map(|r| r.diff.map(|d| (r, d.0)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(String::new(), |(r, d)| {
+                    format!(
+                        " Closest without validation data: {} ({} %, Δ {} pp).",
+                        r.method,
+                        pct(r.mean),
+                        fmt_num(100.0 * d)
+                    )
+                });
             out.push(format!(
                 "At η = {} ({unit}) the best-validation round reaches {} % test accuracy. Without validation data, \
-                 no difference from it is shown for: {}. Worse: {}. Better: {}.",
+                 no difference from it is shown for: {}. Worse: {}. Better: {}.{closest}",
                 fmt_num(eta),
                 pct(best.mean),
                 list(&same),
                 list(&worse),
                 list(&better)
+            ));
+        }
+        let base = |name: &str| rows.iter().find(|r| r.eta.is_nan() && r.method.starts_with(name));
+        if let (Some(svm), Some(trusted)) = (base("SVM on the poisoned"), base("SVM on the validation")) {
+            out.push(format!(
+                "Baselines: the SVM on the poisoned labels reaches {} % ± {} and the SVM trained on the {} trusted \
+                 validation points alone {} % ± {}.",
+                pct(svm.mean),
+                pct(svm.std),
+                self.plan.clean.first().and_then(|s| s.validation.as_ref()).map_or(0, |v| v.n()),
+                pct(trusted.mean),
+                pct(trusted.std)
             ));
         }
         out
