@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use floral::experiment::convergence::{CompareSpec, ConvergenceSpec, EtaGrid};
 use floral::experiment::multiclass::{MulticlassPoison, MulticlassSpec};
 
 use floral::experiment::spec::{
@@ -71,6 +72,7 @@ fn every_name() -> Vec<String> {
         learner: floral::defense::FloralParams::reference(),
         projector: ProjectorSpec::FixedPoint { tol: 1e-21, max_iter: 1000, finish_exact: true },
         attacker: AttackerSpec::RandomTopK(floral::attack::RandomTopKParams::default()),
+        solver: floral::defense::Solver::Extragradient { respond: true },
         rounds: 10,
         unattacked_rounds: 0,
         average_last: 5,
@@ -132,6 +134,7 @@ fn every_name() -> Vec<String> {
                 MethodSpec::Floral(Box::new(FloralSpec {
                     attacker: AttackerSpec::None,
                     projector: ProjectorSpec::Exact,
+                    solver: floral::defense::Solver::Optimistic,
                     ..floral(None)
                 })),
                 MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
@@ -277,6 +280,35 @@ fn every_name() -> Vec<String> {
         };
         texts.push(ron::ser::to_string_pretty(&m, pretty()).unwrap());
     }
+    let convergence = ConvergenceSpec {
+        name: "c".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
+        poison: PoisonSpec::Clean,
+        kernel: KernelSpec::Linear,
+        c: 1.0,
+        init: floral::defense::Init::Zero,
+        eta: EtaGrid::KernelBound(vec![1.0]),
+        attackers: vec![(1, 2)],
+        rounds: 10,
+        unattacked_rounds: 0,
+        tail: 5,
+        spread_tol: 0.01,
+        diverge_cosine: -0.5,
+        monitor_every: 5,
+        compare: CompareSpec {
+            eta: vec![1.0],
+            attacker: (1, 2),
+            average_last: 5,
+            schedules: vec![floral::defense::Schedule::InverseSqrt],
+            solvers: vec![floral::defense::Solver::Optimistic],
+        },
+    };
+    let absolute = ConvergenceSpec { eta: EtaGrid::Absolute(vec![0.1]), ..convergence.clone() };
+    for c in [convergence, absolute] {
+        texts.push(ron::ser::to_string_pretty(&c, pretty()).unwrap());
+    }
     let mut names = std::collections::BTreeSet::new();
     for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
@@ -297,7 +329,11 @@ fn every_name() -> Vec<String> {
     }
     names
         .into_iter()
-        .filter(|n| !n.ends_with("Params") && !n.ends_with("Spec") && !["Some", "Experiment"].contains(&n.as_str()))
+        .filter(|n| {
+            !n.ends_with("Params")
+                && !n.ends_with("Spec")
+                && !["Some", "Experiment", "Convergence"].contains(&n.as_str())
+        })
         .collect()
 }
 

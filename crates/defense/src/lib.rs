@@ -14,7 +14,8 @@
 //! - [`TrustedSvm`]: the trusted-data baselines: an SVM on the trusted (clean validation)
 //!   points alone, or on the training points together with them.
 //! - [`FloralDefence`]: the FLORAL game against an in-game attacker from an
-//!   [`AttackerFactory`]; outputs last / averaged / best-validation models.
+//!   [`AttackerFactory`], with the learner's update chosen by [`Solver`] (projected gradient,
+//!   extragradient, optimistic); outputs last / averaged / best-validation models.
 //! - [`LnSvm`]: LN-SVM (Biggio et al. 2011), the SVM on a kernel corrected for label noise of
 //!   rate μ (off-diagonal scaled by 1 − 4μ(1 − μ)).
 //! - [`Curie`]: Curie (Laishram & Phoha 2016), DBSCAN clusters, drop the points far from their
@@ -65,7 +66,7 @@ pub use defence::{Basis, Defence, FitInput, Fitted, FittedOutput, Screening};
 pub use error::DefenseError;
 pub use extragradient::{ExtragradientLearner, ExtragradientParams};
 pub use floral::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
-pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, rule_name};
+pub use floral_defence::{AttackerFactory, FloralDefence, FloralFitParams, Solver, rule_name};
 pub use klid::{KLid, KLidParams, KLidWeighting, KLidWeights};
 pub use ln_svm::{LnSvm, LnSvmParams};
 pub use multiclass_floral::{MulticlassFloral, MulticlassFloralFit, MulticlassFloralParams};

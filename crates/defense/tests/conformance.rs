@@ -10,7 +10,7 @@ use floral_data::{Dataset, FlipSet, FloralRng, Labels, Split, Streams};
 use floral_defense::{
     CleanAction, ConfidentLearning, ConfidentLearningParams, Curie, CurieParams, Defence, FitInput, FloralDefence,
     FloralFitParams, FloralParams, KLid, KLidParams, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams,
-    Schedule, SvmDefence, SvmDefenceParams,
+    Schedule, Solver, SvmDefence, SvmDefenceParams,
 };
 use floral_game::{Attacker, Budget, Evaluator, GameError, GameParams, RoundView, SplitKernels};
 use floral_projection::ExactProjector;
@@ -43,12 +43,20 @@ impl Attacker for Never {
 }
 
 fn floral() -> Box<dyn Defence> {
-    let p = FloralParams { c: 1.0, eta: 0.2, schedule: Schedule::Constant, ..FloralParams::reference() };
+    floral_with(Solver::Pgd, 0.2)
+}
+
+/// The FLORAL defence with another solver. Extragradient and OGDA have critical steps 1/μ_max
+/// and 2/(3μ_max), a half and a third of PGD's (proofs/stability.md (h), (i)): `eta` is
+/// chosen below them.
+fn floral_with(solver: Solver, eta: f64) -> Box<dyn Defence> {
+    let p = FloralParams { c: 1.0, eta, schedule: Schedule::Constant, ..FloralParams::reference() };
     let fit = FloralFitParams {
         game: GameParams { rounds: 300, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: 1e12 },
         record_every: 10,
         average_last: 20,
         rules: Vec::new(),
+        solver,
     };
     Box::new(
         FloralDefence::new(
@@ -132,6 +140,9 @@ macro_rules! defence_suite {
 defence_suite! {
     svm => || Box::new(SvmDefence::new(SvmDefenceParams { c: 1.0 }).unwrap()) as Box<dyn Defence>;
     floral_learner => floral;
+    floral_extragradient => || floral_with(Solver::Extragradient { respond: true }, 0.05);
+    floral_extragradient_fixed => || floral_with(Solver::Extragradient { respond: false }, 0.05);
+    floral_optimistic => || floral_with(Solver::Optimistic, 0.05);
     ln_svm => || Box::new(LnSvm::new(LnSvmParams::default()).unwrap()) as Box<dyn Defence>;
     curie => || Box::new(Curie::new(CurieParams::default()).unwrap()) as Box<dyn Defence>;
     label_sanitisation => || Box::new(LabelSanitisation::new(LabelSanitisationParams::default()).unwrap()) as Box<dyn Defence>;
@@ -163,6 +174,7 @@ fn invalid_parameters_name_the_field() {
         record_every: 1,
         average_last: 1,
         rules: Vec::new(),
+        solver: Solver::Pgd,
     };
     let e = FloralDefence::new(
         FloralParams::reference(),

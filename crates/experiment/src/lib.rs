@@ -12,6 +12,9 @@
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
 //!   random and class-targeted relabelling, confusion matrices).
+//! - [`convergence`]: the `Convergence(...)` study: regimes of the last iterate over η × attacker,
+//!   the predicted boundary 2/μ_max, and last iterate / average / schedules / solvers against the
+//!   best-validation round.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -32,6 +35,7 @@ pub use floral_report as report;
 pub use floral_stability as stability;
 pub use floral_svm as svm;
 
+pub mod convergence;
 mod error;
 pub mod memory;
 pub mod multiclass;

@@ -165,6 +165,7 @@ pub fn floral(
         record_every,
         average_last,
         rules: output.map(|r| vec![r]).unwrap_or_default(),
+        solver: f.solver,
     };
     let d = FloralDefence::new(f.learner.clone(), fit, projector(&f.projector)?, factory)
         .map_err(|e| ExperimentError::Run { what: format!("FLORAL `{}`", f.name), message: e.to_string() })?;
@@ -265,4 +266,45 @@ pub fn poison_level(
             PlannedPoison { name, poisoner: Some((poisoner, PoisonBudget::Fraction(*fraction))) }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn issue_12_solver_in_ron_picks_the_learner() {
+        let floral = |name: &str, solver: &str| {
+            format!(
+                "Floral((name: \"{name}\", learner: (c: 1.0, eta: 0.05, schedule: Constant), solver: {solver}, \
+                 attacker: RandomTopK((k: 2, pool: Some(6))), rounds: 30))"
+            )
+        };
+        let text = format!(
+            "Experiment(name: \"s\", seeds: [3], data: Moons(n: 80, noise: 0.2, validation_fraction: 0.2, \
+             test_fraction: 0.25), poison: [Clean], kernel: Rbf(gamma: 1.0), decision_plots: false, methods: [{}, {}, \
+             {}, {}, {}])",
+            floral("default", "Pgd").replace("solver: Pgd, ", ""),
+            floral("pgd", "Pgd"),
+            floral("eg", "Extragradient(respond: true)"),
+            floral("eg-fixed", "Extragradient(respond: false)"),
+            floral("og", "Optimistic"),
+        );
+        let plan = crate::check(crate::parse(&text, Path::new("s.ron")).unwrap(), Path::new("s.ron")).unwrap();
+        let ran = crate::execute(&plan, &|_| {}).unwrap();
+        let trace = |m: &str| -> Vec<f64> {
+            let r = ran.results.iter().find(|r| r.method == m).unwrap();
+            r.trace.iter().map(|t| t.scores.train.hinge).collect()
+        };
+        // Leaving the field out is Pgd, bit for bit; every other solver plays another game.
+        assert_eq!(trace("default"), trace("pgd"));
+        for other in ["eg", "eg-fixed", "og"] {
+            assert_eq!(trace(other).len(), 30);
+            assert_ne!(trace(other), trace("pgd"), "{other} played the PGD game");
+        }
+        assert_ne!(trace("eg"), trace("eg-fixed"), "the responder changes the extragradient game");
+        let bad = text.replace("Optimistic", "Momentum");
+        let e = crate::parse(&bad, Path::new("s.ron")).unwrap_err().to_string();
+        assert!(e.contains("s.ron") && e.contains("Momentum"), "{e}");
+    }
 }

@@ -137,7 +137,12 @@ fn values_over(
 
 /// Scores of a model whose expansion runs over the trusted points (or train then trusted):
 /// its kernels against every split are computed here, not shared.
-fn scores_over_basis(plan: &Plan, s: &Split, basis: Basis, model: &DualModel) -> Result<SplitScores, String> {
+pub(crate) fn scores_over_basis(
+    plan: &Plan,
+    s: &Split,
+    basis: Basis,
+    model: &DualModel,
+) -> Result<SplitScores, String> {
     let trusted = s.validation.as_ref().ok_or("a model over trusted points without a validation split")?;
     let points = match basis {
         Basis::Trusted => trusted.x().to_owned(),

@@ -21,7 +21,7 @@ use floral_attack::{AlfaParams, AlfaTiltParams, LfaParams, MarginFlipsParams, Ra
 use floral_defense::{
     ConfidentLearningParams, CurieParams, KLidParams, LabelSanitisationParams, LnSvmParams, TrustedSvmParams,
 };
-use floral_defense::{FloralParams, Init, Schedule};
+use floral_defense::{FloralParams, Init, Schedule, Solver};
 use floral_game::OutputRule;
 use serde::{Deserialize, Serialize};
 
@@ -295,6 +295,12 @@ pub struct FloralSpec {
     pub projector: ProjectorSpec,
     /// The attacker.
     pub attacker: AttackerSpec,
+    /// The learner's update rule: `Pgd` (FLORAL's projected gradient step, the default),
+    /// `Extragradient(respond: bool)` or `Optimistic`.
+    /// Left out of the canonical RON (and so of the content hash) when it is the default, so
+    /// files written before the field existed keep their hash and reports.
+    #[serde(default, skip_serializing_if = "is_pgd")]
+    pub solver: Solver,
     /// Learner steps T.
     pub rounds: usize,
     /// Initial rounds without attack (the authors' code: 1).
@@ -310,6 +316,9 @@ pub struct FloralSpec {
     pub tune: Option<TuneSpec>,
 }
 
+fn is_pgd(s: &Solver) -> bool {
+    *s == Solver::Pgd
+}
 fn exact() -> ProjectorSpec {
     ProjectorSpec::Exact
 }

@@ -26,6 +26,7 @@ pub struct StabilityObserver {
     projector: Arc<dyn Projector>,
     previous: Option<Labels>,
     stop_on_divergence: bool,
+    analyse_from: usize,
 }
 
 impl StabilityObserver {
@@ -45,12 +46,21 @@ impl StabilityObserver {
             projector,
             previous: None,
             stop_on_divergence: false,
+            analyse_from: 0,
         })
     }
 
     /// Ask the game to stop at the first round where divergence is detected.
     pub fn stop_on_divergence(mut self, stop: bool) -> Self {
         self.stop_on_divergence = stop;
+        self
+    }
+
+    /// Take spectral samples only from round `round` on (earlier rounds are still tracked for
+    /// divergence and cycling): a study that asks about the last rounds skips the costly
+    /// early samples, where the free set is large.
+    pub fn analyse_from(mut self, round: usize) -> Self {
+        self.analyse_from = round;
         self
     }
 
@@ -67,7 +77,7 @@ fn player_error(e: impl std::error::Error + Send + Sync + 'static) -> GameError 
 impl Observer for StabilityObserver {
     fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError> {
         let eta = rec.step.eta;
-        let map = if eta.is_finite() && eta > 0.0 {
+        let map = if eta.is_finite() && eta > 0.0 && rec.round >= self.analyse_from {
             Some(PgdMap::new(rec.q, eta, self.bounds.as_bounds(), self.projector.as_ref()).map_err(player_error)?)
         } else {
             None

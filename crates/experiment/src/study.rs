@@ -53,7 +53,11 @@ pub trait Study: Send + Sync {
 pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 
 /// Every kind `floral run` knows, by its top-level RON name.
-pub const KINDS: &[(&str, Loader)] = &[("Experiment", load_experiment), ("Multiclass", crate::multiclass::load)];
+pub const KINDS: &[(&str, Loader)] = &[
+    ("Experiment", load_experiment),
+    ("Multiclass", crate::multiclass::load),
+    ("Convergence", crate::convergence::load),
+];
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
     let spec = crate::parse(text, path)?;

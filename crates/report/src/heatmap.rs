@@ -10,8 +10,17 @@ use crate::format::fmt_num;
 use crate::geometry::{Pt, Rect, clip_polyline, finite_runs};
 use crate::svg::{FONT, PALETTE, SVG_SIZE, check_range, data_extent, invalid, new_root, render_err};
 
-/// Width of the legend panel on the right, in pixels.
-const LEGEND_WIDTH: u32 = 170;
+/// Width of the legend panel on the right, in pixels: room for its longest entry (about 7 px a
+/// character after a 32 px swatch), between 110 and 260.
+fn legend_width(p: &HeatmapPlot) -> u32 {
+    let names: Vec<&str> = match &p.scale {
+        ColorScale::Continuous { label, .. } => vec![label.as_str(), "-0.0000e-00"],
+        ColorScale::Categorical { names, .. } => names.iter().map(String::as_str).collect(),
+    };
+    let overlay = p.overlay.iter().map(|o| o.name.as_str());
+    let chars = names.into_iter().chain(overlay).chain(["missing"]).map(|s| s.chars().count()).max().unwrap_or(0);
+    u32::try_from(chars * 7 + 44).unwrap_or(260).clamp(110, 260)
+}
 /// Colour of a missing cell.
 const MISSING: RGBColor = RGBColor(225, 225, 225);
 /// Anchors of the viridis colour map at 0, 1/8, …, 1 (matplotlib's values, rounded).
@@ -166,7 +175,7 @@ pub(crate) fn render_heatmap(p: &HeatmapPlot) -> Result<String, ReportError> {
     {
         let root = new_root(&mut buf);
         root.fill(&WHITE).map_err(&err)?;
-        let (main, side) = root.split_horizontally(SVG_SIZE.0 - LEGEND_WIDTH);
+        let (main, side) = root.split_horizontally(SVG_SIZE.0 - legend_width(p));
         let mut chart = ChartBuilder::on(&main)
             .caption(&p.title, (FONT, 22))
             .margin(14)
