@@ -7,4 +7,5 @@ mod experiments;
 mod proofs;
 mod quickstart;
 mod seams;
+mod shards;
 mod stability_cli;

@@ -1,6 +1,6 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `merge`, `submit`, `svm train`, `stability`, `bench projection`, `bench game`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -12,9 +12,13 @@ mod bench_game;
 mod bench_projection;
 mod run_cmd;
 mod stability_cmd;
+mod submit_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmPredictArgs, SvmTrainArgs};
+pub use args::{
+    BenchGameArgs, BenchProjectionArgs, CheckArgs, MergeArgs, RunArgs, StabilityArgs, SubmitArgs, SvmPredictArgs,
+    SvmTrainArgs,
+};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -76,6 +80,11 @@ pub enum Command {
     Run(RunArgs),
     /// Validate an experiment file without running it.
     Check(CheckArgs),
+    /// Assemble the report from the cell stores of `floral run --shard` runs (byte-identical to
+    /// an unsharded run).
+    Merge(MergeArgs),
+    /// Write a cluster array-job script (SLURM or HTCondor): one task per shard, then a merge.
+    Submit(SubmitArgs),
     /// Kernel-SVM tools.
     #[command(subcommand)]
     Svm(SvmCommand),
@@ -113,6 +122,8 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run_cmd::run(&a),
         Command::Check(a) => run_cmd::check(&a),
+        Command::Merge(a) => run_cmd::merge(&a),
+        Command::Submit(a) => submit_cmd::run(&a),
         Command::Svm(SvmCommand::Train(a)) => svm_cmd::train(&a),
         Command::Svm(SvmCommand::Predict(a)) => svm_cmd::predict(&a),
         Command::Stability(a) => stability_cmd::run(&a),
