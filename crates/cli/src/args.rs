@@ -217,6 +217,20 @@ pub struct BenchGameArgs {
     pub json: bool,
 }
 
+/// `floral bench scale [FILE.ron] [--out DIR]`
+#[derive(Debug, Args)]
+pub struct BenchScaleArgs {
+    /// The experiment to time (its first seed and poison level, each method's first variant).
+    #[arg(default_value = "experiments/scale_20k.ron")]
+    pub file: PathBuf,
+    /// Where to write the timing report (report.md, results.json).
+    #[arg(long, default_value = "reports/scale_20k")]
+    pub out: PathBuf,
+    /// Repetitions of the streaming pass and of the product (their minimum is reported).
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+}
+
 /// `floral svm predict --model FILE --test FILE [--out FILE] [--json]`
 #[derive(Debug, Args)]
 pub struct SvmPredictArgs {

@@ -10,14 +10,15 @@ use clap::{Parser, Subcommand};
 mod args;
 mod bench_game;
 mod bench_projection;
+mod bench_scale;
 mod run_cmd;
 mod stability_cmd;
 mod submit_cmd;
 mod svm_cmd;
 
 pub use args::{
-    BenchGameArgs, BenchProjectionArgs, CheckArgs, MergeArgs, RunArgs, StabilityArgs, SubmitArgs, SvmPredictArgs,
-    SvmTrainArgs,
+    BenchGameArgs, BenchProjectionArgs, BenchScaleArgs, CheckArgs, MergeArgs, RunArgs, StabilityArgs, SubmitArgs,
+    SvmPredictArgs, SvmTrainArgs,
 };
 
 /// A failure of a subcommand, classified by who is to blame.
@@ -112,6 +113,9 @@ pub enum BenchCommand {
     Projection(BenchProjectionArgs),
     /// One FLORAL round vs one Q̃λ product, and a full Moon run.
     Game(BenchGameArgs),
+    /// Time an experiment at scale (default experiments/scale_20k.ron: n = 20,000, d = 768) and
+    /// write a timing report (not byte-reproducible; excluded from regeneration).
+    Scale(BenchScaleArgs),
 }
 
 /// Run the parsed command.
@@ -129,6 +133,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Stability(a) => stability_cmd::run(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
+        Command::Bench(BenchCommand::Scale(a)) => bench_scale::run(&a),
     }
 }
 
