@@ -502,6 +502,19 @@ mod tests {
         assert!(nan[0].is_nan());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Every f64 but NaN reads back to the same bits (NaN reads back as a NaN).
+        #[test]
+        fn any_f64_round_trips_through_a_cell_file(bits in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..20)) {
+            let xs: Vec<f64> = bits.iter().map(|&b| f64::from_bits(b)).collect();
+            let back: Vec<f64> = decode(&encode("h", "k", &xs).unwrap(), "h", "k").unwrap();
+            for (x, y) in xs.iter().zip(&back) {
+                proptest::prop_assert!(if x.is_nan() { y.is_nan() } else { x.to_bits() == y.to_bits() }, "{x:e} read back as {y:e}");
+            }
+        }
+    }
+
     #[test]
     fn damaged_or_foreign_files_are_refused() {
         let text = encode("h", "k", &vec![1.5f64, 2.5]).unwrap();
