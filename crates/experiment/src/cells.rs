@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::run::{GroupBound, RunResult, ShardRun, assemble, execute_with};
-use crate::study::{StudyOutput, experiment_output};
+use crate::study::{StudyOutput, experiment_output, write_output};
 use crate::{ExperimentError, Plan};
 
 /// The directory under `--out` that holds cell stores.
@@ -383,7 +383,7 @@ pub fn run_stored(
     let stores = [store];
     let ran = assemble(plan, &stores)?;
     let output = experiment_output(plan, &ran);
-    floral_report::write_report(out, &output.document, &output.results)?;
+    write_output(plan, out, &output)?;
     let [store] = stores;
     let damaged = store.damaged();
     if !keep_cells {
@@ -456,7 +456,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, ExperimentError> {
     let stores: Vec<CellStore> = found.into_iter().map(|(s, _)| s).collect();
     let ran = assemble(&plan, &stores)?;
     let output = experiment_output(&plan, &ran);
-    floral_report::write_report(out, &output.document, &output.results)?;
+    write_output(&plan, out, &output)?;
     let damaged = stores.iter().flat_map(CellStore::damaged).collect();
     Ok(Merged { plan, output, damaged })
 }
