@@ -8,4 +8,5 @@ mod multiclass;
 mod proofs;
 mod quickstart;
 mod seams;
+mod shards;
 mod stability_cli;

@@ -16,6 +16,62 @@ pub struct RunArgs {
     /// warnings and errors are still printed.
     #[arg(long)]
     pub quiet: bool,
+    /// Compute only shard I of N (0-based: 0 ≤ I < N; the jobs whose index mod N is I) into the
+    /// cell store under --out, without writing the report; `floral merge` assembles it.
+    /// Experiment files only.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<floral_experiment::Shard>,
+    /// Keep the cell store (`OUT/cells/`) after a whole run has written its report (it is
+    /// deleted by default; a killed run's store is always kept, and a rerun resumes from it).
+    #[arg(long)]
+    pub keep_cells: bool,
+}
+
+fn parse_shard(s: &str) -> Result<floral_experiment::Shard, String> {
+    floral_experiment::Shard::parse(s)
+}
+
+/// `floral merge DIR... [--out DIR]`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The --out directories of the shards (each holds a `cells/` store; one directory when
+    /// every shard wrote to the same --out).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the report (default: the first DIR).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `floral submit FILE.ron --shards N (--slurm | --htcondor) [--out DIR] [--dir DIR]`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("scheduler").required(true).args(["slurm", "htcondor"])))]
+pub struct SubmitArgs {
+    /// The experiment file.
+    pub file: PathBuf,
+    /// Number of shards (array tasks), ≥ 1.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub shards: u32,
+    /// Write a SLURM script: an array job (`--array=0-(N-1)`, one shard per task) and a merge
+    /// job that starts when every task succeeded.
+    #[arg(long)]
+    pub slurm: bool,
+    /// Write HTCondor files: a submit file queueing N jobs (`$(Process)` = shard), a merge
+    /// submit file and a DAG running the merge after the shards.
+    #[arg(long)]
+    pub htcondor: bool,
+    /// The report directory the shards and the merge write to (default:
+    /// `reports/<experiment name>`); must be on a file system every node sees.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where to write the scripts (default: the current directory). Existing files are never
+    /// overwritten.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// CPU cores per shard (RAYON_NUM_THREADS); the memory request follows `floral check`'s
+    /// estimate for this many parallel jobs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cpus: u32,
 }
 
 /// `floral check FILE.ron`
@@ -159,6 +215,20 @@ pub struct BenchGameArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `floral bench scale [FILE.ron] [--out DIR]`
+#[derive(Debug, Args)]
+pub struct BenchScaleArgs {
+    /// The experiment to time (its first seed and poison level, each method's first variant).
+    #[arg(default_value = "experiments/scale_20k.ron")]
+    pub file: PathBuf,
+    /// Where to write the timing report (report.md, results.json).
+    #[arg(long, default_value = "reports/scale_20k")]
+    pub out: PathBuf,
+    /// Repetitions of the streaming pass and of the product (their minimum is reported).
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
 }
 
 /// `floral svm predict --model FILE --test FILE [--out FILE] [--json]`

@@ -87,7 +87,7 @@ fn min_time(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes; None where /proc is unavailable.
-fn peak_rss_bytes() -> Option<u64> {
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -96,7 +96,7 @@ fn peak_rss_bytes() -> Option<u64> {
 
 /// Σ_ij K_ij over the same column blocks (and threads) the parallel matvec uses: one pass over
 /// the matrix at the machine's streaming bandwidth, the baseline for the product.
-fn stream_sum(gram: &Gram) -> f64 {
+pub(crate) fn stream_sum(gram: &Gram) -> f64 {
     let k = gram.as_ref();
     let n = k.nrows();
     let blocks: Vec<usize> = (0..n.div_ceil(MATVEC_ROWS)).collect();

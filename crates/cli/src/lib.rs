@@ -1,6 +1,6 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `merge`, `submit`, `svm train`, `stability`, `bench projection`, `bench game`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -10,11 +10,16 @@ use clap::{Parser, Subcommand};
 mod args;
 mod bench_game;
 mod bench_projection;
+mod bench_scale;
 mod run_cmd;
 mod stability_cmd;
+mod submit_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmPredictArgs, SvmTrainArgs};
+pub use args::{
+    BenchGameArgs, BenchProjectionArgs, BenchScaleArgs, CheckArgs, MergeArgs, RunArgs, StabilityArgs, SubmitArgs,
+    SvmPredictArgs, SvmTrainArgs,
+};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -76,6 +81,11 @@ pub enum Command {
     Run(RunArgs),
     /// Validate an experiment file without running it.
     Check(CheckArgs),
+    /// Assemble the report from the cell stores of `floral run --shard` runs (byte-identical to
+    /// an unsharded run).
+    Merge(MergeArgs),
+    /// Write a cluster array-job script (SLURM or HTCondor): one task per shard, then a merge.
+    Submit(SubmitArgs),
     /// Kernel-SVM tools.
     #[command(subcommand)]
     Svm(SvmCommand),
@@ -103,6 +113,9 @@ pub enum BenchCommand {
     Projection(BenchProjectionArgs),
     /// One FLORAL round vs one Q̃λ product, and a full Moon run.
     Game(BenchGameArgs),
+    /// Time an experiment at scale (default experiments/scale_20k.ron: n = 20,000, d = 768) and
+    /// write a timing report (not byte-reproducible; excluded from regeneration).
+    Scale(BenchScaleArgs),
 }
 
 /// Run the parsed command.
@@ -113,11 +126,14 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run_cmd::run(&a),
         Command::Check(a) => run_cmd::check(&a),
+        Command::Merge(a) => run_cmd::merge(&a),
+        Command::Submit(a) => submit_cmd::run(&a),
         Command::Svm(SvmCommand::Train(a)) => svm_cmd::train(&a),
         Command::Svm(SvmCommand::Predict(a)) => svm_cmd::predict(&a),
         Command::Stability(a) => stability_cmd::run(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
+        Command::Bench(BenchCommand::Scale(a)) => bench_scale::run(&a),
     }
 }
 

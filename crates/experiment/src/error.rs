@@ -56,6 +56,15 @@ pub enum ExperimentError {
         /// What went wrong.
         message: String,
     },
+    /// A cell store cannot be used as asked (no store, stores of different experiments,
+    /// missing cells, a flag the study kind does not support).
+    #[error("{path}: {message}")]
+    Store {
+        /// The output directory or store concerned.
+        path: PathBuf,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// Writing the report failed.
     #[error(transparent)]
     Report(#[from] floral_report::ReportError),
@@ -86,6 +95,7 @@ impl ExperimentError {
                 | ExperimentError::Parse { .. }
                 | ExperimentError::Invalid { .. }
                 | ExperimentError::Data { .. }
+                | ExperimentError::Store { .. }
                 // An output directory that cannot be written is a bad `--out`.
                 | ExperimentError::Report(floral_report::ReportError::Io { .. })
         )

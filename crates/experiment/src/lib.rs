@@ -8,6 +8,8 @@
 //! - [`memory`]: the peak-memory estimate `check` compares with the available memory.
 //! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
 //!   at a time ([`execute`]).
+//! - [`cells`]: the cell store: resumable runs, `--shard I/N` and `floral merge` ([`run_stored`],
+//!   [`merge`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
@@ -35,6 +37,7 @@ pub use floral_report as report;
 pub use floral_stability as stability;
 pub use floral_svm as svm;
 
+pub mod cells;
 pub mod convergence;
 mod error;
 pub mod memory;
@@ -50,10 +53,11 @@ pub mod study;
 
 use std::path::Path;
 
+pub use cells::{CellStore, Merged, Shard, StoredRun, merge, run_stored};
 pub use error::ExperimentError;
 pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
-pub use run::{Executed, GroupBound, RunResult, execute, job_count};
+pub use run::{Executed, GroupBound, RunResult, ShardRun, assemble, execute, execute_with, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
 pub use study::{PROVENANCE_FILE, Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 
 use floral_attack::{PoisonInput, poison_exact};
-use floral_data::{Split, Streams};
+use floral_data::{FlipSet, Split, Streams};
 use floral_defense::{Basis, FitInput, Fitted};
 use floral_game::{DualModel, Evaluator, RoundMetrics, SplitKernels, SplitScores, Termination};
 use rayon::prelude::*;
 
 use crate::ExperimentError;
+use crate::cells::{BoundRecord, CellRecord, CellStore, Shard, SplitRecord, bound_key, cell_key, split_key};
 use crate::memory::GRID_CHUNK;
 use crate::plan::Plan;
 use crate::registry::{PlannedPoison, poison_rng};
@@ -22,7 +23,7 @@ use crate::registry::{PlannedPoison, poison_rng};
 pub use floral_defense::rule_name;
 
 /// Scores of one output model of a run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutputScores {
     /// The output rule ("svm" for the plain SVM).
     pub rule: String,
@@ -30,8 +31,8 @@ pub struct OutputScores {
     pub scores: SplitScores,
 }
 
-/// The result of one job.
-#[derive(Debug, Clone, serde::Serialize)]
+/// The result of one job (serialisable both ways: the cell store keeps it, see [`crate::cells`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     /// Method name.
     pub method: String,
@@ -58,7 +59,7 @@ pub struct RunResult {
     pub best_validation_round: Option<usize>,
     /// Attacked rounds in which the in-game attacker flipped fewer than k labels (FLORAL only;
     /// omitted from results.json when 0).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "is_zero", default)]
     pub under_budget_rounds: usize,
     /// Final decision values on a grid (2-D data, first seed only), for plots.
     #[serde(skip)]
@@ -176,9 +177,24 @@ pub fn poisoned_split(
     si: usize,
     kernels: &SplitKernels,
 ) -> Result<Split, ExperimentError> {
+    let flips = poison_flips(plan, level, si, kernels)?;
+    split_with_flips(plan, level, si, flips.as_ref())
+}
+
+/// The poisoner's flips of the training labels of seed `si` at poison level `level` (None for a
+/// clean level); see [`poisoned_split`].
+///
+/// # Errors
+/// The poisoner's failure, as a run error naming the level and seed.
+pub fn poison_flips(
+    plan: &Plan,
+    level: &PlannedPoison,
+    si: usize,
+    kernels: &SplitKernels,
+) -> Result<Option<FlipSet>, ExperimentError> {
     let clean = &plan.clean[si];
     let Some((poisoner, budget)) = &level.poisoner else {
-        return Ok(clean.clone());
+        return Ok(None);
     };
     let what = format!("poison level {} / seed {}", level.name, plan.spec.seeds[si]);
     let input = PoisonInput {
@@ -190,7 +206,26 @@ pub fn poisoned_split(
     let mut rng = poison_rng(plan.spec.seeds[si]);
     let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng)
         .map_err(|e| run_err(&what, e))?;
-    let y = clean.train.y().apply(&flips).map_err(|e| run_err(&what, e))?;
+    Ok(Some(flips))
+}
+
+/// The split of seed `si` at `level` given the poisoner's flips (None: the clean split); a
+/// poisoned level keeps the clean training labels in `train_clean`.
+///
+/// # Errors
+/// Flips out of range for the training set, as a run error.
+pub fn split_with_flips(
+    plan: &Plan,
+    level: &PlannedPoison,
+    si: usize,
+    flips: Option<&FlipSet>,
+) -> Result<Split, ExperimentError> {
+    let clean = &plan.clean[si];
+    let Some(flips) = flips.filter(|_| level.poisoner.is_some()) else {
+        return Ok(clean.clone());
+    };
+    let what = format!("poison level {} / seed {}", level.name, plan.spec.seeds[si]);
+    let y = clean.train.y().apply(flips).map_err(|e| run_err(&what, e))?;
     let mut s = clean.clone();
     s.train = clean.train.with_labels(y).map_err(|e| run_err(&what, e))?;
     s.train_clean = Some(clean.train.y().clone());
@@ -253,6 +288,24 @@ fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Resu
     })
 }
 
+/// What the progress callback says about a job, e.g. `floral / random 10% / seed 7`.
+fn describe_job(plan: &Plan, j: &Job) -> String {
+    let m = &plan.methods[j.method];
+    let variant = if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
+    format!("{}{variant} / {} / seed {}", m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed])
+}
+
+/// The step-size bound of one group: λ_max(K) of its training Gram matrix (power iteration to
+/// 1e-9 relative) and 2/λ_max(K) (infinite for a zero kernel).
+fn group_bound(plan: &Plan, group: &[usize], kernels: &SplitKernels) -> GroupBound {
+    let lmax = kernels.train.max_eigenvalue_power(1e-9, 1000).value;
+    GroupBound {
+        seeds: group.iter().map(|&si| plan.spec.seeds[si]).collect(),
+        lambda_max: lmax,
+        eta_bound: if lmax > 0.0 { 2.0 / lmax } else { f64::INFINITY },
+    }
+}
+
 /// One unit of work.
 #[derive(Debug, Clone, Copy)]
 struct Job {
@@ -284,7 +337,7 @@ pub fn job_count(plan: &Plan) -> usize {
 
 /// The step-size bound of one group of seeds sharing points (docs/method.md §8): FLORAL's
 /// update is locally stable for every labelling when η < 2/λ_max(K).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GroupBound {
     /// The seeds of the group.
     pub seeds: Vec<u64>,
@@ -348,12 +401,7 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
     for group in &plan.groups {
         let Some(&first) = group.first() else { continue };
         let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
-        let lmax = kernels.train.max_eigenvalue_power(1e-9, 1000).value;
-        bounds.push(GroupBound {
-            seeds: group.iter().map(|&si| plan.spec.seeds[si]).collect(),
-            lambda_max: lmax,
-            eta_bound: if lmax > 0.0 { 2.0 / lmax } else { f64::INFINITY },
-        });
+        bounds.push(group_bound(plan, group, &kernels));
         for (p, level) in plan.levels.iter().enumerate() {
             for &si in group {
                 splits[p][si] = Some(poisoned_split(plan, level, si, &kernels)?);
@@ -369,13 +417,7 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
                     Some(s) => run_job(plan, j, s, &kernels),
                     None => Err(run_err("plan", "a job's split was not prepared")),
                 };
-                let m = &plan.methods[j.method];
-                let variant =
-                    if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
-                progress(&format!(
-                    "{}{variant} / {} / seed {}",
-                    m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed]
-                ));
+                progress(&describe_job(plan, j));
                 r
             })
             .collect();
@@ -389,5 +431,174 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
         .map(|v| v.into_iter().collect::<Option<Vec<_>>>())
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| run_err("plan", "a split was not prepared"))?;
+    Ok(Executed { results, splits, bounds })
+}
+
+/// What [`execute_with`] did for its shard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardRun {
+    /// Cells of the shard.
+    pub cells: usize,
+    /// Cells computed by this call.
+    pub computed: usize,
+    /// Cells found intact in the store (not computed again).
+    pub stored: usize,
+}
+
+/// Compute the cells of `shard` that `store` lacks and store each as soon as it finishes, so a
+/// killed run loses only the cells in flight. Groups of seeds are processed one after the other
+/// as in [`execute`]; a group whose cells, flips and bound are all stored is skipped without
+/// building its kernels. `progress` is called once per cell of the shard: for a stored cell
+/// first, with its description followed by ` (stored)`, then for each computed cell as it
+/// finishes.
+///
+/// # Errors
+/// The first failing job's error in job order within the first group that fails, or a store
+/// write error. Cells finished before the failure stay stored.
+pub fn execute_with(
+    plan: &Plan,
+    store: &CellStore,
+    shard: Shard,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<ShardRun, ExperimentError> {
+    let js = jobs(plan);
+    let mut run = ShardRun::default();
+    for (g, group) in plan.groups.iter().enumerate() {
+        let Some(&first) = group.first() else { continue };
+        let mine: Vec<usize> = (0..js.len()).filter(|&i| shard.owns(i) && group.contains(&js[i].seed)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        run.cells += mine.len();
+        let mut missing = Vec::new();
+        for &i in &mine {
+            let j = &js[i];
+            if store.has::<CellRecord>(&cell_key(j.method, j.variant, j.poison, j.seed)) {
+                run.stored += 1;
+                progress(&format!("{} (stored)", describe_job(plan, j)));
+            } else {
+                missing.push(i);
+            }
+        }
+        let mut pairs: Vec<(usize, usize)> = mine.iter().map(|&i| (js[i].poison, js[i].seed)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let have_bound = store.has::<BoundRecord>(&bound_key(g));
+        let stored_flips: Vec<Option<SplitRecord>> =
+            pairs.iter().map(|&(p, si)| store.get::<SplitRecord>(&split_key(p, si))).collect();
+        if missing.is_empty() && have_bound && stored_flips.iter().all(Option::is_some) {
+            continue;
+        }
+        let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
+        if !have_bound {
+            store.put(&bound_key(g), &group_bound(plan, group, &kernels))?;
+        }
+        let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
+        for (&(p, si), stored) in pairs.iter().zip(stored_flips) {
+            let level = &plan.levels[p];
+            let flips = match stored {
+                Some(rec) => rec.map(|v| FlipSet::new(v, plan.clean[si].train.n())).transpose().map_err(|e| {
+                    run_err(&format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]), e)
+                })?,
+                None => {
+                    let f = poison_flips(plan, level, si, &kernels)?;
+                    store.put(&split_key(p, si), &f.as_ref().map(|f| f.indices().to_vec()))?;
+                    f
+                }
+            };
+            if missing.iter().any(|&i| js[i].poison == p && js[i].seed == si) {
+                splits[p][si] = Some(split_with_flips(plan, level, si, flips.as_ref())?);
+            }
+        }
+        let splits_ref = &splits;
+        let out: Vec<Result<(), ExperimentError>> = missing
+            .par_iter()
+            .map(|&i| {
+                let j = &js[i];
+                let r = match &splits_ref[j.poison][j.seed] {
+                    Some(s) => run_job(plan, j, s, &kernels),
+                    None => Err(run_err("plan", "a job's split was not prepared")),
+                };
+                let stored = r.and_then(|mut result| {
+                    let grid = result.grid.take();
+                    store.put(&cell_key(j.method, j.variant, j.poison, j.seed), &CellRecord { result, grid })
+                });
+                progress(&describe_job(plan, j));
+                stored
+            })
+            .collect();
+        for r in out {
+            r?;
+            run.computed += 1;
+        }
+    }
+    Ok(run)
+}
+
+/// The results of every cell, read from `stores` (the first intact copy of each file wins), in
+/// job order, with the splits rebuilt from the stored flips and the stored bounds: the same
+/// [`Executed`] that [`execute`] returns, so the report does not depend on where or how the
+/// cells were computed.
+///
+/// # Errors
+/// [`ExperimentError::Store`] listing the missing cells (or flips, bounds) when a store set is
+/// incomplete; a run error when stored flips do not fit the data.
+pub fn assemble(plan: &Plan, stores: &[CellStore]) -> Result<Executed, ExperimentError> {
+    fn find<T: serde::de::DeserializeOwned>(stores: &[CellStore], key: &str) -> Option<T> {
+        stores.iter().find_map(|s| s.get::<T>(key))
+    }
+    let js = jobs(plan);
+    let mut missing = Vec::new();
+    let mut results = Vec::with_capacity(js.len());
+    for (i, j) in js.iter().enumerate() {
+        let key = cell_key(j.method, j.variant, j.poison, j.seed);
+        match find::<CellRecord>(stores, &key) {
+            Some(CellRecord { mut result, grid }) => {
+                result.grid = grid;
+                results.push(result);
+            }
+            None => missing.push(format!("cell {i} ({key}: {})", describe_job(plan, j))),
+        }
+    }
+    let mut splits = Vec::with_capacity(plan.levels.len());
+    for (p, level) in plan.levels.iter().enumerate() {
+        let mut row = Vec::with_capacity(plan.spec.seeds.len());
+        for si in 0..plan.spec.seeds.len() {
+            let key = split_key(p, si);
+            match find::<SplitRecord>(stores, &key) {
+                Some(rec) => {
+                    let what = format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]);
+                    let flips = rec
+                        .map(|v| FlipSet::new(v, plan.clean[si].train.n()))
+                        .transpose()
+                        .map_err(|e| run_err(&what, e))?;
+                    row.push(split_with_flips(plan, level, si, flips.as_ref())?);
+                }
+                None => missing.push(format!("the poisoned labels {key}")),
+            }
+        }
+        splits.push(row);
+    }
+    let mut bounds = Vec::with_capacity(plan.groups.len());
+    for g in 0..plan.groups.len() {
+        match find::<BoundRecord>(stores, &bound_key(g)) {
+            Some(b) => bounds.push(b),
+            None => missing.push(format!("the step-size bound {}", bound_key(g))),
+        }
+    }
+    if !missing.is_empty() {
+        let path = stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf());
+        let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
+        let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
+        return Err(ExperimentError::Store {
+            path,
+            message: format!(
+                "the cell stores are incomplete ({} of {} cells present); missing: {}{more}. Run the missing shards (or `floral run` without --shard into the same --out) and merge again",
+                results.len(),
+                js.len(),
+                shown.join(", ")
+            ),
+        });
+    }
     Ok(Executed { results, splits, bounds })
 }

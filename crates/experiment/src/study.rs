@@ -47,6 +47,11 @@ pub trait Study: Send + Sync {
     fn hash(&self) -> Option<&str> {
         None
     }
+    /// The experiment plan, for the `Experiment` kind: only it runs through the cell store
+    /// (resumable, `--shard`, `floral merge`; see [`crate::cells`]).
+    fn as_plan(&self) -> Option<&Plan> {
+        None
+    }
 }
 
 /// Parses and checks one kind's RON text (`path` names the file in errors).
@@ -141,12 +146,22 @@ pub fn run_study(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<StudyOutput, ExperimentError> {
     let output = study.run(progress)?;
+    write_output(study, out, &output)?;
+    Ok(output)
+}
+
+/// Write a study's report into `out` (each file atomically), with [`PROVENANCE_FILE`] beside
+/// it: what [`run_study`], a whole `floral run` through the cell store and `floral merge` write.
+///
+/// # Errors
+/// A report write error.
+pub fn write_output(study: &dyn Study, out: &Path, output: &StudyOutput) -> Result<(), ExperimentError> {
     floral_report::write_report(out, &output.document, &output.results)?;
     let mut text = serde_json::to_string_pretty(&provenance(study))
         .map_err(|e| ExperimentError::Run { what: "provenance".into(), message: e.to_string() })?;
     text.push('\n');
     floral_report::write_text_atomic(&out.join(PROVENANCE_FILE), &text)?;
-    Ok(output)
+    Ok(())
 }
 
 impl Study for Plan {
@@ -176,9 +191,23 @@ impl Study for Plan {
     }
     fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError> {
         let ran = crate::execute(self, progress)?;
-        let document = crate::document(self, &ran);
-        let results = crate::results_json(self, &ran);
-        let summary = crate::summary(self, &ran.results)
+        Ok(experiment_output(self, &ran))
+    }
+    fn hash(&self) -> Option<&str> {
+        Some(&self.hash)
+    }
+    fn as_plan(&self) -> Option<&Plan> {
+        Some(self)
+    }
+}
+
+/// The report, results.json, summary and warnings of an experiment's results: the one
+/// rendering path of `floral run` (in memory or through the cell store) and `floral merge`.
+pub fn experiment_output(plan: &Plan, ran: &crate::Executed) -> StudyOutput {
+    {
+        let document = crate::document(plan, ran);
+        let results = crate::results_json(plan, ran);
+        let summary = crate::summary(plan, &ran.results)
             .into_iter()
             .map(|r| {
                 format!(
@@ -191,10 +220,7 @@ impl Study for Plan {
                 )
             })
             .collect();
-        Ok(StudyOutput { document, results, summary, warnings: ran.step_warnings(self) })
-    }
-    fn hash(&self) -> Option<&str> {
-        Some(&self.hash)
+        StudyOutput { document, results, summary, warnings: ran.step_warnings(plan) }
     }
 }
 

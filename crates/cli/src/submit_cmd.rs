@@ -1,0 +1,181 @@
+//! `floral submit`: cluster array-job scripts (SLURM, HTCondor) for a sharded run.
+//!
+//! Shard indices are 0-based, as SLURM's `$SLURM_ARRAY_TASK_ID` with `--array=0-(N-1)` and
+//! HTCondor's `$(Process)` are, so each task runs `floral run FILE --shard $TASK/N` unchanged.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use floral_experiment::load_study_file;
+use floral_experiment::memory::MemoryEstimate;
+
+use crate::{CliError, SubmitArgs};
+
+/// `s` quoted for a POSIX shell (single quotes; a single quote inside becomes '\'').
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `s` quoted for HTCondor's new argument syntax (inside the double-quoted `arguments`):
+/// single quotes, a single quote doubled, a double quote doubled.
+fn condor_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''").replace('"', "\"\""))
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, CliError> {
+    std::path::absolute(p).map_err(|e| CliError::Input(anyhow!("{}: cannot make the path absolute: {e}", p.display())))
+}
+
+fn text(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Memory to request per shard, in MiB: `floral check`'s estimate for `cpus` parallel jobs
+/// plus a quarter, rounded up.
+fn request_mib(m: &MemoryEstimate, cpus: usize) -> u64 {
+    let e = MemoryEstimate::new(m.kernel_bytes, m.data_bytes, m.job_bytes, cpus);
+    (e.total_bytes as f64 * 1.25 / 1048576.0).ceil() as u64
+}
+
+pub(crate) fn run(a: &SubmitArgs) -> Result<(), CliError> {
+    let study = load_study_file(&a.file).map_err(|e| CliError::Input(anyhow!(e)))?;
+    let Some(plan) = study.as_plan() else {
+        return Err(CliError::Input(anyhow!(
+            "{}: floral submit shards Experiment files; a {} study runs whole (use `floral run`)",
+            a.file.display(),
+            study.kind()
+        )));
+    };
+    let n = a.shards as usize;
+    let cpus = a.cpus as usize;
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Internal(anyhow!("cannot find the floral executable's path: {e}")))?;
+    let exp = absolute(&a.file)?;
+    let out = absolute(&a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(study.name())))?;
+    let logs = out.join("logs");
+    let mem = request_mib(&plan.memory, cpus);
+    let name = floral_experiment::names::slug(study.name());
+    let header = format!(
+        "floral submit: {n} shard(s) of {} ({} runs), then a merge into {}",
+        text(&exp),
+        floral_experiment::job_count(plan),
+        text(&out)
+    );
+    let files: Vec<(PathBuf, String)> = if a.slurm {
+        let shard = format!(
+            "RAYON_NUM_THREADS={cpus} {} run {} --out {} --shard ${{SLURM_ARRAY_TASK_ID}}/{n} --quiet",
+            sh_quote(&text(&exe)),
+            sh_quote(&text(&exp)),
+            sh_quote(&text(&out))
+        );
+        let merge = format!("{} merge {}", sh_quote(&text(&exe)), sh_quote(&text(&out)));
+        let script = format!(
+            "#!/usr/bin/env bash\n\
+             # {header}.\n\
+             # Submit with: bash {file}\n\
+             # Task i of the array job (--array=0-{last}) runs shard i/{n} (0-based, as $SLURM_ARRAY_TASK_ID);\n\
+             # the merge job starts when every task succeeded (afterok). A failed or killed task can be\n\
+             # resubmitted alone (sbatch --array=i ...): it resumes from the cells already stored.\n\
+             # Memory: floral check's estimate for {cpus} parallel job(s) + 25%.\n\
+             set -euo pipefail\n\
+             mkdir -p {logs}\n\
+             jid=$(sbatch --parsable --job-name={jname} --array=0-{last} --cpus-per-task={cpus} --mem={mem}M \\\n  \
+             --output={shard_log} \\\n  --wrap={shard})\n\
+             jid=${{jid%%;*}}\n\
+             mid=$(sbatch --parsable --job-name={jname}-merge --dependency=afterok:\"$jid\" --mem={mem}M \\\n  \
+             --output={merge_log} \\\n  --wrap={merge})\n\
+             echo \"submitted array job $jid ({n} shards) and merge job ${{mid%%;*}}; report: {report}\"\n",
+            file = sh_quote(&text(&a.dir.join(format!("{name}.slurm.sh")))),
+            last = n - 1,
+            logs = sh_quote(&text(&logs)),
+            jname = sh_quote(&format!("floral-{name}")),
+            shard_log = sh_quote(&text(&logs.join("shard-%a.log"))),
+            merge_log = sh_quote(&text(&logs.join("merge.log"))),
+            shard = sh_quote(&shard),
+            merge = sh_quote(&merge),
+            report = text(&out.join("report.md")).replace('"', "\\\""),
+        );
+        vec![(a.dir.join(format!("{name}.slurm.sh")), script)]
+    } else {
+        let shards_sub = a.dir.join(format!("{name}.shards.sub"));
+        let merge_sub = a.dir.join(format!("{name}.merge.sub"));
+        let dag = a.dir.join(format!("{name}.dag"));
+        let common = |what: &str| {
+            format!(
+                "executable = {}\nrequest_memory = {mem}MB\nlog = {}\noutput = {}\nerror = {}\n",
+                text(&exe),
+                text(&logs.join("condor.log")),
+                text(&logs.join(format!("{what}.out"))),
+                text(&logs.join(format!("{what}.err")))
+            )
+        };
+        let shards = format!(
+            "# {header}.\n\
+             # Job $(Process) (0..{last}) runs shard $(Process)/{n}, 0-based. Submit the whole with:\n\
+             #   mkdir -p {logs} && condor_submit_dag {dag}\n\
+             # Memory: floral check's estimate for {cpus} parallel job(s) + 25%.\n\
+             universe = vanilla\n{common}\
+             arguments = \"run {exp} --out {out} --shard $(Process)/{n} --quiet\"\n\
+             environment = \"RAYON_NUM_THREADS={cpus}\"\n\
+             request_cpus = {cpus}\n\
+             queue {n}\n",
+            last = n - 1,
+            logs = sh_quote(&text(&logs)),
+            dag = sh_quote(&text(&dag)),
+            common = common("shard-$(Process)"),
+            exp = condor_quote(&text(&exp)),
+            out = condor_quote(&text(&out)),
+        );
+        let merge = format!(
+            "# The merge step of {name}: assembles the report from the shards' cell stores.\n\
+             universe = vanilla\n{common}\
+             arguments = \"merge {out}\"\n\
+             request_cpus = 1\n\
+             queue\n",
+            common = common("merge"),
+            out = condor_quote(&text(&out)),
+        );
+        let dagfile = format!(
+            "# {header}.\n# Submit with: mkdir -p {logs} && condor_submit_dag {dag}\nJOB shards {shards}\nJOB merge {merge}\nPARENT shards CHILD merge\n",
+            logs = sh_quote(&text(&logs)),
+            dag = sh_quote(&text(&dag)),
+            shards = text(&absolute(&shards_sub)?),
+            merge = text(&absolute(&merge_sub)?),
+        );
+        vec![(shards_sub, shards), (merge_sub, merge), (dag, dagfile)]
+    };
+    // Nothing is overwritten: refuse before writing anything.
+    let existing: Vec<String> = files.iter().filter(|(p, _)| p.exists()).map(|(p, _)| text(p)).collect();
+    if !existing.is_empty() {
+        return Err(CliError::Input(anyhow!(
+            "{} already exist(s); floral submit never overwrites a file (remove it or choose --dir)",
+            existing.join(", ")
+        )));
+    }
+    std::fs::create_dir_all(&a.dir)
+        .map_err(|e| CliError::Input(anyhow!("{}: cannot create the directory: {e}", a.dir.display())))?;
+    for (p, t) in &files {
+        floral_experiment::report::write_text_atomic(p, t).map_err(|e| CliError::Input(anyhow!(e)))?;
+    }
+    for (p, _) in &files {
+        println!("wrote {}", p.display());
+    }
+    if a.slurm {
+        println!("submit with: bash {}", files[0].0.display());
+    } else {
+        println!("submit with: mkdir -p {} && condor_submit_dag {}", logs.display(), files[2].0.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_survives_quotes_and_spaces() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(condor_quote("it's \"x\""), "'it''s \"\"x\"\"'");
+    }
+}
