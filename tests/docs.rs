@@ -132,7 +132,7 @@ fn every_name() -> Vec<String> {
                     projector: ProjectorSpec::Exact,
                     ..floral(None)
                 })),
-                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
+                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![], gamma_grid: vec![] },
                 MethodSpec::Baseline(BaselineSpec {
                     name: "t".into(),
                     defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {
@@ -186,7 +186,7 @@ fn every_name() -> Vec<String> {
             name: "y".into(),
             description: String::new(),
             seeds: vec![1],
-            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0 },
+            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0, resplit: false },
             poison: vec![],
             kernel: KernelSpec::Rbf { gamma: 1.0 },
             methods: vec![],

@@ -31,6 +31,7 @@ pub use floral_stability as stability;
 pub use floral_svm as svm;
 
 mod error;
+pub mod evaluation;
 pub mod memory;
 pub mod names;
 pub mod plan;

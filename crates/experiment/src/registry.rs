@@ -230,6 +230,15 @@ pub fn poison_level(
     Ok(match p {
         PoisonSpec::Clean => PlannedPoison { name, poisoner: None },
         PoisonSpec::Sheet(sheet) => match &spec.data {
+            DataSpec::Shipped { name: data, resplit: true, .. } if data == "moon_floral_seed42" => {
+                return Err(invalid(
+                    path,
+                    "poison",
+                    "no Sheet(...) level with data.resplit: true (a sheet flips the authors' fixed training split; \
+                     use Attack(...) levels, or resplit: false)",
+                    format!("Sheet({sheet:?})"),
+                ));
+            }
             DataSpec::Shipped { name: data, .. } if data == "moon_floral_seed42" => {
                 let s = floral_data::shipped::moon_floral(sheet)
                     .map_err(|source| ExperimentError::Data { path: path.to_path_buf(), source })?;
