@@ -132,7 +132,7 @@ fn every_name() -> Vec<String> {
                     projector: ProjectorSpec::Exact,
                     ..floral(None)
                 })),
-                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![], gamma_grid: vec![] },
+                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![], gamma_grid: vec![0.5] },
                 MethodSpec::Baseline(BaselineSpec {
                     name: "t".into(),
                     defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {
@@ -186,7 +186,7 @@ fn every_name() -> Vec<String> {
             name: "y".into(),
             description: String::new(),
             seeds: vec![1],
-            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0, resplit: false },
+            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0, resplit: true },
             poison: vec![],
             kernel: KernelSpec::Rbf { gamma: 1.0 },
             methods: vec![],
@@ -246,9 +246,24 @@ fn every_name() -> Vec<String> {
             decision_plots: true,
         },
     ];
+    let pretty = || ron::ser::PrettyConfig::new().struct_names(true);
+    let mut texts: Vec<String> = specs.iter().map(|s| ron::ser::to_string_pretty(s, pretty()).unwrap()).collect();
+    // The trusted-set-size study's own fields.
+    let study = floral::experiment::trusted_size::TrustedSizeSpec {
+        name: "t".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
+        poison: vec![],
+        kernel: KernelSpec::Linear,
+        methods: vec![],
+        sizes: vec![5],
+        trusted_c: Some(1.0),
+        record_every: 1,
+    };
+    texts.push(ron::ser::to_string_pretty(&study, pretty()).unwrap());
     let mut names = std::collections::BTreeSet::new();
-    for s in &specs {
-        let text = ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
+    for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
         let mut word = String::new();
         for c in text.chars().chain(std::iter::once(' ')) {

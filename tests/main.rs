@@ -3,6 +3,7 @@
 
 mod cli;
 mod docs;
+mod evaluation;
 mod experiments;
 mod proofs;
 mod quickstart;

@@ -239,12 +239,21 @@ pub fn label_audit_table(plan: &Plan, results: &[RunResult]) -> Option<Table> {
         if m.tuned {
             continue;
         }
+        // Dropped shares only for a method that drops points somewhere (a reweighting or
+        // relabelling screening drops none: its zeros would say nothing).
+        let drops = results
+            .iter()
+            .any(|r| r.method == m.name && r.dropped_poisoned.unwrap_or(0.0) + r.dropped_clean.unwrap_or(0.0) > 0.0);
         for (p, pname) in plan.poison_names.iter().enumerate() {
             if plan.levels[p].poisoner.is_none() {
                 continue;
             }
             let runs = runs_of(results, &m.name, 0, p);
-            let cols = audit_means(&runs);
+            let mut cols = audit_means(&runs);
+            if !drops {
+                cols[2] = None;
+                cols[3] = None;
+            }
             if cols.iter().all(Option::is_none) {
                 continue;
             }
@@ -417,6 +426,13 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
         let mut s = format!("{pname}: the most accurate row is {} ({})", best.0.label, acc(best.2));
         if let Some(svm) = svm.and_then(|k| scored.iter().find(|x| x.0.label == k.label)) {
             s.push_str(&format!(", plain {} scores {}", svm.0.label, acc(svm.2)));
+        }
+        let untrusted = scored
+            .iter()
+            .filter(|x| trusted_use(plan, x.0, validation_budget(plan, results, x.0)) == "none")
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        if let Some(u) = untrusted {
+            s.push_str(&format!(", the best row without trusted data is {} ({})", u.0.label, acc(u.2)));
         }
         if let Some(ta) = trusted_alone.and_then(|k| scored.iter().find(|x| x.0.label == k.label)) {
             // The best row other than the trusted-alone SVM that uses the trusted data.

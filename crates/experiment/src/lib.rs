@@ -41,6 +41,7 @@ pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod study;
+pub mod trusted_size;
 
 use std::path::Path;
 

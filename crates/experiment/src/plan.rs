@@ -141,6 +141,10 @@ pub struct Plan {
     pub groups: Vec<Vec<usize>>,
     /// What a run will hold in memory at its peak, and the limit it was checked against.
     pub memory: MemoryEstimate,
+    /// The validation split each seed's offline attack sees when it differs from the
+    /// defenders' (the trusted-size study subsamples the defenders' trusted set but leaves the
+    /// attacker's knowledge unchanged); None: the clean split's validation.
+    pub attack_validation: Option<Vec<Option<Dataset>>>,
 }
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
@@ -580,8 +584,8 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
         clean.push(load_clean(path, &spec, seed)?);
     }
     let mut levels = Vec::new();
-    for p in &spec.poison {
-        levels.push(registry::poison_level(path, &spec, p, &clean)?);
+    for (i, p) in spec.poison.iter().enumerate() {
+        levels.push(registry::poison_level(path, &spec, i, p, &clean)?);
     }
     let n_train = clean.iter().map(|s| s.train.n()).min().unwrap_or(0);
     let has_val = clean.iter().all(|s| s.validation.is_some());
@@ -670,6 +674,7 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
         methods,
         groups,
         memory,
+        attack_validation: None,
     })
 }
 
@@ -836,7 +841,7 @@ fn plan_method(
 
 /// Seed indices grouped by identical points (train, validation and test features), in seed
 /// order: generated data gives one group per seed, a fixed data set one group in all.
-fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
+pub(crate) fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
     let same = |a: &Split, b: &Split| {
         a.train.same_features(&b.train)
             && a.test.same_features(&b.test)

@@ -194,7 +194,10 @@ pub fn poisoned_split(
         train: &clean.train,
         kernel: plan.kernel.as_ref(),
         gram: &kernels.train,
-        validation: clean.validation.as_ref(),
+        validation: match &plan.attack_validation {
+            Some(v) => v.get(si).and_then(Option::as_ref),
+            None => clean.validation.as_ref(),
+        },
     };
     let mut rng = poison_rng(plan.spec.seeds[si]);
     let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng)
