@@ -482,5 +482,43 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
         ));
     }
     summary.push('.');
-    vec![Block::Heading { level: 2, text: "What this shows".into() }, Block::Paragraph(summary), Block::List(items)]
+    vec![
+        Block::Heading { level: 2, text: "What this shows".into() },
+        Block::Paragraph(summary),
+        Block::List(items),
+        Block::Paragraph(limits(plan)),
+    ]
+}
+
+/// The threats to validity a reader should weigh, from the spec: one data set, the seed count,
+/// the trusted split the selection and the trusted baselines share, attacks weakened for time.
+pub fn limits(plan: &Plan) -> String {
+    let spec = &plan.spec;
+    let mut out = vec![
+        "one data set".to_string(),
+        format!("{} seeds (intervals from few seeds are wide)", spec.seeds.len()),
+        "every validation-selected row is chosen on the same trusted validation split the trusted-data SVMs train on, and the other settings are fixed by hand, not tuned per attack".to_string(),
+    ];
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for level in &spec.poison {
+        match level {
+            PoisonSpec::Attack { attack: OfflineAttack::Lfa(p), .. } => {
+                if let Some(m) = p.candidates {
+                    push(format!(
+                        "LFA tries {m} sampled labels per flip rather than every label (a weaker attacker than the full greedy search)"
+                    ));
+                }
+            }
+            PoisonSpec::Attack { attack: OfflineAttack::Alfa(p), .. } => {
+                push(format!("ALFA stops after {} LP/QP alternations", p.iterations));
+            }
+            _ => {}
+        }
+    }
+    push("every attack is offline (it does not anticipate the defence)".into());
+    format!("Limits: {}.", out.join("; "))
 }
