@@ -452,14 +452,25 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
                         tied += 1;
                         "no difference shown"
                     };
+                    // Equal differences on every seed (both rows deterministic on a fixed
+                    // split): one comparison repeated, not a replicated one.
+                    let fixed = (hi - lo).abs() < 1e-12;
+                    let interval = if fixed {
+                        format!("the same on all {n} seeds: no seed-to-seed spread, so no interval")
+                    } else {
+                        format!(
+                            "95 % t interval [{}, {}], better on {wins} of {n} seeds",
+                            fmt_fixed(lo, ACC_DECIMALS),
+                            fmt_fixed(hi, ACC_DECIMALS)
+                        )
+                    };
+                    let verdict = if fixed { format!("{verdict} on this one split") } else { verdict.to_string() };
                     s.push_str(&format!(
-                        "; the best row using the trusted data, {}, against {} ({}): paired difference {} (95 % t interval [{}, {}], better on {wins} of {n} seeds): {verdict}",
+                        "; the best row using the trusted data, {}, against {} ({}): paired difference {} ({interval}): {verdict}",
                         u.0.label,
                         ta.0.label,
                         acc(ta.2),
                         fmt_fixed(d, ACC_DECIMALS),
-                        fmt_fixed(lo, ACC_DECIMALS),
-                        fmt_fixed(hi, ACC_DECIMALS)
                     ));
                 }
             }
