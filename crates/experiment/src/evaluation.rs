@@ -162,12 +162,12 @@ fn attack_draws(a: &OfflineAttack) -> bool {
 pub fn variation_text(plan: &Plan) -> String {
     let spec = &plan.spec;
     let split = match &spec.data {
-        DataSpec::Moons { .. } | DataSpec::GaussianMixture { .. } => Some("the generated points and their split"),
-        DataSpec::Shipped { resplit: true, .. } => Some("the stratified train/validation/test split of the data"),
+        DataSpec::Moons { .. } | DataSpec::GaussianMixture { .. } => Some("its own generated points and split"),
+        DataSpec::Shipped { resplit: true, .. } => Some("its own stratified train/validation/test split of the data"),
         DataSpec::Shipped { validation_fraction, .. } | DataSpec::Embeddings { validation_fraction, .. }
             if *validation_fraction > 0.0 =>
         {
-            Some("the train/validation partition (the test set is fixed)")
+            Some("its own train/validation partition (the test set is fixed)")
         }
         _ => None,
     };
@@ -198,7 +198,7 @@ pub fn variation_text(plan: &Plan) -> String {
         .collect();
     let mut parts = Vec::new();
     match split {
-        Some(s) => parts.push(format!("{s} is drawn again for every seed")),
+        Some(s) => parts.push(format!("each seed draws {s}")),
         None => parts.push("the data and its split are the same for every seed".into()),
     }
     if !varying.is_empty() {
@@ -485,7 +485,7 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
     let levels = items.len();
     let mut summary = format!(
         "Over the {levels} poisoned level(s), the most accurate row is {}",
-        best_counts.iter().map(|(l, c)| format!("{l} at {c}")).collect::<Vec<_>>().join(", ")
+        best_counts.iter().map(|(l, c)| format!("{l} at {c} of them")).collect::<Vec<_>>().join(", ")
     );
     if compared > 0 {
         summary.push_str(&format!(
@@ -508,8 +508,23 @@ pub fn limits(plan: &Plan) -> String {
     let mut out = vec![
         "one data set".to_string(),
         format!("{} seeds (intervals from few seeds are wide)", spec.seeds.len()),
-        "every validation-selected row is chosen on the same trusted validation split the trusted-data SVMs train on, and the other settings are fixed by hand, not tuned per attack".to_string(),
+        "settings not in a grid are fixed by hand, not tuned per attack".to_string(),
     ];
+    let trusted_svm = spec
+        .methods
+        .iter()
+        .any(|m| matches!(m, MethodSpec::Baseline(b) if matches!(b.defence, DefenceSpec::TrustedSvm(_))));
+    let reads_validation = plan.methods.iter().any(|m| m.tuned)
+        || spec.methods.iter().any(|m| match m {
+            MethodSpec::Floral(_) => true,
+            MethodSpec::Baseline(b) => crate::registry::reads_trusted(&b.defence),
+            MethodSpec::Svm { .. } => false,
+        });
+    if trusted_svm {
+        out.push("the validation-selected rows choose on the same trusted split the trusted-data SVMs train on".into());
+    } else if reads_validation && plan.clean.iter().all(|s| s.validation.is_some()) {
+        out.push("no SVM trained on the trusted (validation) data is in the comparison: the baseline a row that reads that data must beat".into());
+    }
     let mut push = |s: String| {
         if !out.contains(&s) {
             out.push(s);
