@@ -133,7 +133,10 @@ fn issue_11_the_svm_grid_spans_c_and_gamma_and_budgets_are_counted() {
         md.contains("validation candidates") && md.contains("trains on the validation split alone (30 points)"),
         "{md}"
     );
-    assert!(md.contains("What the ± std over the 2 seeds varies over: the generated points and their split"), "{md}");
+    assert!(
+        md.contains("What the ± std over the 2 seeds varies over: each seed draws its own generated points and split"),
+        "{md}"
+    );
     assert!(md.contains("What this shows") && md.contains("budget_alfa_tilt.svg"), "{md}");
     assert!(md.contains("clean broken"), "{md}");
 }
