@@ -470,3 +470,105 @@ fn issue_10_an_allocation_failure_during_a_run_is_exit_2_with_one_line() {
     assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
     assert!(!out.join("report.md").exists());
 }
+
+/// Write `files` (name, contents) and an experiment beside them, run `floral check`: (exit code,
+/// stderr).
+fn check_with_files(name: &str, text: &str, files: &[(&str, &str)]) -> (i32, String) {
+    let d = scratch(name);
+    for (f, body) in files {
+        std::fs::write(d.join(f), body).unwrap();
+    }
+    let f = d.join("e.ron");
+    std::fs::write(&f, text).unwrap();
+    let o = floral().arg("check").arg(&f).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.code().unwrap(), err)
+}
+
+const TWO_CLASSES: &str = "label,x0,x1\n1,0,0\n-1,1,0\n1,0,1\n-1,1,1\n1,2,2\n-1,3,3\n";
+const ONE_CLASS: &str = "label,x0,x1\n1,0,0\n1,1,0\n1,0,1\n1,1,1\n1,2,2\n1,3,3\n";
+
+#[test]
+fn issue_11_unknown_attack_and_defence_names_are_refused() {
+    let text = GOOD.replace("poison: [Clean]", "poison: [Attack(fraction: 0.1, attack: Nonsense)]");
+    let (code, err) = check_text("unknown-attack", &text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Nonsense") && err.contains("OfflineAttack") && err.contains("Lfa"), "{err}");
+    let text = GOOD.replace("Svm(name: \"svm\", c: 1.0)", "Baseline((name: \"x\", defence: Bogus((c: 1.0))))");
+    let (code, err) = check_text("unknown-defence", &text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Bogus") && err.contains("DefenceSpec") && err.contains("KLid"), "{err}");
+}
+
+#[test]
+fn issue_11_budgets_above_n_are_refused() {
+    for (i, level) in ["Attack(fraction: 1.0, attack: Random)", "RandomFlips(fraction: 1.5)"].iter().enumerate() {
+        let text = GOOD.replace("poison: [Clean]", &format!("poison: [Clean, {level}]"));
+        let (code, err) = check_text(&format!("budget{i}"), &text);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("poison[1].fraction") && err.contains("[0, 1)"), "{err}");
+    }
+    // The in-game attacker's k above the training points.
+    let (code, err) = check_text("k-above-n", &GOOD.replace("k: 2, pool: Some(4)", "k: 500, pool: Some(600)"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[0].attacker.pool") && err.contains("training points"), "{err}");
+}
+
+#[test]
+fn issue_11_one_class_data_and_one_class_trusted_sets_are_refused() {
+    let exp = |train: &str, validation: &str, method: &str| {
+        format!(
+            "Experiment(name: \"x\", seeds: [1], data: Files(train: \"{train}\", validation: {validation}, test: \"two.csv\"), poison: [Clean], kernel: Rbf(gamma: 1.0), methods: [{method}])"
+        )
+    };
+    let files = [("one.csv", ONE_CLASS), ("two.csv", TWO_CLASSES)];
+    let (code, err) = check_with_files("one-class-train", &exp("one.csv", "None", "Svm(name: \"s\", c: 1.0)"), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("one.csv") && err.contains("single class"), "{err}");
+    let trusted = "Baseline((name: \"t\", defence: TrustedSvm((c: 1.0, pool: Trusted))))";
+    let (code, err) = check_with_files("one-class-trusted", &exp("two.csv", "Some(\"one.csv\")", trusted), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("one.csv") && err.contains("single class"), "{err}");
+}
+
+#[test]
+fn issue_11_sheets_with_resplit_and_gamma_grids_without_rbf_are_refused() {
+    let text = r#"Experiment(name: "x", seeds: [1], data: Shipped(name: "moon_floral_seed42", resplit: true),
+        poison: [Clean, Sheet("train_adv_10")], kernel: Rbf(gamma: 0.5), methods: [Svm(name: "s", c: 1.0)])"#;
+    let (code, err) = check_text("sheet-resplit", text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("poison[1]") && err.contains("resplit") && err.contains("train_adv_10"), "{err}");
+    let text = GOOD
+        .replace("kernel: Rbf(gamma: 1.0)", "kernel: Linear")
+        .replace("Svm(name: \"svm\", c: 1.0)", "Svm(name: \"svm\", c: 1.0, gamma_grid: [0.5, 1.0])");
+    let (code, err) = check_text("gamma-linear", &text);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("methods[1].gamma_grid") && err.contains("Rbf"), "{err}");
+}
+
+#[test]
+fn issue_11_trusted_size_study_refuses_bad_sizes() {
+    let study = |sizes: &str, validation: &str| {
+        format!(
+            "TrustedSize(name: \"ts\", seeds: [1], data: Files(train: \"two.csv\", validation: {validation}, test: \"two.csv\"), poison: [Clean], kernel: Rbf(gamma: 1.0), methods: [Svm(name: \"s\", c: 1.0)], sizes: {sizes})"
+        )
+    };
+    // Eleven validation points, one negative: a stratified subset of 2 keeps no negative.
+    let skewed = "label,x0,x1\n1,0,0\n1,1,0\n1,0,1\n1,1,1\n1,2,2\n1,3,3\n1,4,4\n1,5,5\n1,6,6\n1,7,7\n-1,8,8\n";
+    let files = [("two.csv", TWO_CLASSES), ("skewed.csv", skewed)];
+    let (code, err) = check_with_files("ts-above", &study("[6, 50]", "Some(\"skewed.csv\")"), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sizes[1]") && err.contains("11 points"), "{err}");
+    let (code, err) = check_with_files("ts-one-class", &study("[2, 11]", "Some(\"skewed.csv\")"), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sizes[0]") && err.contains("both classes"), "{err}");
+    let (code, err) = check_with_files("ts-order", &study("[8, 4]", "Some(\"skewed.csv\")"), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sizes[1]"), "{err}");
+    let (code, err) = check_with_files("ts-noval", &study("[4]", "None"), &files);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("field `data`") && err.contains("validation split"), "{err}");
+    let (code, err) = check_with_files("ts-ok", &study("[6, 11]", "Some(\"skewed.csv\")"), &files);
+    assert_eq!(code, 0, "{err}");
+}

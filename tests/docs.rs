@@ -137,7 +137,7 @@ fn every_name() -> Vec<String> {
                     solver: floral::defense::Solver::Optimistic,
                     ..floral(None)
                 })),
-                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![] },
+                MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![], gamma_grid: vec![0.5] },
                 MethodSpec::Baseline(BaselineSpec {
                     name: "t".into(),
                     defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {
@@ -191,7 +191,7 @@ fn every_name() -> Vec<String> {
             name: "y".into(),
             description: String::new(),
             seeds: vec![1],
-            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0 },
+            data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.0, resplit: true },
             poison: vec![],
             kernel: KernelSpec::Rbf { gamma: 1.0 },
             methods: vec![],
@@ -309,6 +309,20 @@ fn every_name() -> Vec<String> {
     for c in [convergence, absolute] {
         texts.push(ron::ser::to_string_pretty(&c, pretty()).unwrap());
     }
+    // The trusted-set-size study's own fields.
+    let study = floral::experiment::trusted_size::TrustedSizeSpec {
+        name: "t".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Moons { n: 10, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1 },
+        poison: vec![],
+        kernel: KernelSpec::Linear,
+        methods: vec![],
+        sizes: vec![5],
+        trusted_c: Some(1.0),
+        record_every: 1,
+    };
+    texts.push(ron::ser::to_string_pretty(&study, pretty()).unwrap());
     let mut names = std::collections::BTreeSet::new();
     for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).

@@ -3,6 +3,7 @@
 
 mod cli;
 mod docs;
+mod evaluation;
 mod experiments;
 mod multiclass;
 mod proofs;

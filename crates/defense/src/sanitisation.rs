@@ -40,6 +40,11 @@ impl Default for LabelSanitisationParams {
 /// the sweeps and whether the fixed point was reached, [`Fitted::final_labels`] the labels the
 /// SVM was trained on. Uses no trusted data and no randomness.
 ///
+/// When the relabelling leaves a single class (a heavily poisoned set can flip to it), no SVM
+/// can be trained: the output is the constant classifier f(x) = ±1 predicting that class
+/// (coefficients 0, bias the class), which is what the sanitised labels support, and
+/// [`Fitted::final_labels`] shows the collapse.
+///
 /// The FLORAL authors' reference code finds the neighbours with the point itself among its k (it
 /// queries the training points against themselves); here the k neighbours are k other points.
 #[derive(Debug, Clone)]
@@ -126,20 +131,18 @@ impl Defence for LabelSanitisation {
         let y = input.train.y();
         train_has_both_classes(y)?;
         let s = self.sanitise(input.train.x(), y);
+        let relabelled = y.diff(&s.labels).map_err(|e| DefenseError::Input(e.to_string()))?;
         if s.labels.n_positive() == 0 || s.labels.n_positive() == s.labels.len() {
-            return Err(DefenseError::InvalidInput {
-                field: "train",
-                expected: "both classes left after label sanitisation",
-                got: format!(
-                    "all {} labels {} after {} sweeps",
-                    s.labels.len(),
-                    if s.labels.n_positive() == 0 { "−1" } else { "+1" },
-                    s.sweeps
-                ),
-            });
+            // One class left: the constant classifier f(x) = that class.
+            let class = if s.labels.n_positive() == 0 { -1.0 } else { 1.0 };
+            let model = floral_game::DualModel { coef: faer::Col::zeros(s.labels.len()), bias: class };
+            let mut fitted = Fitted::single("ls-svm", model, 0, 0);
+            fitted.screening =
+                Some(Screening { relabelled, passes: s.sweeps, converged: s.converged, ..Screening::default() });
+            fitted.final_labels = Some(s.labels);
+            return Ok(fitted);
         }
         let run = svm(input.kernels.train.clone(), &s.labels, Bounds::Uniform(self.p.c))?;
-        let relabelled = y.diff(&s.labels).map_err(|e| DefenseError::Input(e.to_string()))?;
         let mut fitted = Fitted::single("ls-svm", run.model(&s.labels), run.iterations, run.n_sv);
         fitted.screening =
             Some(Screening { relabelled, passes: s.sweeps, converged: s.converged, ..Screening::default() });
@@ -179,6 +182,28 @@ mod tests {
         let s = LabelSanitisation::new(p).unwrap().sanitise(x.as_ref(), &y);
         assert_eq!(s.labels.as_slice(), &[-1.0, -1.0]);
         assert_eq!((s.sweeps, s.converged), (1, false));
+    }
+
+    #[test]
+    fn a_collapse_to_one_class_gives_the_constant_classifier() {
+        use floral_game::SplitKernels;
+        // 12 points: 9 of class −1 around 0, 3 of class +1 among them; k = 4, threshold 0.75:
+        // every +1 point has only −1 neighbours and is relabelled.
+        let x = Mat::from_fn(12, 1, |i, _| i as f64);
+        let y = Labels::from_signs((0..12).map(|i| i % 4 == 1));
+        let train = floral_data::Dataset::new(x, y).unwrap();
+        let kernel = floral_svm::Rbf::new(floral_svm::RbfParams { gamma: 0.5 }).unwrap();
+        let split =
+            floral_data::Split { train_clean: None, train: train.clone(), validation: None, test: train.clone() };
+        let kernels = std::sync::Arc::new(SplitKernels::new(&kernel, &split));
+        let input = FitInput { train: &train, trusted: None, kernel: &kernel, kernels: &kernels, monitor: None };
+        let f = ls(4, 100).fit(input, &mut floral_data::Streams::new(1)).unwrap();
+        let fin = f.final_labels.as_ref().unwrap();
+        assert_eq!(fin.n_positive(), 0, "{fin:?}");
+        let m = &f.outputs[0].model;
+        assert_eq!(m.bias, -1.0);
+        assert!(m.coef.iter().all(|&c| c == 0.0));
+        assert_eq!(f.screening.as_ref().unwrap().relabelled, vec![1, 5, 9]);
     }
 
     #[test]

@@ -267,13 +267,17 @@ fn k_lid_needs_a_trusted_set_with_both_classes() {
 }
 
 #[test]
-fn screening_that_leaves_one_class_is_an_error_not_a_panic() {
-    // One positive point among 30 negatives: label sanitisation relabels it, leaving one class.
+fn screening_that_leaves_one_class_never_panics() {
+    // One positive point among 30 negatives: label sanitisation relabels it, leaving one class;
+    // what the sanitised labels support is the constant classifier f(x) = −1 (no SVM, no panic).
     let pts = grid(6, 0.02, 0.0, 0.0);
     let train = dataset(&pts[..31], |i| i == 14);
     let s = Split { train_clean: None, train: train.clone(), validation: None, test: train };
-    let e = fit_on(&LabelSanitisation::new(LabelSanitisationParams::default()).unwrap(), &s, None).unwrap_err();
-    assert!(matches!(e, DefenseError::InvalidInput { field: "train", .. }), "{e}");
+    let f = fit_on(&LabelSanitisation::new(LabelSanitisationParams::default()).unwrap(), &s, None).unwrap();
+    assert_eq!(f.final_labels.as_ref().unwrap().n_positive(), 0);
+    assert_eq!(f.outputs[0].model.bias, -1.0);
+    assert!(f.outputs[0].model.coef.iter().all(|&c| c == 0.0));
+    assert_eq!(f.screening.as_ref().unwrap().relabelled, vec![14]);
     // Confident learning cannot cross-validate a class of one point.
     let e = fit_on(&ConfidentLearning::new(ConfidentLearningParams::default()).unwrap(), &s, None).unwrap_err();
     assert!(e.to_string().contains("at least 2 points of each class"), "{e}");

@@ -685,7 +685,8 @@ impl ConvergenceStudy {
             let o = fitted.outputs.first().ok_or_else(|| run_err(&what, "a baseline without output"))?;
             let scores = match o.basis {
                 floral_defense::Basis::Train => Evaluator::shared(kernels.clone(), &split).scores(&o.model),
-                basis => crate::run::scores_over_basis(plan, &split, basis, &o.model).map_err(|e| run_err(&what, e))?,
+                basis => crate::run::scores_over_basis(plan.kernel.as_ref(), &split, basis, &o.model)
+                    .map_err(|e| run_err(&what, e))?,
             };
             Ok(scores.test.accuracy)
         };

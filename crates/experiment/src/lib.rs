@@ -40,6 +40,7 @@ pub use floral_svm as svm;
 pub mod cells;
 pub mod convergence;
 mod error;
+pub mod evaluation;
 pub mod memory;
 pub mod multiclass;
 pub mod names;
@@ -50,6 +51,7 @@ pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod study;
+pub mod trusted_size;
 
 use std::path::Path;
 

@@ -56,10 +56,12 @@ pub struct FloralVariant {
 /// What kind of method a planned method is (the report has tables specific to some kinds).
 #[derive(Debug, Clone)]
 pub enum Family {
-    /// Plain SVM; `cs` holds each variant's C.
+    /// Plain SVM; `cs` holds each variant's C, `gammas` its RBF γ when the method has a γ grid.
     Svm {
         /// The values of C, one per variant.
         cs: Vec<f64>,
+        /// The values of γ, one per variant (None: the experiment's kernel).
+        gammas: Vec<Option<f64>>,
     },
     /// FLORAL; one [`FloralVariant`] per variant.
     Floral {
@@ -77,6 +79,9 @@ pub struct PlannedVariant {
     pub label: String,
     /// The defence, built by the registry.
     pub defence: Arc<dyn Defence>,
+    /// The variant's own kernel: an index into [`Plan::variant_kernels`] (None: the
+    /// experiment's kernel, whose matrices every other job shares).
+    pub kernel: Option<usize>,
 }
 
 /// A checked method: one or more variants (more than one: chosen on validation).
@@ -120,6 +125,9 @@ pub struct Plan {
     pub data_files: Vec<DataFile>,
     /// The kernel.
     pub kernel: Arc<dyn Kernel>,
+    /// Kernels of method variants that override the experiment's (an SVM's γ grid), each with
+    /// its own kernel matrices per group of seeds.
+    pub variant_kernels: Vec<Arc<dyn Kernel>>,
     /// The clean split of each seed, in seed order.
     pub clean: Vec<Split>,
     /// The poison levels, in spec order.
@@ -133,6 +141,10 @@ pub struct Plan {
     pub groups: Vec<Vec<usize>>,
     /// What a run will hold in memory at its peak, and the limit it was checked against.
     pub memory: MemoryEstimate,
+    /// The validation split each seed's offline attack sees when it differs from the
+    /// defenders' (the trusted-size study subsamples the defenders' trusted set but leaves the
+    /// attacker's knowledge unchanged); None: the clean split's validation.
+    pub attack_validation: Option<Vec<Option<Dataset>>>,
 }
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
@@ -187,13 +199,27 @@ fn load_clean(path: &Path, spec: &ExperimentSpec, seed: u64) -> Result<Split, Ex
             let s = floral_data::stratified_split(&d, *validation_fraction, *test_fraction, &mut rng).map_err(&de)?;
             floral_data::Standardizer::transform_split(s).map_err(&de)
         }
-        DataSpec::Shipped { name, validation_fraction } => {
-            if name == "moon_floral_seed42" {
-                return floral_data::shipped::moon_floral("train").map_err(&de);
+        DataSpec::Shipped { name, validation_fraction, resplit } => {
+            if name == MOON {
+                if !*resplit {
+                    return floral_data::shipped::moon_floral("train").map_err(&de);
+                }
+                // The authors' sizes: 500/500/1,000 of the 2,000-point pool (1,000 per class).
+                let pool = floral_data::shipped::load_sheet(name, "main").map_err(&de)?;
+                let pool = pool.into_binary(&PathBuf::from(format!("{name}:main"))).map_err(&de)?;
+                return floral_data::stratified_split(&pool, MOON_VALIDATION_SHARE, MOON_TEST_SHARE, &mut rng)
+                    .map_err(&de);
             }
             let train = floral_data::shipped::load_sheet(name, "train").map_err(&de)?;
             let test = floral_data::shipped::load_sheet(name, "test").map_err(&de)?;
-            let (train, test) = binary_pair(train, test, &PathBuf::from(name)).map_err(&de)?;
+            let (mut train, mut test) = binary_pair(train, test, &PathBuf::from(name)).map_err(&de)?;
+            if *resplit {
+                // Same sizes as the shipped sheets: test share n_test / (n_train + n_test).
+                let share = test.n() as f64 / (train.n() + test.n()) as f64;
+                let pool = concat(&train, &test).map_err(&de)?;
+                let s = floral_data::stratified_split(&pool, 0.0, share, &mut rng).map_err(&de)?;
+                (train, test) = (s.train, s.test);
+            }
             holdout(train, test, *validation_fraction, &mut rng).map_err(&de)
         }
         DataSpec::GaussianMixture { n, d, params, validation_fraction, test_fraction } => {
@@ -239,6 +265,26 @@ fn load_clean(path: &Path, spec: &ExperimentSpec, seed: u64) -> Result<Split, Ex
             if *standardize { floral_data::Standardizer::transform_split(s).map_err(&de) } else { Ok(s) }
         }
     }
+}
+
+/// The shipped Moon file's name.
+const MOON: &str = "moon_floral_seed42";
+/// Shares of the Moon pool (2,000 points) a resplit gives validation and test: 500 and 1,000.
+const MOON_VALIDATION_SHARE: f64 = 0.25;
+const MOON_TEST_SHARE: f64 = 0.5;
+
+/// The points of `a` followed by those of `b` (same width).
+fn concat(a: &Dataset, b: &Dataset) -> Result<Dataset, floral_data::DataError> {
+    let y = floral_data::Labels::new(a.y().as_slice().iter().chain(b.y().as_slice()).copied().collect())?;
+    Dataset::new(stack_rows(a.x(), b.x()), y)
+}
+
+fn stack_rows(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> faer::Mat<f64> {
+    faer::Mat::from_fn(
+        x.nrows() + y.nrows(),
+        x.ncols(),
+        |i, j| if i < x.nrows() { x[(i, j)] } else { y[(i - x.nrows(), j)] },
+    )
 }
 
 fn binary_pair(
@@ -471,12 +517,28 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             return Err(invalid(path, "data.validation_fraction", "a fraction in [0, 1)", validation_fraction));
         }
     }
-    if let DataSpec::Shipped { validation_fraction, .. } = spec.data {
+    if let DataSpec::Shipped { validation_fraction, resplit, .. } = spec.data {
         if !(validation_fraction.is_finite() && (0.0..1.0).contains(&validation_fraction)) {
             return Err(invalid(path, "data.validation_fraction", "a fraction in [0, 1)", validation_fraction));
         }
+        // Refused before any data is loaded: the sheets exist only for the fixed split.
+        if let Some((p, sheet)) = spec.poison.iter().enumerate().find_map(|(p, l)| match l {
+            crate::spec::PoisonSpec::Sheet(s) => Some((p, s)),
+            _ => None,
+        }) {
+            if resplit {
+                return Err(invalid(
+                    path,
+                    format!("poison[{p}]"),
+                    "no Sheet(...) level with data.resplit: true (a sheet flips the authors' fixed training \
+                     split; use Attack(...) levels, or resplit: false)",
+                    format!("Sheet({sheet:?})"),
+                ));
+            }
+        }
     }
     let kernel = build_kernel(path, &spec.kernel)?;
+    let mut extra_kernels: Vec<(f64, Arc<dyn Kernel>)> = Vec::new();
     let mut names = std::collections::BTreeMap::new();
     let mut methods = Vec::new();
     for (i, m) in spec.methods.iter().enumerate() {
@@ -486,10 +548,21 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             MethodSpec::Baseline(b) => &b.name,
         };
         check_name(path, &format!("methods[{i}].name"), name, &mut names)?;
-        if let MethodSpec::Svm { c, c_grid, .. } = m {
+        if let MethodSpec::Svm { c, c_grid, gamma_grid, .. } = m {
             pos_finite(path, &format!("methods[{i}].c"), *c)?;
             for (j, cj) in c_grid.iter().enumerate() {
                 pos_finite(path, &format!("methods[{i}].c_grid[{j}]"), *cj)?;
+            }
+            for (j, g) in gamma_grid.iter().enumerate() {
+                pos_finite(path, &format!("methods[{i}].gamma_grid[{j}]"), *g)?;
+            }
+            if !gamma_grid.is_empty() && !matches!(spec.kernel, KernelSpec::Rbf { .. }) {
+                return Err(invalid(
+                    path,
+                    format!("methods[{i}].gamma_grid"),
+                    "an Rbf experiment kernel (the grid varies its γ)",
+                    format!("{:?}", spec.kernel),
+                ));
             }
         }
     }
@@ -511,15 +584,15 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
         clean.push(load_clean(path, &spec, seed)?);
     }
     let mut levels = Vec::new();
-    for p in &spec.poison {
-        levels.push(registry::poison_level(path, &spec, p, &clean)?);
+    for (i, p) in spec.poison.iter().enumerate() {
+        levels.push(registry::poison_level(path, &spec, i, p, &clean)?);
     }
     let n_train = clean.iter().map(|s| s.train.n()).min().unwrap_or(0);
     let has_val = clean.iter().all(|s| s.validation.is_some());
     for (i, m) in spec.methods.iter().enumerate() {
         let tuned = match m {
             MethodSpec::Floral(f) => f.tune.is_some(),
-            MethodSpec::Svm { c_grid, .. } => !c_grid.is_empty(),
+            MethodSpec::Svm { c_grid, gamma_grid, .. } => !c_grid.is_empty() || !gamma_grid.is_empty(),
             MethodSpec::Baseline(_) => false,
         };
         if tuned && !has_val {
@@ -539,7 +612,7 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
                 check_floral(path, i, &v, n_train, has_val)?;
             }
         }
-        methods.push(plan_method(path, i, m, spec.record_every)?);
+        methods.push(plan_method(path, i, m, &spec, &mut extra_kernels)?);
         if let MethodSpec::Baseline(b) = m {
             if registry::reads_trusted(&b.defence) && !has_val {
                 return Err(invalid(
@@ -552,7 +625,8 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
         }
     }
     let groups = group_by_points(&clean);
-    let memory = estimate_memory(&spec, &clean, &groups, &methods);
+    let variant_kernels: Vec<Arc<dyn Kernel>> = extra_kernels.into_iter().map(|(_, k)| k).collect();
+    let memory = estimate_memory(&spec, &clean, &groups, &methods, variant_kernels.len());
     if memory.exceeds_available() {
         let n_max = clean.iter().map(|s| s.train.n()).max().unwrap_or(0);
         return Err(memory_error(path, &memory, n_max));
@@ -594,11 +668,13 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
         canonical,
         hash,
         kernel,
+        variant_kernels,
         clean,
         levels,
         methods,
         groups,
         memory,
+        attack_validation: None,
     })
 }
 
@@ -683,20 +759,55 @@ fn memory_error(path: &Path, m: &MemoryEstimate, n_train: usize) -> ExperimentEr
     )
 }
 
-/// Build a checked method's variants through the registry.
-fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Result<PlannedMethod, ExperimentError> {
+/// Build a checked method's variants through the registry. An SVM's γ grid adds its kernels
+/// to `extra` (one per distinct γ other than the experiment's).
+fn plan_method(
+    path: &Path,
+    i: usize,
+    m: &MethodSpec,
+    spec: &ExperimentSpec,
+    extra: &mut Vec<(f64, Arc<dyn Kernel>)>,
+) -> Result<PlannedMethod, ExperimentError> {
     Ok(match m {
-        MethodSpec::Svm { name, c, c_grid } => {
-            let tuned = !c_grid.is_empty();
-            let cs = if tuned { c_grid.clone() } else { vec![*c] };
-            let mut variants = Vec::new();
-            for &c in &cs {
-                variants.push(PlannedVariant {
-                    label: format!("C={}", floral_report::fmt_num(c)),
-                    defence: registry::svm(c)?,
-                });
+        MethodSpec::Svm { name, c, c_grid, gamma_grid } => {
+            let tuned = !c_grid.is_empty() || !gamma_grid.is_empty();
+            let c_values = if c_grid.is_empty() { vec![*c] } else { c_grid.clone() };
+            let g_values: Vec<Option<f64>> =
+                if gamma_grid.is_empty() { vec![None] } else { gamma_grid.iter().map(|&g| Some(g)).collect() };
+            let base_gamma = match spec.kernel {
+                KernelSpec::Rbf { gamma } => Some(gamma),
+                KernelSpec::Linear | KernelSpec::Poly { .. } => None,
+            };
+            let (mut cs, mut gammas, mut variants) = (Vec::new(), Vec::new(), Vec::new());
+            for &g in &g_values {
+                let kernel = match g {
+                    Some(g) if Some(g) != base_gamma => match extra.iter().position(|(x, _)| *x == g) {
+                        Some(k) => Some(k),
+                        None => {
+                            let field = format!("methods[{i}].gamma_grid");
+                            extra.push((
+                                g,
+                                build_kernel(path, &KernelSpec::Rbf { gamma: g }).map_err(|e| match e {
+                                    ExperimentError::Invalid { .. } => invalid(path, &field, "γ > 0", g),
+                                    other => other,
+                                })?,
+                            ));
+                            Some(extra.len() - 1)
+                        }
+                    },
+                    _ => None,
+                };
+                for &c in &c_values {
+                    let mut label = format!("C={}", floral_report::fmt_num(c));
+                    if let Some(g) = g {
+                        label.push_str(&format!(", γ={}", floral_report::fmt_num(g)));
+                    }
+                    variants.push(PlannedVariant { label, defence: registry::svm(c)?, kernel });
+                    cs.push(c);
+                    gammas.push(g);
+                }
             }
-            PlannedMethod { name: name.clone(), tuned, variants, family: Family::Svm { cs } }
+            PlannedMethod { name: name.clone(), tuned, variants, family: Family::Svm { cs, gammas } }
         }
         MethodSpec::Baseline(b) => PlannedMethod {
             name: b.name.clone(),
@@ -704,6 +815,7 @@ fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Re
             variants: vec![PlannedVariant {
                 label: String::new(),
                 defence: registry::baseline(path, &format!("methods[{i}].defence"), &b.defence)?,
+                kernel: None,
             }],
             family: Family::Baseline,
         },
@@ -713,7 +825,8 @@ fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Re
             for v in &fv {
                 variants.push(PlannedVariant {
                     label: v.label.clone(),
-                    defence: registry::floral(&v.spec, v.output, record_every)?,
+                    defence: registry::floral(&v.spec, v.output, spec.record_every)?,
+                    kernel: None,
                 });
             }
             PlannedMethod {
@@ -728,7 +841,7 @@ fn plan_method(path: &Path, i: usize, m: &MethodSpec, record_every: usize) -> Re
 
 /// Seed indices grouped by identical points (train, validation and test features), in seed
 /// order: generated data gives one group per seed, a fixed data set one group in all.
-fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
+pub(crate) fn group_by_points(clean: &[Split]) -> Vec<Vec<usize>> {
     let same = |a: &Split, b: &Split| {
         a.train.same_features(&b.train)
             && a.test.same_features(&b.test)
@@ -753,13 +866,15 @@ fn estimate_memory(
     clean: &[Split],
     groups: &[Vec<usize>],
     methods: &[PlannedMethod],
+    variant_kernels: usize,
 ) -> MemoryEstimate {
     let sizes = |s: &Split| (s.train.n(), s.validation.as_ref().map_or(0, Dataset::n), s.test.n());
+    // The experiment's kernel matrices and those of every variant kernel (an SVM's γ grid).
     let kernel = groups
         .iter()
         .map(|g| {
             let (a, b, c) = sizes(&clean[g[0]]);
-            crate::memory::kernel_bytes(a, b, c)
+            crate::memory::kernel_bytes(a, b, c).saturating_mul(1 + variant_kernels)
         })
         .max()
         .unwrap_or(0);
@@ -787,7 +902,19 @@ fn estimate_memory(
         .unwrap_or(0);
     let has_svm = methods.iter().any(|m| matches!(m.family, Family::Svm { .. }));
     let plots = spec.decision_plots && clean.first().is_some_and(|s| s.train.dim() == 2);
-    let job = crate::memory::job_bytes(n_max, trace_rounds, has_svm, plots);
+    let m_max = clean.iter().map(|s| s.validation.as_ref().map_or(0, Dataset::n)).max().unwrap_or(0);
+    // A baseline's own matrices come on top of its SVM's (the largest of them bounds a job).
+    let baseline = spec
+        .methods
+        .iter()
+        .filter_map(|m| match m {
+            MethodSpec::Baseline(b) => Some(crate::memory::baseline_bytes(&b.defence, n_max, m_max)),
+            MethodSpec::Svm { .. } | MethodSpec::Floral(_) => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let has_svm = has_svm || spec.methods.iter().any(|m| matches!(m, MethodSpec::Baseline(_)));
+    let job = crate::memory::job_bytes(n_max, trace_rounds, has_svm, plots).saturating_add(baseline);
     let jobs_per_group = methods.iter().map(|m| m.variants.len()).sum::<usize>()
         * levels
         * groups.iter().map(Vec::len).max().unwrap_or(1);

@@ -224,13 +224,24 @@ pub fn poison_rng(seed: u64) -> FloralRng {
 pub fn poison_level(
     path: &Path,
     spec: &ExperimentSpec,
+    index: usize,
     p: &PoisonSpec,
     clean: &[Split],
 ) -> Result<PlannedPoison, ExperimentError> {
     let name = poison_name(p);
+    let field = |f: &str| format!("poison[{index}]{f}");
     Ok(match p {
         PoisonSpec::Clean => PlannedPoison { name, poisoner: None },
         PoisonSpec::Sheet(sheet) => match &spec.data {
+            DataSpec::Shipped { name: data, resplit: true, .. } if data == "moon_floral_seed42" => {
+                return Err(invalid(
+                    path,
+                    field(""),
+                    "no Sheet(...) level with data.resplit: true (a sheet flips the authors' fixed training split; \
+                     use Attack(...) levels, or resplit: false)",
+                    format!("Sheet({sheet:?})"),
+                ));
+            }
             DataSpec::Shipped { name: data, .. } if data == "moon_floral_seed42" => {
                 let s = floral_data::shipped::moon_floral(sheet)
                     .map_err(|source| ExperimentError::Data { path: path.to_path_buf(), source })?;
@@ -238,7 +249,7 @@ pub fn poison_level(
                 let budget = match clean.first() {
                     Some(c) => ls
                         .budget(c.train.y())
-                        .map_err(|e| invalid(path, "poison", "a sheet over the clean training points", e))?,
+                        .map_err(|e| invalid(path, field(""), "a sheet over the clean training points", e))?,
                     None => 0,
                 };
                 PlannedPoison { name, poisoner: Some((Arc::new(ls), PoisonBudget::Exact(budget))) }
@@ -246,7 +257,7 @@ pub fn poison_level(
             _ => {
                 return Err(invalid(
                     path,
-                    "poison",
+                    field(""),
                     "Sheet(...) only with data: Shipped(name: \"moon_floral_seed42\")",
                     format!("Sheet({sheet:?})"),
                 ));
@@ -254,15 +265,25 @@ pub fn poison_level(
         },
         PoisonSpec::RandomFlips { fraction } => {
             if !(fraction.is_finite() && (0.0..1.0).contains(fraction)) {
-                return Err(invalid(path, "poison.RandomFlips.fraction", "a number in [0, 1)", fraction));
+                return Err(invalid(
+                    path,
+                    field(".fraction"),
+                    "a number in [0, 1) (the share of training labels flipped)",
+                    fraction,
+                ));
             }
             PlannedPoison { name, poisoner: Some((Arc::new(RandomFlips), PoisonBudget::Fraction(*fraction))) }
         }
         PoisonSpec::Attack { fraction, attack } => {
             if !(fraction.is_finite() && (0.0..1.0).contains(fraction)) {
-                return Err(invalid(path, "poison.Attack.fraction", "a number in [0, 1)", fraction));
+                return Err(invalid(
+                    path,
+                    field(".fraction"),
+                    "a number in [0, 1) (the share of training labels flipped)",
+                    fraction,
+                ));
             }
-            let poisoner = offline_attack(path, "poison.Attack.attack", attack)?;
+            let poisoner = offline_attack(path, &field(".attack"), attack)?;
             PlannedPoison { name, poisoner: Some((poisoner, PoisonBudget::Fraction(*fraction))) }
         }
     })

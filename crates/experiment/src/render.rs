@@ -47,12 +47,12 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
-fn runs_of<'a>(results: &'a [RunResult], method: &str, variant: usize, poison: usize) -> Vec<&'a RunResult> {
+pub(crate) fn runs_of<'a>(results: &'a [RunResult], method: &str, variant: usize, poison: usize) -> Vec<&'a RunResult> {
     results.iter().filter(|r| r.method == method && r.variant == variant && r.poison == poison).collect()
 }
 
 /// (test accuracies, validation accuracies) of one output rule over the given runs.
-fn accs(runs: &[&RunResult], rule: &str) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn accs(runs: &[&RunResult], rule: &str) -> (Vec<f64>, Vec<f64>) {
     let mut t = Vec::new();
     let mut v = Vec::new();
     for r in runs {
@@ -121,7 +121,7 @@ pub fn summary(plan: &Plan, results: &[RunResult]) -> Vec<SummaryRow> {
                 if let Some((vi, rule, _)) = select(plan, results, name, m.variants.len(), p) {
                     let runs = runs_of(results, name, vi, p);
                     let label = match &m.family {
-                        Family::Svm { cs } => format!("C={}", fmt_num(cs[vi])),
+                        Family::Svm { .. } => m.variants[vi].label.clone(),
                         Family::Floral { .. } | Family::Baseline => format!("{}, output={rule}", m.variants[vi].label),
                     };
                     rows.extend(row(format!("{name} (val-selected)"), pname, &runs, &rule, Some(label)));
@@ -245,7 +245,7 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
         series.push(Series { name, points: vec![(1.0, mu), (max_round, mu)], band: None });
     }
     for m in &plan.methods {
-        if let Family::Svm { cs } = &m.family {
+        if let Family::Svm { cs, .. } = &m.family {
             let (name, tuned) = (&m.name, &m.tuned);
             let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
             let (t, _) = accs(&runs_of(results, name, vi, p), "svm");
@@ -292,12 +292,12 @@ fn decision_plots(plan: &Plan, splits: &[Vec<Split>], results: &[RunResult], p: 
         .map(|(n, v)| (n.clone(), v, format!("{n}, last iterate")))
         .collect();
     if let Some((m, cs)) = plan.methods.iter().find_map(|m| match &m.family {
-        Family::Svm { cs } => Some((m, cs)),
+        Family::Svm { cs, .. } => Some((m, cs)),
         Family::Floral { .. } | Family::Baseline => None,
     }) {
         let (name, tuned) = (&m.name, &m.tuned);
         let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
-        let title = if *tuned { format!("{name}, C={} (val-selected)", fmt_num(cs[vi])) } else { name.clone() };
+        let title = if *tuned { format!("{name}, {} (val-selected)", m.variants[vi].label) } else { name.clone() };
         want.push((name.clone(), vi, title));
     }
     let pname = &plan.poison_names[p];
@@ -511,6 +511,9 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
     )));
     doc.push(Block::Heading { level: 2, text: "Test accuracy".into() });
     doc.push(Block::Table(summary_table(plan, &rows, false)));
+    doc.push(Block::Paragraph(crate::evaluation::variation_text(plan)));
+    let keys = crate::evaluation::row_keys(plan, results);
+    doc.push(Block::Table(crate::evaluation::budget_table(plan, results, &keys)));
     if rows.iter().any(|r| r.validation_accuracy_mean.is_some()) {
         doc.push(Block::Table(summary_table(plan, &rows, true)));
     }
@@ -519,6 +522,13 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
     if !selected.is_empty() {
         doc.push(Block::Paragraph("Validation-selected settings:".into()));
         doc.push(Block::List(selected));
+    }
+    if let Some(t) = crate::evaluation::label_audit_table(plan, results) {
+        doc.push(Block::Heading { level: 2, text: "Labels restored and broken".into() });
+        doc.push(Block::Table(t));
+    }
+    for b in crate::evaluation::findings(plan, results, &keys) {
+        doc.push(b);
     }
     if let Some(t) = diagnostics(plan, results) {
         doc.push(Block::Heading { level: 2, text: "FLORAL diagnostics".into() });
@@ -531,7 +541,7 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
     for b in tuning_table(plan, results) {
         doc.push(b);
     }
-    let mut figs = Vec::new();
+    let mut figs = crate::evaluation::budget_plots(plan, results, &keys);
     for p in 0..plan.poison_names.len() {
         figs.extend(accuracy_plot(plan, results, p));
     }

@@ -12,6 +12,7 @@ use floral_attack::{PoisonInput, poison_exact};
 use floral_data::{FlipSet, Split, Streams};
 use floral_defense::{Basis, FitInput, Fitted};
 use floral_game::{DualModel, Evaluator, RoundMetrics, SplitKernels, SplitScores, Termination};
+use floral_svm::Kernel;
 use rayon::prelude::*;
 
 use crate::ExperimentError;
@@ -53,6 +54,18 @@ pub struct RunResult {
     /// Share of initially poisoned training labels that the final labels ỹ^T restore (FLORAL
     /// only; None when the training labels are clean).
     pub sanitisation: Option<f64>,
+    /// Share of the training labels the poisoning left clean that the final labels change
+    /// (defences that relabel: FLORAL's ỹ^T, label sanitisation, confident learning with
+    /// relabelling; None for the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken: Option<f64>,
+    /// Share of the poisoned training points a screening defence dropped (None without
+    /// screening or without poisoned points).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_poisoned: Option<f64>,
+    /// Share of the clean (unflipped) training points a screening defence dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_clean: Option<f64>,
     /// Support vectors of the final model.
     pub n_sv: usize,
     /// Round picked by the best-validation rule.
@@ -99,9 +112,9 @@ fn grid_points(s: &Split) -> faer::Mat<f64> {
 
 /// Decision values of `model` on the plot grid, computed in chunks of [`GRID_CHUNK`] grid
 /// points (the grid × train kernel is never held whole).
-fn grid_values(plan: &Plan, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
+fn grid_values(kernel: &dyn Kernel, s: &Split, model: &DualModel) -> Vec<Vec<f64>> {
     let pts = grid_points(s);
-    values_over(plan, pts.as_ref(), s.train.x(), model).chunks(GRID).map(<[f64]>::to_vec).collect()
+    values_over(kernel, pts.as_ref(), s.train.x(), model).chunks(GRID).map(<[f64]>::to_vec).collect()
 }
 
 /// The rows of `x` then the rows of `y` (same width).
@@ -116,7 +129,7 @@ fn stack(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> faer::Mat<f64> {
 /// Decision values f = K(points, basis) α + b, the kernel computed in chunks of [`GRID_CHUNK`]
 /// rows (the points × basis matrix is never held whole).
 fn values_over(
-    plan: &Plan,
+    kernel: &dyn Kernel,
     points: faer::MatRef<'_, f64>,
     basis: faer::MatRef<'_, f64>,
     model: &DualModel,
@@ -128,7 +141,7 @@ fn values_over(
     while r0 < points.nrows() {
         let m = GRID_CHUNK.min(points.nrows() - r0);
         let mut kc = k.as_mut().subrows_mut(0, m);
-        plan.kernel.gram_into(points.subrows(r0, m), basis, kc.as_mut());
+        kernel.gram_into(points.subrows(r0, m), basis, kc.as_mut());
         model.decision_values_into(kc.as_ref(), &mut buf);
         f.extend_from_slice(&buf);
         r0 += m;
@@ -139,7 +152,7 @@ fn values_over(
 /// Scores of a model whose expansion runs over the trusted points (or train then trusted):
 /// its kernels against every split are computed here, not shared.
 pub(crate) fn scores_over_basis(
-    plan: &Plan,
+    kernel: &dyn Kernel,
     s: &Split,
     basis: Basis,
     model: &DualModel,
@@ -153,7 +166,8 @@ pub(crate) fn scores_over_basis(
     if points.nrows() != model.coef.nrows() {
         return Err(format!("a model with {} coefficients over {} points", model.coef.nrows(), points.nrows()));
     }
-    let score = |d: &floral_data::Dataset| floral_game::score(&values_over(plan, d.x(), points.as_ref(), model), d.y());
+    let score =
+        |d: &floral_data::Dataset| floral_game::score(&values_over(kernel, d.x(), points.as_ref(), model), d.y());
     Ok(SplitScores { train: score(&s.train), validation: s.validation.as_ref().map(score), test: score(&s.test) })
 }
 
@@ -201,7 +215,10 @@ pub fn poison_flips(
         train: &clean.train,
         kernel: plan.kernel.as_ref(),
         gram: &kernels.train,
-        validation: clean.validation.as_ref(),
+        validation: match &plan.attack_validation {
+            Some(v) => v.get(si).and_then(Option::as_ref),
+            None => clean.validation.as_ref(),
+        },
     };
     let mut rng = poison_rng(plan.spec.seeds[si]);
     let flips = poison_exact(poisoner.as_ref(), &input, budget.flips(clean.train.n()), &mut rng)
@@ -232,15 +249,22 @@ pub fn split_with_flips(
     Ok(s)
 }
 
-fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Result<RunResult, ExperimentError> {
+fn run_job(plan: &Plan, j: &Job, s: &Split, group: &[Arc<SplitKernels>]) -> Result<RunResult, ExperimentError> {
     let m = &plan.methods[j.method];
     let seed = plan.spec.seeds[j.seed];
     let what = format!("{} / {} / seed {seed}", m.name, plan.poison_names[j.poison]);
-    let defence = &m.variants[j.variant].defence;
+    let variant = &m.variants[j.variant];
+    let defence = &variant.defence;
+    // The variant's own kernel (an SVM's γ grid) or the experiment's; `group[0]` holds the
+    // experiment kernel's matrices, `group[1 + k]` those of `plan.variant_kernels[k]`.
+    let (kernel, kernels) = match variant.kernel {
+        Some(k) => (plan.variant_kernels[k].as_ref(), &group[1 + k]),
+        None => (plan.kernel.as_ref(), &group[0]),
+    };
     let input = FitInput {
         train: &s.train,
         trusted: s.validation.as_ref(),
-        kernel: plan.kernel.as_ref(),
+        kernel,
         kernels,
         monitor: Some(Evaluator::shared(kernels.clone(), s)),
     };
@@ -251,24 +275,19 @@ fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Resu
     for o in &fitted.outputs {
         let scores = match o.basis {
             Basis::Train => eval.scores(&o.model),
-            basis => scores_over_basis(plan, s, basis, &o.model).map_err(|e| run_err(&what, e))?,
+            basis => scores_over_basis(kernel, s, basis, &o.model).map_err(|e| run_err(&what, e))?,
         };
         outputs.push(OutputScores { rule: o.rule.clone(), scores });
     }
-    let sanitisation = match (&s.train_clean, &fitted.final_labels) {
-        (Some(clean), Some(fin)) => {
+    let audit = match &s.train_clean {
+        Some(clean) => {
             let poisoned = clean.diff(s.train.y()).map_err(|e| run_err(&what, e))?;
-            if poisoned.is_empty() {
-                None
-            } else {
-                let restored = poisoned.iter().filter(|&&i| fin.get(i) == clean.get(i)).count();
-                Some(restored as f64 / poisoned.len() as f64)
-            }
+            LabelAudit::of(clean, &poisoned, &fitted)
         }
-        _ => None,
+        None => LabelAudit::default(),
     };
     let grid = match (&fitted.plot_model, want_grid(plan, s, j.seed)) {
-        (Some(model), true) => Some(grid_values(plan, s, model)),
+        (Some(model), true) => Some(grid_values(kernel, s, model)),
         _ => None,
     };
     Ok(RunResult {
@@ -280,7 +299,10 @@ fn run_job(plan: &Plan, j: &Job, s: &Split, kernels: &Arc<SplitKernels>) -> Resu
         trace: fitted.trace,
         status: fitted.status,
         iterations: fitted.iterations,
-        sanitisation,
+        sanitisation: audit.restored,
+        broken: audit.broken,
+        dropped_poisoned: audit.dropped_poisoned,
+        dropped_clean: audit.dropped_clean,
         n_sv: fitted.n_sv,
         best_validation_round: fitted.best_validation_round,
         under_budget_rounds: fitted.under_budget_rounds,
@@ -303,6 +325,52 @@ fn group_bound(plan: &Plan, group: &[usize], kernels: &SplitKernels) -> GroupBou
         seeds: group.iter().map(|&si| plan.spec.seeds[si]).collect(),
         lambda_max: lmax,
         eta_bound: if lmax > 0.0 { 2.0 / lmax } else { f64::INFINITY },
+    }
+}
+
+/// The kernel matrices a group's jobs read: `[0]` the experiment kernel's (`kernels`), then
+/// one set per `plan.variant_kernels` entry (an SVM's γ grid), built on the group's points.
+fn group_kernels(plan: &Plan, first: usize, kernels: &Arc<SplitKernels>) -> Vec<Arc<SplitKernels>> {
+    let mut v = vec![kernels.clone()];
+    for k in &plan.variant_kernels {
+        v.push(Arc::new(SplitKernels::new(k.as_ref(), &plan.clean[first])));
+    }
+    v
+}
+
+/// What a defence did to the poisoned and the clean training labels (each a share, None when
+/// it does not apply).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LabelAudit {
+    /// restored = |{i ∈ P : ŷ_i = y_i}| / |P|, P the poisoned points, ŷ the defence's final labels.
+    pub restored: Option<f64>,
+    /// broken = |{i ∉ P : ŷ_i ≠ y_i}| / (n − |P|).
+    pub broken: Option<f64>,
+    /// dropped_poisoned = |D ∩ P| / |P|, D the points a screening dropped.
+    pub dropped_poisoned: Option<f64>,
+    /// dropped_clean = |D \ P| / (n − |P|).
+    pub dropped_clean: Option<f64>,
+}
+
+impl LabelAudit {
+    /// The audit of a fit against the clean labels `clean` (y) and the poisoned indices
+    /// `poisoned` (P, sorted): restored and broken from the final labels when the defence hands
+    /// them out, the dropped shares when it screened points out.
+    pub fn of(clean: &floral_data::Labels, poisoned: &[usize], fitted: &Fitted) -> Self {
+        let n = clean.len();
+        let is_p = |i: usize| poisoned.binary_search(&i).is_ok();
+        let share = |count: usize, of: usize| (of > 0).then(|| count as f64 / of as f64);
+        let mut a = LabelAudit::default();
+        if let Some(fin) = fitted.final_labels.as_ref().filter(|f| f.len() == n) {
+            a.restored = share(poisoned.iter().filter(|&&i| fin.get(i) == clean.get(i)).count(), poisoned.len());
+            a.broken = share((0..n).filter(|&i| !is_p(i) && fin.get(i) != clean.get(i)).count(), n - poisoned.len());
+        }
+        if let Some(sc) = &fitted.screening {
+            let dp = sc.dropped.iter().filter(|&&i| is_p(i)).count();
+            a.dropped_poisoned = share(dp, poisoned.len());
+            a.dropped_clean = share(sc.dropped.len() - dp, n - poisoned.len());
+        }
+        a
     }
 }
 
@@ -402,11 +470,20 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
         let Some(&first) = group.first() else { continue };
         let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
         bounds.push(group_bound(plan, group, &kernels));
-        for (p, level) in plan.levels.iter().enumerate() {
-            for &si in group {
-                splits[p][si] = Some(poisoned_split(plan, level, si, &kernels)?);
-            }
+        // Poison every (level, seed) of the group in parallel: each draws from its own seeded
+        // stream, and the results are stored in (level, seed) order, so the thread count does
+        // not matter.
+        let pairs: Vec<(usize, usize)> =
+            (0..plan.levels.len()).flat_map(|p| group.iter().map(move |&si| (p, si))).collect();
+        let poisoned: Vec<Result<Split, ExperimentError>> = pairs
+            .par_iter()
+            .with_max_len(1)
+            .map(|&(p, si)| poisoned_split(plan, &plan.levels[p], si, &kernels))
+            .collect();
+        for (&(p, si), r) in pairs.iter().zip(poisoned) {
+            splits[p][si] = Some(r?);
         }
+        let group_kernels = group_kernels(plan, first, &kernels);
         let mine: Vec<usize> = (0..js.len()).filter(|&i| group.contains(&js[i].seed)).collect();
         let splits_ref = &splits;
         let out: Vec<Result<RunResult, ExperimentError>> = mine
@@ -414,7 +491,7 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
             .map(|&i| {
                 let j = &js[i];
                 let r = match &splits_ref[j.poison][j.seed] {
-                    Some(s) => run_job(plan, j, s, &kernels),
+                    Some(s) => run_job(plan, j, s, &group_kernels),
                     None => Err(run_err("plan", "a job's split was not prepared")),
                 };
                 progress(&describe_job(plan, j));
@@ -494,29 +571,39 @@ pub fn execute_with(
             store.put(&bound_key(g), &group_bound(plan, group, &kernels))?;
         }
         let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
-        for (&(p, si), stored) in pairs.iter().zip(stored_flips) {
+        // Poison the (level, seed) pairs without stored flips in parallel (each from its own
+        // seeded stream; results kept in pair order, so the thread count does not matter).
+        let fresh: Vec<Option<Result<Option<FlipSet>, ExperimentError>>> = pairs
+            .par_iter()
+            .zip(&stored_flips)
+            .with_max_len(1)
+            .map(|(&(p, si), stored)| stored.is_none().then(|| poison_flips(plan, &plan.levels[p], si, &kernels)))
+            .collect();
+        for ((&(p, si), stored), fresh) in pairs.iter().zip(stored_flips).zip(fresh) {
             let level = &plan.levels[p];
-            let flips = match stored {
-                Some(rec) => rec.map(|v| FlipSet::new(v, plan.clean[si].train.n())).transpose().map_err(|e| {
+            let flips = match (stored, fresh) {
+                (Some(rec), _) => rec.map(|v| FlipSet::new(v, plan.clean[si].train.n())).transpose().map_err(|e| {
                     run_err(&format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]), e)
                 })?,
-                None => {
-                    let f = poison_flips(plan, level, si, &kernels)?;
+                (None, Some(f)) => {
+                    let f = f?;
                     store.put(&split_key(p, si), &f.as_ref().map(|f| f.indices().to_vec()))?;
                     f
                 }
+                (None, None) => return Err(run_err("plan", "a poison level was neither stored nor computed")),
             };
             if missing.iter().any(|&i| js[i].poison == p && js[i].seed == si) {
                 splits[p][si] = Some(split_with_flips(plan, level, si, flips.as_ref())?);
             }
         }
+        let group_kernels = group_kernels(plan, first, &kernels);
         let splits_ref = &splits;
         let out: Vec<Result<(), ExperimentError>> = missing
             .par_iter()
             .map(|&i| {
                 let j = &js[i];
                 let r = match &splits_ref[j.poison][j.seed] {
-                    Some(s) => run_job(plan, j, s, &kernels),
+                    Some(s) => run_job(plan, j, s, &group_kernels),
                     None => Err(run_err("plan", "a job's split was not prepared")),
                 };
                 let stored = r.and_then(|mut result| {

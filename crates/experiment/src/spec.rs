@@ -52,6 +52,10 @@ pub struct ExperimentSpec {
     pub decision_plots: bool,
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 fn one() -> usize {
     1
 }
@@ -113,7 +117,8 @@ pub enum DataSpec {
         standardize: bool,
     },
     /// A data set shipped with floral (`moon_floral_seed42`, `breast_cancer`, `mnist_1v7`). For
-    /// the Moon file, the splits are the authors' train/validation/test sheets.
+    /// the Moon file, the splits are the authors' train/validation/test sheets (or, with
+    /// `resplit`, a fresh stratified draw of the same sizes from its `main` pool per seed).
     Shipped {
         /// The data set's name.
         name: String,
@@ -121,6 +126,13 @@ pub enum DataSpec {
         /// validation sheet (stratified, drawn from the data stream of the seed).
         #[serde(default)]
         validation_fraction: f64,
+        /// Draw each seed's own split (stratified, data stream): the Moon file's 2,000-point
+        /// `main` pool into 500/500/1,000 train/validation/test (the sizes of the authors'
+        /// sheets); another set's train ∪ test into parts of the shipped train and test sizes,
+        /// then `validation_fraction` of the train part held out. Off by default (the shipped
+        /// sheets, which `Sheet(...)` poison levels need).
+        #[serde(default, skip_serializing_if = "is_false")]
+        resplit: bool,
     },
     /// Files (LIBSVM/svmlight or CSV with a `label` column).
     Files {
@@ -249,6 +261,10 @@ pub enum MethodSpec {
         /// the seeds (the same selection budget FLORAL's `tune` gets). Empty: C alone.
         #[serde(default)]
         c_grid: Vec<f64>,
+        /// Alternative RBF widths γ (an `Rbf` experiment kernel only): the grid is
+        /// c_grid × gamma_grid, each γ with its own kernel matrices. Empty: the kernel's γ.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        gamma_grid: Vec<f64>,
     },
 }
 

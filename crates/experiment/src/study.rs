@@ -62,6 +62,7 @@ pub const KINDS: &[(&str, Loader)] = &[
     ("Experiment", load_experiment),
     ("Multiclass", crate::multiclass::load),
     ("Convergence", crate::convergence::load),
+    ("TrustedSize", crate::trusted_size::load),
 ];
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
