@@ -24,6 +24,8 @@
 //!   per-point bounds, warm starts), on a dense Q̃ ([`Smo::solve`]) or on a data set
 //!   ([`Smo::fit`], dense Gram or kernel rows on demand). Status [`Termination`]. It implements
 //!   [`DualSolver`] (solve a [`Dual`]).
+//! - [`influence`]: the effect of flipping or removing each training point, by exact warm-started
+//!   retraining, and a first-order estimate from the KKT system on the free set ([`FirstOrder`]).
 //! - [`SvmModel`]: support vectors, coefficients λ_j ỹ_j, bias; decision values, predictions,
 //!   accuracy.
 //!
@@ -47,6 +49,7 @@
 mod dual;
 mod error;
 mod gram;
+mod influence;
 mod kernel;
 mod libsvm_model;
 mod model;
@@ -57,6 +60,10 @@ pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
 pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, PowerEstimate, SignedGram, kernel_matvec_into};
+pub use influence::{
+    EvalLoss, FirstOrder, Influence, InfluenceParams, InfluenceSets, PointInfluence, cross_decision_values, influence,
+    warm_start_without,
+};
 pub use kernel::{Kernel, LibsvmKernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
 pub use pgd::{BoxBounds, PgdMap};
