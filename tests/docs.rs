@@ -246,9 +246,28 @@ fn every_name() -> Vec<String> {
             decision_plots: true,
         },
     ];
+    let influence = floral::experiment::influence::InfluenceSpec {
+        name: "i".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.2 },
+        poison: vec![PoisonSpec::Clean],
+        kernel: KernelSpec::Linear,
+        c: 1.0,
+        floral: floral(None),
+        rounds: vec![1],
+        top_b: vec![1],
+        sample: Some(2),
+        bootstrap: 10,
+        warm_start: true,
+    };
+    let mut texts: Vec<String> = specs
+        .iter()
+        .map(|s| ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap())
+        .collect();
+    texts.push(ron::ser::to_string_pretty(&influence, ron::ser::PrettyConfig::new().struct_names(true)).unwrap());
     let mut names = std::collections::BTreeSet::new();
-    for s in &specs {
-        let text = ron::ser::to_string_pretty(s, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
+    for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).
         let mut word = String::new();
         for c in text.chars().chain(std::iter::once(' ')) {

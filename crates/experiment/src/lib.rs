@@ -9,6 +9,8 @@
 //! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
 //!   at a time ([`execute`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
+//! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
+//! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
@@ -31,6 +33,7 @@ pub use floral_stability as stability;
 pub use floral_svm as svm;
 
 mod error;
+pub mod influence;
 pub mod memory;
 pub mod names;
 pub mod plan;
@@ -39,6 +42,7 @@ pub mod render;
 pub mod run;
 pub mod spec;
 mod stability_observer;
+pub mod stats;
 pub mod study;
 
 use std::path::Path;
