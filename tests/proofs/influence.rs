@@ -176,9 +176,9 @@ fn continuous_label_svm(k: MatRef<'_, f64>, y: &[f64], i: usize, t: f64, c: f64)
     let p = CscMatrix::new(n, n, colptr, rowval, nzval);
     // Rows: y(t)ᵀ (zero cone); −I; I (nonnegative cone: −λ ≤ 0, λ ≤ C).
     let (mut colptr, mut rowval, mut nzval) = (vec![0], Vec::new(), Vec::new());
-    for col in 0..n {
+    for (col, &ytc) in yt.iter().enumerate() {
         rowval.extend([0, 1 + col, 1 + n + col]);
-        nzval.extend([yt[col], -1.0, 1.0]);
+        nzval.extend([ytc, -1.0, 1.0]);
         colptr.push(rowval.len());
     }
     let a = CscMatrix::new(1 + 2 * n, n, colptr, rowval, nzval);

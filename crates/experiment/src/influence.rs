@@ -357,6 +357,9 @@ impl InfluenceStudy {
     }
 }
 
+/// An owned paired statistic (a top-B overlap for one B).
+type BoxedStat = Box<dyn Fn(&[f64], &[f64]) -> f64 + Sync>;
+
 /// One bootstrapped statistic of a poison level.
 struct Stat<'a> {
     level: usize,
@@ -459,7 +462,7 @@ impl InfluenceStudy {
     fn numbers(&self, cells: &[CellResult]) -> Vec<LevelNumbers> {
         let sp: PairStat<'_> = &spearman;
         let kt: PairStat<'_> = &kendall_tau_b;
-        let overlap_fns: Vec<Box<dyn Fn(&[f64], &[f64]) -> f64 + Sync>> =
+        let overlap_fns: Vec<BoxedStat> =
             self.spec.top_b.iter().map(|&b| Box::new(move |a: &[f64], t: &[f64]| top_overlap(a, t, b)) as _).collect();
         let nl = self.plan.levels.len();
         let mut stats: Vec<Stat<'_>> = Vec::new();
