@@ -643,6 +643,10 @@ impl InfluenceStudy {
                     DataSpec::Moons { .. } | DataSpec::GaussianMixture { .. } => {
                         "the data draw and split, the poisoner's draws and FLORAL's attacker"
                     }
+                    _ if s.poison.iter().all(|p| matches!(p, PoisonSpec::Clean | PoisonSpec::Sheet(_))) => {
+                        "FLORAL's attacker only (the data and the poisoned sheets are fixed, so the SVM's numbers are \
+                         the same for every seed)"
+                    }
                     _ => "the poisoner's draws and FLORAL's attacker (the data are fixed)",
                 }
             ),
