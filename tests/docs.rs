@@ -323,6 +323,22 @@ fn every_name() -> Vec<String> {
         record_every: 1,
     };
     texts.push(ron::ser::to_string_pretty(&study, pretty()).unwrap());
+    let influence = floral::experiment::influence::InfluenceSpec {
+        name: "i".into(),
+        description: String::new(),
+        seeds: vec![1],
+        data: DataSpec::Shipped { name: "n".into(), validation_fraction: 0.2, resplit: false },
+        poison: vec![PoisonSpec::Clean],
+        kernel: KernelSpec::Linear,
+        c: 1.0,
+        floral: floral(None),
+        rounds: vec![1],
+        top_b: vec![1],
+        sample: Some(2),
+        bootstrap: 10,
+        warm_start: true,
+    };
+    texts.push(ron::ser::to_string_pretty(&influence, pretty()).unwrap());
     let mut names = std::collections::BTreeSet::new();
     for text in &texts {
         // Field names (`ident:`) and variant / struct names (`Ident(` or a bare `Ident`).

@@ -1,9 +1,9 @@
 //! Greedy label-flip attack (LFA), docs/method.md §6: flip one label at a time, each time the
 //! one whose flip hurts the retrained SVM most on held-out data.
 
-use faer::{Col, ColRef};
-use floral_data::{FlipSet, FloralRng, Labels};
-use floral_svm::{DualSolution, SignedGram};
+use faer::Col;
+use floral_data::{FlipSet, FloralRng};
+use floral_svm::{DualSolution, SignedGram, warm_start_without as warm_after_flip};
 use rand::seq::index::sample;
 use serde::{Deserialize, Serialize};
 
@@ -117,35 +117,6 @@ impl Lfa {
         };
         a1 > b1 || (a1 == b1 && a2 > b2)
     }
-}
-
-/// A feasible warm start for the labels `y` (label j already flipped) from λ feasible for the
-/// labels before the flip: λ_j ← 0, then the imbalance r = Σ_i y_i λ_i is taken off the class
-/// with the sign of r by scaling it by (1 − |r|/S) (S = that class's Σλ). `None` when that
-/// class cannot absorb r.
-pub(crate) fn warm_after_flip(lambda: ColRef<'_, f64>, y: &Labels, j: usize, out: &mut Col<f64>) -> bool {
-    let n = lambda.nrows();
-    let ys = y.as_slice();
-    for i in 0..n {
-        out[i] = lambda[i];
-    }
-    out[j] = 0.0;
-    let r: f64 = (0..n).map(|i| ys[i] * out[i]).sum();
-    if r == 0.0 {
-        return true;
-    }
-    let sign = r.signum();
-    let s: f64 = (0..n).filter(|&i| ys[i] == sign).map(|i| out[i]).sum();
-    if s < r.abs() || s <= 0.0 {
-        return false;
-    }
-    let scale = 1.0 - r.abs() / s;
-    for i in 0..n {
-        if ys[i] == sign {
-            out[i] *= scale;
-        }
-    }
-    true
 }
 
 impl Poisoner for Lfa {

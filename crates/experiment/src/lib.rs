@@ -11,6 +11,8 @@
 //! - [`cells`]: the cell store: resumable runs, `--shard I/N` and `floral merge` ([`run_stored`],
 //!   [`merge`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
+//! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
+//! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
 //!   random and class-targeted relabelling, confusion matrices).
@@ -41,6 +43,7 @@ pub mod cells;
 pub mod convergence;
 mod error;
 pub mod evaluation;
+pub mod influence;
 pub mod memory;
 pub mod multiclass;
 pub mod names;
@@ -50,6 +53,7 @@ pub mod render;
 pub mod run;
 pub mod spec;
 mod stability_observer;
+pub mod stats;
 pub mod study;
 pub mod trusted_size;
 

@@ -63,6 +63,7 @@ pub const KINDS: &[(&str, Loader)] = &[
     ("Multiclass", crate::multiclass::load),
     ("Convergence", crate::convergence::load),
     ("TrustedSize", crate::trusted_size::load),
+    ("Influence", crate::influence::load),
 ];
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {

@@ -27,6 +27,8 @@
 //! - Multi-class on one shared Gram: [`fit_ovr`] / [`OvrModel`] (one-vs-rest, argmax of decision
 //!   values) and [`fit_ovo`] / [`OvoModel`] (one-vs-one with LIBSVM's pair order and voting);
 //!   [`Smo::solve_subset`] solves a pair in place on K; [`confusion`], [`multiclass_accuracy`].
+//! - [`influence`]: the effect of flipping or removing each training point, by exact warm-started
+//!   retraining, and a first-order estimate from the KKT system on the free set ([`FirstOrder`]).
 //! - [`SvmModel`]: support vectors, coefficients λ_j ỹ_j, bias; decision values, predictions,
 //!   accuracy.
 //!
@@ -50,6 +52,7 @@
 mod dual;
 mod error;
 mod gram;
+mod influence;
 mod kernel;
 mod libsvm_model;
 mod model;
@@ -61,6 +64,10 @@ pub use dual::{BiasRule, Dual, bias, bias_from_q_lambda};
 pub use error::SvmError;
 pub use floral_projection::Bounds;
 pub use gram::{Gram, MATVEC_ROWS, PAR_MATVEC_MIN, PowerEstimate, SignedGram, kernel_matvec_into};
+pub use influence::{
+    EvalLoss, FirstOrder, Influence, InfluenceParams, InfluenceSets, PointInfluence, cross_decision_values, influence,
+    warm_start_without,
+};
 pub use kernel::{Kernel, LibsvmKernel, Linear, LinearParams, Poly, PolyParams, Rbf, RbfParams, gram_naive};
 pub use model::SvmModel;
 pub use multiclass::{
