@@ -1,6 +1,6 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `svm train`, `stability`, `bench projection`, `bench game`, `bench lookahead`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -9,12 +9,16 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod bench_game;
+mod bench_lookahead;
 mod bench_projection;
 mod run_cmd;
 mod stability_cmd;
 mod svm_cmd;
 
-pub use args::{BenchGameArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmPredictArgs, SvmTrainArgs};
+pub use args::{
+    BenchGameArgs, BenchLookaheadArgs, BenchProjectionArgs, CheckArgs, RunArgs, StabilityArgs, SvmPredictArgs,
+    SvmTrainArgs,
+};
 
 /// A failure of a subcommand, classified by who is to blame.
 #[derive(Debug)]
@@ -103,6 +107,9 @@ pub enum BenchCommand {
     Projection(BenchProjectionArgs),
     /// One FLORAL round vs one Q̃λ product, and a full Moon run.
     Game(BenchGameArgs),
+    /// A look-ahead attacker's round vs a plain FLORAL round, per horizon and pool; and the
+    /// objective each attacker's flips reach (relaxation vs discrete search).
+    Lookahead(BenchLookaheadArgs),
 }
 
 /// Run the parsed command.
@@ -118,6 +125,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Stability(a) => stability_cmd::run(&a),
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
+        Command::Bench(BenchCommand::Lookahead(a)) => bench_lookahead::run(&a),
     }
 }
 

@@ -30,6 +30,7 @@ pub use floral_report as report;
 pub use floral_stability as stability;
 pub use floral_svm as svm;
 
+pub mod attack_study;
 mod error;
 pub mod memory;
 pub mod names;

@@ -53,7 +53,7 @@ pub trait Study: Send + Sync {
 pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 
 /// Every kind `floral run` knows, by its top-level RON name.
-pub const KINDS: &[(&str, Loader)] = &[("Experiment", load_experiment)];
+pub const KINDS: &[(&str, Loader)] = &[("Experiment", load_experiment), ("AttackStudy", crate::attack_study::load)];
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
     let spec = crate::parse(text, path)?;
