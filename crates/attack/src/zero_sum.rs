@@ -174,6 +174,7 @@ mod tests {
         (q, y, lambda)
     }
 
+    /// Checks proofs/lookahead.md (b).
     #[test]
     fn greedy_dual_picks_the_best_next_flip_by_the_direct_increase() {
         let (q, y, lambda) = setup(12);

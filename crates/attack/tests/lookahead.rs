@@ -39,6 +39,7 @@ fn zero_sum_flips(q: &SignedGram, y: &Labels, lambda: &Col<f64>, bias: f64, k: u
     a.attack(&view, &mut stream(1, Stream::Attacker)).unwrap().indices().to_vec()
 }
 
+/// Checks proofs/lookahead.md (a).
 #[test]
 fn issue_14_zero_sum_flips_are_exactly_the_top_k_margins() {
     // K = I, bias 0: f_i = ỹ_i λ_i, so the clean margin y_i f_i = λ_i on clean labels.
@@ -59,7 +60,7 @@ fn issue_14_zero_sum_flips_are_exactly_the_top_k_margins() {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-    /// The hinge loss increase of a flip set is additive, so the top-k margins maximise it
+    /// proofs/lookahead.md (a): the hinge loss increase of a flip set is additive, so the top-k margins maximise it
     /// over every k-subset (brute force on n = 7).
     #[test]
     fn issue_14_zero_sum_hinge_set_maximises_the_hinge_increase(
@@ -90,6 +91,7 @@ fn state(n: usize, steps: usize) -> (SignedGram, Labels, PgdLearner) {
     (q, d.y().clone(), l)
 }
 
+/// Checks proofs/lookahead.md (e).
 #[test]
 fn issue_14_look_ahead_h1_never_worse_than_random_top_k_on_the_same_state() {
     let searches = [LookAheadSearch::Singles, LookAheadSearch::Greedy, LookAheadSearch::Beam { width: 2 }];
@@ -197,6 +199,7 @@ fn game<A: Attacker>(a: &mut A, seed: u64) -> Col<f64> {
     l.lambda
 }
 
+/// Checks proofs/lookahead.md (f).
 #[test]
 fn issue_14_the_real_game_is_unchanged_by_the_simulations() {
     for (search, h) in [(LookAheadSearch::Singles, 1), (LookAheadSearch::Greedy, 3)] {
@@ -265,6 +268,7 @@ fn fd_check(eval_cross: bool, horizon: usize) {
     assert!(nonzero > 5, "the gradient is almost all zero: a vacuous check");
 }
 
+/// Checks proofs/lookahead.md (d) and (c).
 #[test]
 fn issue_14_relaxation_gradient_matches_finite_differences() {
     for h in [1, 2, 4] {

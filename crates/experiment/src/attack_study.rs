@@ -122,7 +122,7 @@ pub fn load(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> 
                 method("answer.zero_sum", z)?;
             }
             for m in std::iter::once(stackelberg).chain(zero_sum) {
-                if !matches!(floral_spec(&spec.experiment, m), Some(_)) {
+                if floral_spec(&spec.experiment, m).is_none() {
                     return Err(ExperimentError::invalid(path, "answer", "a FLORAL method", m));
                 }
             }
@@ -256,11 +256,10 @@ impl AttackStudy {
         rows: &[SummaryRow],
         ran: &crate::Executed,
         doc: &mut Document,
-        rule: &str,
-        stackelberg: &str,
-        zero_sum: &[String],
-        svm: &str,
     ) -> Result<(Vec<String>, serde_json::Value), ExperimentError> {
+        let AnswerSpec::Formulations { rule, stackelberg, zero_sum, svm } = &self.spec.answer else {
+            return Ok((Vec::new(), serde_json::Value::Null));
+        };
         let levels = &self.plan.poison_names;
         let mut answer = Vec::new();
         let mut json = serde_json::Map::new();
@@ -323,6 +322,37 @@ impl AttackStudy {
             "FLORAL trained against the Stackelberg (randomized top-k) attacker, `{rule}` output, had higher mean robust accuracy {}.",
             parts.join("; ")
         ));
+        // The same count for the other output rules (the table has them all).
+        let prefix = format!("{stackelberg} (");
+        let mut rules: Vec<String> = Vec::new();
+        for r in rows {
+            if let Some(x) = r.method.strip_prefix(&prefix).and_then(|x| x.strip_suffix(')')) {
+                if x != rule && !rules.iter().any(|y| y == x) {
+                    rules.push(x.to_string());
+                }
+            }
+        }
+        let mut other = Vec::new();
+        for z in zero_sum {
+            for r in &rules {
+                let (mut wins, mut total) = (0, 0);
+                for l in levels {
+                    if let (Some(a), Some(b)) = (find(rows, stackelberg, r, l), find(rows, z, r, l)) {
+                        total += 1;
+                        if a.test_accuracy_mean > b.test_accuracy_mean {
+                            wins += 1;
+                        }
+                    }
+                }
+                other.push(format!("`{r}` vs {z}: {wins} of {total}"));
+            }
+        }
+        if !other.is_empty() {
+            answer.push(format!(
+                "With the other output rules (same rule on both sides), the Stackelberg-trained FLORAL was higher at: {} levels.",
+                other.join(", ")
+            ));
+        }
         // Where the flips lie.
         let methods: Vec<String> = std::iter::once(stackelberg.to_string()).chain(zero_sum.iter().cloned()).collect();
         let fm = self.flip_margins(ran, &methods)?;
@@ -436,7 +466,7 @@ impl AttackStudy {
                             "{} ({} ± {})",
                             fmt_num(d),
                             fmt_num(a.test_accuracy_mean),
-                            fmt_num(a.test_accuracy_std)
+                            fmt_num(if a.test_accuracy_std < 1e-12 { 0.0 } else { a.test_accuracy_std })
                         )));
                         if worst.as_ref().is_none_or(|w| d < w.2) {
                             worst = Some((m.clone(), c.adaptive.clone(), d, oname));
@@ -456,27 +486,57 @@ impl AttackStudy {
         }
         doc.push(Block::Table(table));
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        let mut answer = vec![format!(
-            "Averaged over the {} adaptive settings, robust accuracy under the defence-aware attack minus that under the strongest oblivious attack of the same budget was: {}.",
-            comparisons.len(),
-            per_method.iter().map(|(m, d)| format!("{m} {}", fmt_num(mean(d)))).collect::<Vec<_>>().join(", ")
-        )];
-        if let Some((m, a, d, o)) = worst {
+        let mut answer = Vec::new();
+        // Loss relative to clean labels: clean accuracy minus robust accuracy, averaged over the
+        // adaptive settings, for the adaptive attack and for the strongest oblivious attack.
+        let mut losses = Vec::new();
+        for m in &methods {
+            let Some(clean) = find(rows, m, rule, "clean") else { continue };
+            let (mut la, mut lo) = (Vec::new(), Vec::new());
+            for c in comparisons {
+                let a = find(rows, m, rule, &c.adaptive);
+                let o = c
+                    .oblivious
+                    .iter()
+                    .filter_map(|o| find(rows, m, rule, o).map(|r| r.test_accuracy_mean))
+                    .min_by(|a, b| a.total_cmp(b));
+                if let (Some(a), Some(o)) = (a, o) {
+                    la.push(clean.test_accuracy_mean - a.test_accuracy_mean);
+                    lo.push(clean.test_accuracy_mean - o);
+                }
+            }
+            if !la.is_empty() {
+                losses.push(format!("{m} {} vs {}", fmt_num(mean(&la)), fmt_num(mean(&lo))));
+            }
+        }
+        if !losses.is_empty() {
             answer.push(format!(
-                "The largest loss was {} for {m} under `{a}` (strongest oblivious attack there: `{o}`).",
-                fmt_num(-d)
+                "Averaged over the {} adaptive settings, robust accuracy lost against clean training labels (`{rule}` output for FLORAL) under the defence-aware attack vs under the strongest oblivious attack of the same budget: {}.",
+                comparisons.len(),
+                losses.join(", ")
             ));
+        }
+        let pairs: usize = per_method.iter().map(|(_, d)| d.len()).sum();
+        let worse = per_method.iter().flat_map(|(_, d)| d.iter()).filter(|&&d| d < 0.0).count();
+        match worst {
+            Some((m, a, d, o)) if d < 0.0 => answer.push(format!(
+                "The adaptive attack was more damaging than every oblivious attack of its budget in {worse} of {pairs} (defence, setting) pairs; the largest excess loss was {} for {m} under `{a}` (strongest oblivious attack there: `{o}`).",
+                fmt_num(-d)
+            )),
+            _ => answer.push(format!(
+                "The adaptive attack was more damaging than every oblivious attack of its budget in {worse} of {pairs} (defence, setting) pairs."
+            )),
         }
         if let (Some(best), Some(least)) = (
             per_method.iter().max_by(|a, b| mean(&a.1).total_cmp(&mean(&b.1))),
             per_method.iter().min_by(|a, b| mean(&a.1).total_cmp(&mean(&b.1))),
         ) {
             answer.push(format!(
-                "{} lost least to the adaptive attacks on average ({}), {} most ({}).",
-                best.0,
-                fmt_num(mean(&best.1)),
+                "Adaptive minus strongest oblivious accuracy, averaged over the settings, ranged from {} ({}) to {} ({}).",
+                fmt_num(mean(&least.1)),
                 least.0,
-                fmt_num(mean(&least.1))
+                fmt_num(mean(&best.1)),
+                best.0
             ));
         }
         (answer, serde_json::Value::Object(json))
@@ -505,12 +565,10 @@ impl Study for AttackStudy {
         doc.push(Block::Paragraph(self.spec.question.clone()));
         doc.push(Block::Heading { level: 2, text: "Budgets".into() });
         doc.push(Block::List(self.spec.budgets.clone()));
-        doc.push(Block::Paragraph(format!("± : {}", self.spec.variation)));
+        doc.push(Block::Paragraph(format!("Every ± in this report: {}", self.spec.variation)));
         doc.push(Block::Heading { level: 2, text: "Comparison".into() });
         let (answer, extra) = match &self.spec.answer {
-            AnswerSpec::Formulations { rule, stackelberg, zero_sum, svm } => {
-                self.formulations(&rows, &ran, &mut doc, rule, stackelberg, zero_sum, svm)?
-            }
+            AnswerSpec::Formulations { .. } => self.formulations(&rows, &ran, &mut doc)?,
             AnswerSpec::Adaptive { rule, comparisons } => self.adaptive(&rows, &mut doc, rule, comparisons),
         };
         for b in base.blocks {
@@ -544,5 +602,58 @@ impl Study for AttackStudy {
     }
     fn hash(&self) -> Option<&str> {
         Some(&self.plan.hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(answer: &str) -> String {
+        format!(
+            r#"AttackStudy(question: "q", budgets: [], variation: "v", limits: [], answer: {answer},
+            experiment: Experiment(name: "t", seeds: [1],
+                data: Moons(n: 60, noise: 0.2, validation_fraction: 0.2, test_fraction: 0.3),
+                poison: [Clean, Attack(fraction: 0.1, attack: KnnAware(()))], kernel: Rbf(gamma: 1.0),
+                methods: [Floral((name: "f", learner: (c: 1.0, eta: 0.05, schedule: Constant), attacker: ZeroSum((k: 2)), rounds: 5)),
+                          Svm(name: "svm", c: 1.0)]))"#
+        )
+    }
+
+    fn err(t: &str) -> String {
+        match load(t, Path::new("a.ron")) {
+            Ok(_) => panic!("loaded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn issue_14_answer_names_must_exist() {
+        let ok = text(r#"Formulations(rule: "last", stackelberg: "f", zero_sum: [], svm: "svm")"#);
+        let s = load(&ok, Path::new("a.ron")).unwrap();
+        assert_eq!(s.kind(), "AttackStudy");
+        let bad = text(r#"Formulations(rule: "last", stackelberg: "nope", zero_sum: [], svm: "svm")"#);
+        let e = err(&bad);
+        assert!(e.contains("answer.stackelberg") && e.contains("nope"), "{e}");
+        let not_floral = text(r#"Formulations(rule: "last", stackelberg: "svm", zero_sum: [], svm: "svm")"#);
+        assert!(err(&not_floral).contains("FLORAL"));
+        let bad_level = text(r#"Adaptive(rule: "last", comparisons: [(adaptive: "knn-aware 10%", oblivious: ["x"])])"#);
+        let e = err(&bad_level);
+        assert!(e.contains("answer.comparisons.oblivious") && e.contains("clean"), "{e}");
+    }
+
+    #[test]
+    fn issue_14_a_small_adaptive_study_runs_and_answers_from_its_numbers() {
+        let t = text(r#"Adaptive(rule: "last", comparisons: [(adaptive: "knn-aware 10%", oblivious: ["clean"])])"#);
+        let s = load(&t, Path::new("a.ron")).unwrap();
+        let out = s.run(&|_| {}).unwrap();
+        let md = floral_report::render_markdown(&out.document);
+        assert!(md.contains("## Answer") && md.contains("## Limits") && md.contains("## Budgets"), "{md}");
+        let answer = out.results["answer"]["numbers"].as_object().unwrap();
+        // One entry per method, each a measured difference.
+        assert_eq!(answer.len(), 2);
+        for v in answer.values() {
+            assert!(v["delta"].as_f64().unwrap().is_finite());
+        }
     }
 }
