@@ -421,7 +421,7 @@ impl AttackStudy {
                 }),
             }));
             answer.push(format!(
-                "The flips lie where the formulations say: mean margin of the flipped points {}.",
+                "Mean margin of the flipped points under that SVM (all rounds, one seed): {}.",
                 summary.join(", ")
             ));
         }
