@@ -217,6 +217,12 @@ fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
     // Provenance: the spec and the version travel with the numbers.
     assert!(json["spec"].as_str().unwrap().contains("name: \"tiny\""));
     assert_eq!(json["floral_version"], env!("CARGO_PKG_VERSION"));
+    // …and provenance.json names the build (commit) and the content hash.
+    let prov: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("provenance.json")).unwrap()).unwrap();
+    assert_eq!(prov["content_hash"], json["hash"], "{prov}");
+    assert_eq!(prov["built_from_commit"], floral::experiment::study::BUILT_FROM_COMMIT);
+    assert_eq!(prov["kind"], "Experiment");
 }
 
 /// issue #10: messages say each thing once, a byte-order mark is not a parse error, and label
@@ -426,4 +432,41 @@ fn issue_13_embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("x.npy"), "{err}");
+}
+
+/// Issue #10: an allocation that fails during a run (here the training Gram matrix, under a
+/// virtual-memory cap that `check` does not see: it compares with the machine's available
+/// memory) ends with exit 2 and a one-line message naming the size, never a panic dump, and
+/// writes no report.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_10_an_allocation_failure_during_a_run_is_exit_2_with_one_line() {
+    let d = scratch("oom");
+    let f = d.join("big.ron");
+    // 12,000 points: 9,600 training points, a 737 MB Gram matrix, above the 600 MB cap.
+    std::fs::write(
+        &f,
+        r#"Experiment(name: "big", seeds: [1],
+    data: Moons(n: 12000, noise: 0.1, validation_fraction: 0.1, test_fraction: 0.1),
+    poison: [Clean], kernel: Rbf(gamma: 1.0), methods: [Svm(name: "svm", c: 1.0)], decision_plots: false)"#,
+    )
+    .unwrap();
+    let out = d.join("out");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 600000 && exec \"$0\" run \"$1\" --out \"$2\" --quiet")
+        .arg(env!("CARGO_BIN_EXE_floral"))
+        .arg(&f)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: internal failure: out of memory"), "{err}");
+    // The Gram matrix: 9,600² doubles (737 MB) plus faer's column padding.
+    let mb: u64 = err.split("could not allocate ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!((737..=760).contains(&mb), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(!out.join("report.md").exists());
 }

@@ -17,9 +17,11 @@ fn run_quickstart(threads: &str, tag: &str) -> PathBuf {
     out
 }
 
+/// The report's files, without `provenance.json` (it names the build, not the results).
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != floral::experiment::PROVENANCE_FILE)
         .map(|e| {
             let p = e.unwrap().path();
             (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())

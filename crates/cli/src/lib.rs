@@ -164,12 +164,26 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".to_string());
     if text.contains("AllocError") || text.contains("memory allocation") || text.contains("capacity overflow") {
+        let what = match alloc_size(&text) {
+            Some(bytes) => format!("could not allocate {} MB", bytes.div_ceil(1_000_000)),
+            None => text,
+        };
         format!(
-            "internal failure: out of memory ({text}); `floral check` estimates what a run holds: lower n, the number of seeds or the parallel jobs (RAYON_NUM_THREADS)"
+            "internal failure: out of memory ({what}); `floral check` estimates what a run holds: lower n, the number of seeds or the parallel jobs (RAYON_NUM_THREADS)"
         )
     } else {
         format!("internal failure (a bug: please report it): {text}")
     }
+}
+
+/// The byte count in an allocation failure's text (`… size: 2048000000, …` from faer's
+/// `AllocError`, or `memory allocation of N bytes failed`).
+fn alloc_size(text: &str) -> Option<u64> {
+    let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok();
+    if let Some(i) = text.find("size: ") {
+        return digits(&text[i + 6..]);
+    }
+    text.find("memory allocation of ").and_then(|i| digits(&text[i + 21..]))
 }
 
 #[cfg(test)]
@@ -180,6 +194,10 @@ mod tests {
     fn panic_messages_name_allocation_failures() {
         let m = panic_message(&"called `Result::unwrap()` on an `Err` value: AllocError");
         assert!(m.starts_with("internal failure: out of memory"), "{m}");
+        let m = panic_message(&String::from(
+            "called `Result::unwrap()` on an `Err` value: AllocError { layout: Layout { size: 2048000000, align: 64 (1 << 6) } }",
+        ));
+        assert!(m.contains("(could not allocate 2048 MB)") && !m.contains("unwrap"), "{m}");
         let m = panic_message(&String::from("index out of bounds"));
         assert!(m.contains("a bug") && m.contains("index out of bounds"), "{m}");
     }

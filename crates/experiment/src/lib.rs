@@ -50,7 +50,7 @@ pub use render::{SummaryRow, document, results_json, summary};
 pub use run::{Executed, GroupBound, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
-pub use study::{Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};
+pub use study::{PROVENANCE_FILE, Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
 /// atomically per file. Returns the summary rows.

@@ -105,7 +105,29 @@ pub fn load_file(path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
     load(&text, path)
 }
 
-/// Run a checked study and write its report into `out` (each file atomically).
+/// The file beside a report that says which build wrote it. It is the one file of a report
+/// that may differ between two builds giving identical results, so byte comparisons of reports
+/// skip it.
+pub const PROVENANCE_FILE: &str = "provenance.json";
+
+/// The git commit the running binary was built from ("unknown" outside a git checkout;
+/// uncommitted changes are not detected).
+pub const BUILT_FROM_COMMIT: &str = env!("FLORAL_GIT_COMMIT");
+
+/// `provenance.json`: the study's kind, name and content hash, floral's version and the commit
+/// the binary was built from.
+pub fn provenance(study: &dyn Study) -> serde_json::Value {
+    serde_json::json!({
+        "kind": study.kind(),
+        "name": study.name(),
+        "content_hash": study.hash(),
+        "floral_version": env!("CARGO_PKG_VERSION"),
+        "built_from_commit": BUILT_FROM_COMMIT,
+    })
+}
+
+/// Run a checked study and write its report into `out` (each file atomically), with
+/// [`PROVENANCE_FILE`] beside it.
 ///
 /// # Errors
 /// The study's failure or a report write error.
@@ -116,6 +138,10 @@ pub fn run_study(
 ) -> Result<StudyOutput, ExperimentError> {
     let output = study.run(progress)?;
     floral_report::write_report(out, &output.document, &output.results)?;
+    let mut text = serde_json::to_string_pretty(&provenance(study))
+        .map_err(|e| ExperimentError::Run { what: "provenance".into(), message: e.to_string() })?;
+    text.push('\n');
+    floral_report::write_text_atomic(&out.join(PROVENANCE_FILE), &text)?;
     Ok(output)
 }
 
@@ -199,5 +225,14 @@ mod tests {
         assert_eq!(s.name(), "quickstart");
         assert!(s.jobs() > 0);
         assert!(s.describe()[0].contains("runs"));
+        let p = provenance(s.as_ref());
+        assert_eq!(p["kind"], "Experiment");
+        assert_eq!(p["content_hash"].as_str().map(str::len), Some(64));
+        // The build script reruns when HEAD moves, so the recorded commit is today's HEAD.
+        let head =
+            std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok().filter(|o| o.status.success());
+        let want =
+            head.map_or_else(|| "unknown".to_string(), |o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        assert_eq!(p["built_from_commit"], want.as_str());
     }
 }

@@ -7,8 +7,9 @@ use faer::{ColMut, ColRef};
 use floral_data::Labels;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{KahanSum, Per, Uni, Upper, check_dims, clip, fmax, fmin, max_abs_finite, scale_for, with_slices};
+use crate::common::{KahanSum, check_dims, clip, fmax, fmin, max_abs_finite, scale_for, with_slices};
 use crate::lanes::{Arith, F4, Quad, W, has_four_lanes, max4, min4, sum4};
+use crate::lanes::{Per, Uni, Upper};
 use crate::{Bounds, ProjError, ProjInfo, Projector};
 
 /// How [`ExactProjector`] locates the linear piece of φ that holds its root. All three end on

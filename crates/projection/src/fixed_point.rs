@@ -5,7 +5,8 @@ use faer::{ColMut, ColRef};
 use floral_data::Labels;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{KahanSum, Per, Uni, Upper, check_dims, clip, max_abs_finite, scale_for, with_slices};
+use crate::common::{KahanSum, check_dims, clip, max_abs_finite, scale_for, with_slices};
+use crate::lanes::{Per, Uni, Upper};
 use crate::{Bounds, ProjError, ProjInfo, Projector};
 
 /// Parameters of [`FixedPointProjector`]. Defaults are the reference code's.

@@ -440,3 +440,41 @@ mod tests {
         let _ = vector;
     }
 }
+
+/// Access to the upper bounds, monomorphised so the hot loops do not branch on the variant.
+pub(crate) trait Upper: Copy {
+    /// C_i.
+    fn at(self, i: usize) -> f64;
+    /// (C_i, …, C_{i+3}) as lanes of the kind of `t`.
+    fn at4<Q: Quad>(self, t: Q, i: usize) -> Q;
+}
+
+/// One bound for all points.
+#[derive(Clone, Copy)]
+pub(crate) struct Uni(pub(crate) f64);
+
+impl Upper for Uni {
+    #[inline(always)]
+    fn at(self, _i: usize) -> f64 {
+        self.0
+    }
+    #[inline(always)]
+    fn at4<Q: Quad>(self, t: Q, _i: usize) -> Q {
+        t.splat(self.0)
+    }
+}
+
+/// One bound per point.
+#[derive(Clone, Copy)]
+pub(crate) struct Per<'a>(pub(crate) &'a [f64]);
+
+impl Upper for Per<'_> {
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        self.0[i]
+    }
+    #[inline(always)]
+    fn at4<Q: Quad>(self, t: Q, i: usize) -> Q {
+        t.load(&self.0[i..i + 4])
+    }
+}

@@ -171,6 +171,8 @@ pub enum Plot {
     Lines(LinePlot),
     /// A 2-D classifier's decision regions, its f = 0 contour and the training points.
     Decision(DecisionPlot),
+    /// A grid of coloured cells with row and column labels (phase diagrams, confusion matrices).
+    Heatmap(Box<HeatmapPlot>),
 }
 
 impl Plot {
@@ -179,6 +181,7 @@ impl Plot {
         match self {
             Plot::Lines(p) => &p.title,
             Plot::Decision(p) => &p.title,
+            Plot::Heatmap(p) => &p.title,
         }
     }
 }
@@ -257,4 +260,74 @@ pub struct PlotPoint {
     pub label: f64,
     /// Drawn with an extra black ring (e.g. a poisoned / flipped point).
     pub highlighted: bool,
+}
+
+/// Heatmap: a grid of cells, `values[row][col]`, coloured by a [`ColorScale`] with a legend
+/// beside the plot, rows drawn top to bottom in order and columns left to right, each labelled
+/// at its centre.
+///
+/// A non-finite value is a missing cell: drawn light grey, with a "missing" legend entry. With
+/// a categorical scale, a value that is not an integer in `0..names.len()` is missing too.
+/// `annotations`, when not empty, has the shape of `values` and its text is written at the
+/// centre of each cell (black or white, whichever contrasts with the cell; an empty string
+/// writes nothing). The optional [`HeatmapOverlay`] is a polyline in cell coordinates, clipped
+/// to the grid. The grid must have at least one row and one column, `rows.len()` rows of
+/// `columns.len()` values each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapPlot {
+    /// Plot title.
+    pub title: String,
+    /// x-axis description (under the column labels; "" for none).
+    pub x_label: String,
+    /// y-axis description (beside the row labels; "" for none).
+    pub y_label: String,
+    /// Column labels, left to right.
+    pub columns: Vec<String>,
+    /// Row labels, top to bottom.
+    pub rows: Vec<String>,
+    /// Cell values, `values[row][col]`; non-finite = missing.
+    pub values: Vec<Vec<f64>>,
+    /// How values map to colours.
+    pub scale: ColorScale,
+    /// Per-cell text, `annotations[row][col]`; empty = no annotations.
+    #[serde(default)]
+    pub annotations: Vec<Vec<String>>,
+    /// A line drawn over the cells (e.g. a predicted boundary).
+    #[serde(default)]
+    pub overlay: Option<HeatmapOverlay>,
+}
+
+/// The colour scale of a [`HeatmapPlot`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ColorScale {
+    /// A sequential colour map (viridis: dark purple at `lo`, yellow at `hi`), values outside
+    /// the range clamped to its ends; the legend is a colour bar with ticks at lo, mid and hi.
+    Continuous {
+        /// The colour bar's title ("" for none).
+        label: String,
+        /// `(lo, hi)`, finite with lo < hi; None = the extent of the finite values (a single
+        /// value v is widened to v ± 10 % of |v|, or ± 1 for 0).
+        range: Option<(f64, f64)>,
+    },
+    /// Categories: the value i (an integer) is category `names[i]`; the legend lists each name
+    /// with its swatch.
+    Categorical {
+        /// Category names, in legend order (at least one).
+        names: Vec<String>,
+        /// RGB colour per category; empty = a fixed palette (Tableau 10, cycled). When given,
+        /// there is one colour per name.
+        colors: Vec<(u8, u8, u8)>,
+    },
+}
+
+/// A polyline over a [`HeatmapPlot`], in cell coordinates: x runs from 0 (left edge of column
+/// 0) to `columns.len()` (right edge of the last column), y from 0 (top edge of row 0) to
+/// `rows.len()` (bottom edge of the last row); the centre of cell (r, c) is (c + 0.5, r + 0.5).
+/// Points with a non-finite coordinate break the line; parts outside the grid are clipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapOverlay {
+    /// Legend entry ("" for none).
+    pub name: String,
+    /// The points, joined in order.
+    pub points: Vec<(f64, f64)>,
 }

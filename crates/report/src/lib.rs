@@ -8,7 +8,9 @@
 //!   text, float, integer, mean ± std, missing) and [`Block::Figure`] ([`Figure`]).
 //! - [`Plot`]: [`LinePlot`] (one [`Series`] per curve, optional ± band) or [`DecisionPlot`]
 //!   (decision values on a grid, the f = 0 contour by marching squares, and [`PlotPoint`]s,
-//!   some highlighted).
+//!   some highlighted), or [`HeatmapPlot`] (labelled cells coloured by a continuous or
+//!   categorical [`ColorScale`] with a legend, missing cells, per-cell text, and an optional
+//!   [`HeatmapOverlay`] line such as a predicted boundary).
 //!
 //! Rendering and writing:
 //! - [`fmt_num`]: the single float formatter (4 significant digits, `%.4g`-like, −0 → `0`).
@@ -60,11 +62,15 @@ mod document;
 mod error;
 mod format;
 mod geometry;
+mod heatmap;
 mod markdown;
 mod svg;
 mod write;
 
-pub use document::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, Series, Table};
+pub use document::{
+    Block, Cell, ColorScale, DecisionPlot, Document, Figure, HeatmapOverlay, HeatmapPlot, LinePlot, Plot, PlotPoint,
+    Series, Table,
+};
 pub use error::ReportError;
 pub use format::{SIGNIFICANT_DIGITS, fmt_fixed, fmt_num};
 pub use markdown::render_markdown;

@@ -15,7 +15,7 @@ pub const SVG_SIZE: (u32, u32) = (720, 480);
 pub const MARKER_MAX_POINTS: usize = 30;
 
 /// Series colours, cycled in order (Tableau 10).
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -29,7 +29,7 @@ const PALETTE: [RGBColor; 10] = [
 ];
 const POSITIVE: RGBColor = RGBColor(31, 119, 180);
 const NEGATIVE: RGBColor = RGBColor(214, 39, 40);
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Renders a plot to an SVG document of [`SVG_SIZE`] pixels.
 ///
@@ -41,23 +41,25 @@ const FONT: &str = "sans-serif";
 ///
 /// # Errors
 /// [`ReportError::InvalidPlot`] for a non-finite or empty range, a data span that overflows,
-/// or a ragged / too small decision grid; [`ReportError::Render`] if plotters fails.
+/// a ragged / too small decision grid, or a heatmap whose values or annotations do not match
+/// its labels, or whose categorical scale has no names or a colour count unequal to them; [`ReportError::Render`] if plotters fails.
 pub fn render_svg(plot: &Plot) -> Result<String, ReportError> {
     match plot {
         Plot::Lines(p) => render_lines(p),
         Plot::Decision(p) => render_decision(p),
+        Plot::Heatmap(p) => crate::heatmap::render_heatmap(p),
     }
 }
 
-fn render_err<E: std::fmt::Display>(plot: &str) -> impl Fn(E) -> ReportError + '_ {
+pub(crate) fn render_err<E: std::fmt::Display>(plot: &str) -> impl Fn(E) -> ReportError + '_ {
     move |e| ReportError::Render { plot: plot.to_string(), message: e.to_string() }
 }
 
-fn invalid(plot: &str, field: &'static str, expected: &'static str, got: String) -> ReportError {
+pub(crate) fn invalid(plot: &str, field: &'static str, expected: &'static str, got: String) -> ReportError {
     ReportError::InvalidPlot { plot: plot.to_string(), field, expected, got }
 }
 
-fn check_range(plot: &str, field: &'static str, r: (f64, f64)) -> Result<(), ReportError> {
+pub(crate) fn check_range(plot: &str, field: &'static str, r: (f64, f64)) -> Result<(), ReportError> {
     if r.0.is_finite() && r.1.is_finite() && r.0 < r.1 && (r.1 - r.0).is_finite() {
         Ok(())
     } else {
@@ -67,7 +69,7 @@ fn check_range(plot: &str, field: &'static str, r: (f64, f64)) -> Result<(), Rep
 
 /// `(min, max)` of the finite values, widened when degenerate: empty → (0, 1);
 /// a single value v → v ± 10% of |v| (± 1 for v = 0).
-fn data_extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn data_extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) =
         values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {
@@ -145,7 +147,7 @@ fn band_polygons(s: &Series, r: &Rect) -> Vec<Vec<Pt>> {
         .collect()
 }
 
-fn new_root(buf: &mut String) -> DrawingArea<SVGBackend<'_>, Shift> {
+pub(crate) fn new_root(buf: &mut String) -> DrawingArea<SVGBackend<'_>, Shift> {
     SVGBackend::with_string(buf, SVG_SIZE).into_drawing_area()
 }
 

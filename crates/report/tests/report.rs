@@ -5,8 +5,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use floral_report::{
-    Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot, PlotPoint, ReportError, Series, Table, fmt_num,
-    render_markdown, render_svg, write_report,
+    Block, Cell, ColorScale, DecisionPlot, Document, Figure, HeatmapOverlay, HeatmapPlot, LinePlot, Plot, PlotPoint,
+    ReportError, Series, Table, fmt_num, render_markdown, render_svg, write_report,
 };
 use proptest::prelude::*;
 
@@ -425,4 +425,152 @@ fn io_error_names_the_path() {
     }
     assert!(err.to_string().contains("not_a_dir"), "{err}");
     fs::remove_dir_all(&base).unwrap();
+}
+
+// ---------------------------------------------------------------- heatmap
+
+/// A phase-diagram-like heatmap: 3 categories, a missing cell, annotations and a boundary.
+fn heatmap_plot() -> HeatmapPlot {
+    HeatmapPlot {
+        title: "Regime by step size and pool".into(),
+        x_label: "step size η (× 2/λ_max(K))".into(),
+        y_label: "attacker (k, B)".into(),
+        columns: ["0.5", "1", "2", "4", "8"].map(String::from).to_vec(),
+        rows: ["k=5, B=25", "k=10, B=50", "k=25, B=100"].map(String::from).to_vec(),
+        values: vec![vec![0.0, 0.0, 1.0, 2.0, 2.0], vec![0.0, 1.0, f64::NAN, 2.0, 2.0], vec![0.0, 1.0, 1.0, 1.0, 2.0]],
+        scale: ColorScale::Categorical {
+            names: ["converges", "cycles", "diverges"].map(String::from).to_vec(),
+            colors: vec![(44, 160, 44), (255, 187, 120), (214, 39, 40)],
+        },
+        annotations: vec![
+            ["0.1", "0.2", "1.5", "9.8", "12"].map(String::from).to_vec(),
+            ["0.1", "0.4", "", "8.5", "11"].map(String::from).to_vec(),
+            ["0.3", "1.1", "2.4", "5", "10"].map(String::from).to_vec(),
+        ],
+        overlay: Some(HeatmapOverlay { name: "η = 2/μ_max".into(), points: vec![(2.6, -1.0), (2.6, 4.0)] }),
+    }
+}
+
+fn confusion_plot() -> HeatmapPlot {
+    HeatmapPlot {
+        title: "Confusion matrix".into(),
+        x_label: "predicted".into(),
+        y_label: "true".into(),
+        columns: ["a", "b"].map(String::from).to_vec(),
+        rows: ["a", "b"].map(String::from).to_vec(),
+        values: vec![vec![40.0, 2.0], vec![5.0, 53.0]],
+        scale: ColorScale::Continuous { label: "count".into(), range: None },
+        annotations: vec![],
+        overlay: None,
+    }
+}
+
+#[test]
+fn heatmap_svg_snapshot() {
+    let svg = render_svg(&Plot::Heatmap(Box::new(heatmap_plot()))).unwrap();
+    assert_eq!(svg, render_svg(&Plot::Heatmap(Box::new(heatmap_plot()))).unwrap(), "two renders differ");
+    assert_svg_shell(&svg);
+    for text in [
+        "Regime by step size and pool",
+        "attacker (k, B)",
+        "k=10, B=50",
+        "0.5",
+        "converges",
+        "cycles",
+        "diverges",
+        "missing",
+        "η = 2/μ_max",
+        "9.8",
+    ] {
+        assert!(has_text(&svg, text), "missing {text}");
+    }
+    // The missing cell is grey, the categories carry their colours, the empty annotation is
+    // not written.
+    assert!(svg.contains(r##"fill="#E1E1E1""##));
+    assert!(svg.contains(r##"fill="#2CA02C""##) && svg.contains(r##"fill="#D62728""##));
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    insta::assert_snapshot!("heatmap_categorical", svg);
+}
+
+#[test]
+fn heatmap_continuous_has_a_colour_bar() {
+    let svg = render_svg(&Plot::Heatmap(Box::new(confusion_plot()))).unwrap();
+    assert_svg_shell(&svg);
+    // Ticks at lo, mid, hi of the data extent, and the bar's title.
+    for text in ["count", "2", "27.5", "53", "predicted", "true"] {
+        assert!(has_text(&svg, text), "missing {text}");
+    }
+    // Extremes at the ends of viridis; no "missing" entry when nothing is missing.
+    assert!(svg.contains(r##"fill="#FDE725""##) && svg.contains(r##"fill="#440154""##));
+    assert!(!has_text(&svg, "missing"));
+    insta::assert_snapshot!("heatmap_continuous", svg);
+}
+
+#[test]
+fn heatmap_overlay_is_clipped_and_breaks_at_nan() {
+    let mut p = heatmap_plot();
+    p.overlay = Some(HeatmapOverlay { name: String::new(), points: vec![(-5.0, -5.0), (9.0, 9.0)] });
+    let svg = render_svg(&Plot::Heatmap(Box::new(p.clone()))).unwrap();
+    // Black 2-px overlay segments: one piece only, and no legend entry without a name.
+    assert_eq!(svg.matches(r##"stroke="#000000" stroke-width="2""##).count(), 1);
+    p.overlay = Some(HeatmapOverlay {
+        name: "x".into(),
+        points: vec![(0.5, 0.5), (1.5, 1.5), (f64::NAN, 0.0), (2.5, 0.5), (3.5, 1.5)],
+    });
+    let svg = render_svg(&Plot::Heatmap(Box::new(p.clone()))).unwrap();
+    assert_eq!(svg.matches(r##"stroke="#000000" stroke-width="2""##).count(), 3, "two pieces and the legend line");
+    p.overlay = Some(HeatmapOverlay { name: "outside".into(), points: vec![(10.0, 0.0), (10.0, 3.0)] });
+    let svg = render_svg(&Plot::Heatmap(Box::new(p))).unwrap();
+    assert!(!has_text(&svg, "outside"), "an overlay that is not drawn gets no legend entry");
+}
+
+#[test]
+fn invalid_heatmaps_are_errors_not_panics() {
+    let field = |p: HeatmapPlot| match render_svg(&Plot::Heatmap(Box::new(p))) {
+        Err(ReportError::InvalidPlot { field, .. }) => field,
+        other => panic!("expected InvalidPlot, got {other:?}"),
+    };
+    let mut p = heatmap_plot();
+    p.values[1].pop();
+    assert_eq!(field(p), "values");
+    let mut p = heatmap_plot();
+    p.values.pop();
+    assert_eq!(field(p), "values");
+    let mut p = heatmap_plot();
+    p.annotations[2].push("x".into());
+    assert_eq!(field(p), "annotations");
+    let mut p = heatmap_plot();
+    p.rows.clear();
+    p.values.clear();
+    assert_eq!(field(p), "rows/columns");
+    let mut p = heatmap_plot();
+    p.scale = ColorScale::Categorical { names: vec![], colors: vec![] };
+    assert_eq!(field(p), "scale.names");
+    let mut p = heatmap_plot();
+    p.scale = ColorScale::Categorical { names: vec!["a".into(), "b".into()], colors: vec![(0, 0, 0)] };
+    assert_eq!(field(p), "scale.colors");
+    let mut p = confusion_plot();
+    p.scale = ColorScale::Continuous { label: String::new(), range: Some((1.0, 1.0)) };
+    assert_eq!(field(p), "scale.range");
+}
+
+#[test]
+fn degenerate_heatmaps_render() {
+    let one = HeatmapPlot {
+        title: "one".into(),
+        x_label: String::new(),
+        y_label: String::new(),
+        columns: vec!["c".into()],
+        rows: vec!["r".into()],
+        values: vec![vec![f64::NAN]],
+        scale: ColorScale::Continuous { label: String::new(), range: None },
+        annotations: vec![],
+        overlay: None,
+    };
+    let constant = HeatmapPlot { values: vec![vec![3.0]], ..one.clone() };
+    let mut default_palette = heatmap_plot();
+    default_palette.scale = ColorScale::Categorical { names: vec!["a".into()], colors: vec![] };
+    for p in [one, constant, default_palette] {
+        assert_svg_shell(&render_svg(&Plot::Heatmap(Box::new(p))).unwrap());
+    }
 }
