@@ -127,6 +127,29 @@ fn every_name() -> Vec<String> {
                     }),
                 },
                 PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::Lfa(Default::default()) },
+                PoisonSpec::Attack {
+                    fraction: 0.1,
+                    attack: OfflineAttack::LookAheadFloral {
+                        learner: floral::defense::FloralParams::reference(),
+                        attack: floral::attack::LookAheadPoisonParams {
+                            search: floral::attack::LookAheadSearch::Beam { width: 2 },
+                            objective: floral::attack::LookAheadObjective::Error,
+                            data: floral::attack::AttackerData::Train,
+                            ..Default::default()
+                        },
+                    },
+                },
+                PoisonSpec::Attack {
+                    fraction: 0.1,
+                    attack: OfflineAttack::LookAheadFloral {
+                        learner: floral::defense::FloralParams::reference(),
+                        attack: floral::attack::LookAheadPoisonParams {
+                            search: floral::attack::LookAheadSearch::Greedy,
+                            ..Default::default()
+                        },
+                    },
+                },
+                PoisonSpec::Attack { fraction: 0.1, attack: OfflineAttack::KnnAware(Default::default()) },
             ],
             kernel: KernelSpec::Linear,
             methods: vec![
@@ -138,6 +161,25 @@ fn every_name() -> Vec<String> {
                     ..floral(None)
                 })),
                 MethodSpec::Svm { name: "s".into(), c: 1.0, c_grid: vec![], gamma_grid: vec![0.5] },
+                MethodSpec::Floral(Box::new(FloralSpec {
+                    attacker: AttackerSpec::ZeroSum(floral::attack::ZeroSumParams {
+                        k: 1,
+                        objective: floral::attack::ZeroSumObjective::Dual,
+                    }),
+                    ..floral(None)
+                })),
+                MethodSpec::Floral(Box::new(FloralSpec {
+                    attacker: AttackerSpec::ZeroSum(Default::default()),
+                    ..floral(None)
+                })),
+                MethodSpec::Floral(Box::new(FloralSpec {
+                    attacker: AttackerSpec::LookAhead(Default::default()),
+                    ..floral(None)
+                })),
+                MethodSpec::Floral(Box::new(FloralSpec {
+                    attacker: AttackerSpec::RelaxedLookAhead(Default::default()),
+                    ..floral(None)
+                })),
                 MethodSpec::Baseline(BaselineSpec {
                     name: "t".into(),
                     defence: DefenceSpec::TrustedSvm(floral::defense::TrustedSvmParams {

@@ -17,6 +17,9 @@ pub enum AttackError {
     /// Data error.
     #[error(transparent)]
     Data(#[from] floral_data::DataError),
+    /// A simulated game's error (a poisoner that plays the defender's dynamics).
+    #[error(transparent)]
+    Game(#[from] floral_game::GameError),
     /// SVM error (a poisoner that trains or scores a model).
     #[error(transparent)]
     Svm(#[from] floral_svm::SvmError),

@@ -7,6 +7,12 @@
 //! - [`ConfusableTopK`]: multi-class FLORAL's attacker ([`floral_game::MulticlassAttacker`]): k
 //!   relabels among the top-B points by λ in their own class's problem, each to the most
 //!   confusable class.
+//! - [`ZeroSum`]: the zero-sum minimax attacker (the paper's Eq. 3): the k largest clean
+//!   margins (hinge loss) or the greedy dual-objective increase.
+//! - [`LookAhead`]: the adaptive look-ahead attacker: forks the learner, simulates h steps per
+//!   candidate set (singles, greedy or beam search) and plays the most damaging set.
+//! - [`RelaxedLookAhead`]: its continuous relaxation (flip weights, gradient through the
+//!   unrolled steps, L-BFGS via argmin), rounded to k flips.
 //!
 //! Offline poisoners (implement [`Poisoner`]; [`poison_exact`] enforces the exact budget):
 //! - [`RandomFlips`]: `budget` labels uniformly at random.
@@ -18,6 +24,10 @@
 //! - Multi-class: [`random_relabels`] (uniform new class) and [`targeted_relabels`]
 //!   (source → target class pairs), exact budget.
 //! - [`Lfa`]: greedy label flips maximising validation error, warm-started SMO retrains.
+//! - [`LookAheadPoisoner`]: defence-aware: the look-ahead search against the defender's own
+//!   learner dynamics (e.g. FLORAL's), flips accumulated to the budget.
+//! - [`KnnAwareFlips`]: defence-aware against kNN label sanitisation: flips whose neighbours
+//!   mostly share the flipped label, so the relabelling keeps them.
 //!
 //! Adding one: a file here, a `mod`/`pub use` line below, a line in `tests/conformance.rs`,
 //! and one arm in the experiment crate's registry (see CONTRIBUTING.md).
@@ -31,8 +41,11 @@
 mod alfa;
 mod alfa_tilt;
 mod error;
+mod knn_aware;
 mod label_sheet;
 mod lfa;
+mod lookahead;
+mod lookahead_poisoner;
 mod margin_flips;
 mod model_common;
 mod multiclass;
@@ -40,17 +53,27 @@ mod no_attack;
 mod poisoner;
 mod random_flips;
 mod random_top_k;
+mod relaxation;
 mod top_lambda;
+mod zero_sum;
 
 pub use alfa::{Alfa, AlfaParams};
 pub use alfa_tilt::{AlfaTilt, AlfaTiltParams};
 pub use error::AttackError;
+pub use knn_aware::{KnnAwareFlips, KnnAwareFlipsParams, knn_indices};
 pub use label_sheet::LabelSheet;
 pub use lfa::{Lfa, LfaLoss, LfaParams};
+pub use lookahead::{
+    EvalSet, LookAhead, LookAheadObjective, LookAheadParams, LookAheadScore, LookAheadSearch, SearchConfig,
+    SearchResult, candidates, cross_matvec, objective_value, score_flips, search_flips,
+};
+pub use lookahead_poisoner::{AttackerData, LearnerFactory, LookAheadPoisonParams, LookAheadPoisoner};
 pub use margin_flips::{MarginFlips, MarginFlipsParams, MarginOrder};
 pub use multiclass::{ConfusableTopK, ConfusableTopKParams, NewClass, random_relabels, targeted_relabels};
 pub use no_attack::NoAttack;
 pub use poisoner::{PoisonInput, Poisoner, poison_exact};
 pub use random_flips::RandomFlips;
 pub use random_top_k::{RandomTopK, RandomTopKParams};
+pub use relaxation::{RelaxedLookAhead, RelaxedLookAheadParams, Unrolled};
 pub use top_lambda::{TopLambdaFlips, TopLambdaFlipsParams};
+pub use zero_sum::{ZeroSum, ZeroSumObjective, ZeroSumParams, dual_increase, top_margins};

@@ -27,7 +27,8 @@ pub struct PoisonInput<'a> {
 /// labels), deterministically for a given rng state.
 ///
 /// Implementations: [`crate::RandomFlips`], [`crate::LabelSheet`], [`crate::MarginFlips`],
-/// [`crate::TopLambdaFlips`], [`crate::Alfa`], [`crate::AlfaTilt`], [`crate::Lfa`].
+/// [`crate::TopLambdaFlips`], [`crate::Alfa`], [`crate::AlfaTilt`], [`crate::Lfa`],
+/// [`crate::LookAheadPoisoner`], [`crate::KnnAwareFlips`].
 pub trait Poisoner: std::fmt::Debug + Send + Sync {
     /// Short stable name.
     fn name(&self) -> &'static str;

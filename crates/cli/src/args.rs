@@ -202,6 +202,17 @@ pub struct BenchProjectionArgs {
     pub json: bool,
 }
 
+/// `floral bench lookahead [--reps R] [--json]`
+#[derive(Debug, Args)]
+pub struct BenchLookaheadArgs {
+    /// Repetitions per configuration (the minimum time is reported).
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `floral bench game [--json]`
 #[derive(Debug, Args)]
 pub struct BenchGameArgs {

@@ -1,6 +1,7 @@
 //! floral-cli: the `floral` command line (argument parsing, exit codes, progress).
 //!
-//! Subcommands: `run`, `check`, `merge`, `submit`, `svm train`, `stability`, `bench projection`, `bench game`.
+//! Subcommands: `run`, `check`, `merge`, `submit`, `svm train`, `svm predict`, `stability`, `bench projection`,
+//! `bench game`, `bench scale`, `bench lookahead`.
 //! Exit codes: 0 ok, 1 invalid input, 2 numerical or internal failure.
 
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod bench_game;
+mod bench_lookahead;
 mod bench_projection;
 mod bench_scale;
 mod run_cmd;
@@ -17,8 +19,8 @@ mod submit_cmd;
 mod svm_cmd;
 
 pub use args::{
-    BenchGameArgs, BenchProjectionArgs, BenchScaleArgs, CheckArgs, MergeArgs, RunArgs, StabilityArgs, SubmitArgs,
-    SvmPredictArgs, SvmTrainArgs,
+    BenchGameArgs, BenchLookaheadArgs, BenchProjectionArgs, BenchScaleArgs, CheckArgs, MergeArgs, RunArgs,
+    StabilityArgs, SubmitArgs, SvmPredictArgs, SvmTrainArgs,
 };
 
 /// A failure of a subcommand, classified by who is to blame.
@@ -116,6 +118,9 @@ pub enum BenchCommand {
     /// Time an experiment at scale (default experiments/scale_20k.ron: n = 20,000, d = 768) and
     /// write a timing report (not byte-reproducible; excluded from regeneration).
     Scale(BenchScaleArgs),
+    /// A look-ahead attacker's round vs a plain FLORAL round, per horizon and pool; and the
+    /// objective each attacker's flips reach (relaxation vs discrete search).
+    Lookahead(BenchLookaheadArgs),
 }
 
 /// Run the parsed command.
@@ -134,6 +139,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Projection(a)) => bench_projection::run(&a),
         Command::Bench(BenchCommand::Game(a)) => bench_game::run(&a),
         Command::Bench(BenchCommand::Scale(a)) => bench_scale::run(&a),
+        Command::Bench(BenchCommand::Lookahead(a)) => bench_lookahead::run(&a),
     }
 }
 

@@ -151,9 +151,12 @@ pub fn budget_table(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Tabl
 /// True when an offline attack's flips depend on the seed's own random draws.
 fn attack_draws(a: &OfflineAttack) -> bool {
     match a {
-        OfflineAttack::Random | OfflineAttack::AlfaTilt(_) => true,
+        OfflineAttack::Random | OfflineAttack::AlfaTilt(_) | OfflineAttack::LookAheadFloral { .. } => true,
         OfflineAttack::Lfa(p) => p.candidates.is_some(),
-        OfflineAttack::Margin(_) | OfflineAttack::TopLambda(_) | OfflineAttack::Alfa(_) => false,
+        OfflineAttack::Margin(_)
+        | OfflineAttack::TopLambda(_)
+        | OfflineAttack::Alfa(_)
+        | OfflineAttack::KnnAware(_) => false,
     }
 }
 

@@ -39,6 +39,7 @@ pub use floral_report as report;
 pub use floral_stability as stability;
 pub use floral_svm as svm;
 
+pub mod attack_study;
 pub mod cells;
 pub mod convergence;
 mod error;

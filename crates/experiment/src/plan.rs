@@ -398,6 +398,27 @@ fn check_floral(
             average_last,
         ));
     }
+    let searched = match &s.attacker {
+        AttackerSpec::ZeroSum(p) => Some((p.k, p.k)),
+        AttackerSpec::LookAhead(p) => Some((p.k, p.pool.unwrap_or(2 * p.k))),
+        AttackerSpec::RelaxedLookAhead(p) => Some((p.k, p.pool.unwrap_or(2 * p.k))),
+        AttackerSpec::RandomTopK(_) | AttackerSpec::None => None,
+    };
+    if let Some((k, pool)) = searched {
+        if k == 0 {
+            return Err(invalid(path, format!("{f}.attacker.k"), ">= 1", 0));
+        }
+        if pool > n_train {
+            return Err(invalid(
+                path,
+                format!("{f}.attacker.pool"),
+                format!("<= the number of training points ({n_train})"),
+                pool,
+            ));
+        }
+        crate::registry::attacker(&s.attacker)
+            .map_err(|e| invalid(path, format!("{f}.attacker"), "valid attacker parameters", e))?;
+    }
     if let AttackerSpec::RandomTopK(p) = &s.attacker {
         let pool = p.pool.unwrap_or(2 * p.k);
         if p.k == 0 {

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use floral_attack::{
-    Alfa, AlfaTilt, LabelSheet, Lfa, MarginFlips, NoAttack, Poisoner, RandomFlips, RandomTopK, TopLambdaFlips,
+    Alfa, AlfaTilt, KnnAwareFlips, LabelSheet, LearnerFactory, Lfa, LookAhead, LookAheadPoisoner, MarginFlips,
+    NoAttack, Poisoner, RandomFlips, RandomTopK, RelaxedLookAhead, TopLambdaFlips, ZeroSum,
 };
 use floral_data::{FloralRng, Split, Stream, stream};
 use floral_defense::{
-    AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, KLid, LabelSanitisation, LnSvm,
-    SvmDefence, SvmDefenceParams, TrustedSvm,
+    AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, FloralLearner, KLid,
+    LabelSanitisation, LnSvm, SvmDefence, SvmDefenceParams, TrustedSvm,
 };
 use floral_game::{Attacker, Budget, GameError, GameParams, OutputRule};
 use floral_projection::Projector;
@@ -49,6 +50,8 @@ pub fn attack_name(a: &OfflineAttack) -> String {
         OfflineAttack::Alfa(_) => "alfa".into(),
         OfflineAttack::AlfaTilt(_) => "alfa-tilt".into(),
         OfflineAttack::Lfa(_) => "lfa".into(),
+        OfflineAttack::LookAheadFloral { attack, .. } => format!("look-ahead h={}", attack.horizon),
+        OfflineAttack::KnnAware(_) => "knn-aware".into(),
     }
 }
 
@@ -65,6 +68,18 @@ pub fn offline_attack(path: &Path, field: &str, a: &OfflineAttack) -> Result<Arc
         OfflineAttack::Alfa(p) => Arc::new(Alfa::new(p.clone()).map_err(bad)?),
         OfflineAttack::AlfaTilt(p) => Arc::new(AlfaTilt::new(p.clone()).map_err(bad)?),
         OfflineAttack::Lfa(p) => Arc::new(Lfa::new(p.clone()).map_err(bad)?),
+        OfflineAttack::LookAheadFloral { learner, attack } => {
+            FloralLearner::new(learner.clone(), Arc::new(floral_projection::ExactProjector::default()))
+                .map_err(|e| invalid(path, format!("{field}.learner"), "valid FLORAL learner parameters", e))?;
+            let learner = learner.clone();
+            let factory: LearnerFactory = Arc::new(move || {
+                let l = FloralLearner::new(learner.clone(), Arc::new(floral_projection::ExactProjector::default()))
+                    .map_err(|e| GameError::player("floral", e))?;
+                Ok(Box::new(l) as Box<dyn floral_game::Learner>)
+            });
+            Arc::new(LookAheadPoisoner::new(attack.clone(), factory).map_err(bad)?)
+        }
+        OfflineAttack::KnnAware(p) => Arc::new(KnnAwareFlips::new(p.clone()).map_err(bad)?),
     })
 }
 
@@ -127,6 +142,36 @@ pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), Experimen
             let p = p.clone();
             let f: AttackerFactory = Arc::new(move || {
                 let a = RandomTopK::new(p.clone()).map_err(|e| GameError::player("random_top_k", e))?;
+                Ok(Box::new(a) as Box<dyn Attacker>)
+            });
+            (f, Budget { k })
+        }
+        AttackerSpec::ZeroSum(p) => {
+            ZeroSum::new(p.clone()).map_err(|e| run(&e))?;
+            let k = p.k;
+            let p = p.clone();
+            let f: AttackerFactory = Arc::new(move || {
+                let a = ZeroSum::new(p.clone()).map_err(|e| GameError::player("zero_sum", e))?;
+                Ok(Box::new(a) as Box<dyn Attacker>)
+            });
+            (f, Budget { k })
+        }
+        AttackerSpec::LookAhead(p) => {
+            LookAhead::new(p.clone()).map_err(|e| run(&e))?;
+            let k = p.k;
+            let p = p.clone();
+            let f: AttackerFactory = Arc::new(move || {
+                let a = LookAhead::new(p.clone()).map_err(|e| GameError::player("look_ahead", e))?;
+                Ok(Box::new(a) as Box<dyn Attacker>)
+            });
+            (f, Budget { k })
+        }
+        AttackerSpec::RelaxedLookAhead(p) => {
+            RelaxedLookAhead::new(p.clone()).map_err(|e| run(&e))?;
+            let k = p.k;
+            let p = p.clone();
+            let f: AttackerFactory = Arc::new(move || {
+                let a = RelaxedLookAhead::new(p.clone()).map_err(|e| GameError::player("relaxed_look_ahead", e))?;
                 Ok(Box::new(a) as Box<dyn Attacker>)
             });
             (f, Budget { k })
@@ -284,6 +329,16 @@ pub fn poison_level(
                 ));
             }
             let poisoner = offline_attack(path, &field(".attack"), attack)?;
+            if let OfflineAttack::LookAheadFloral { attack: a, .. } = attack {
+                if a.data == floral_attack::AttackerData::Validation && clean.iter().any(|c| c.validation.is_none()) {
+                    return Err(invalid(
+                        path,
+                        field(".attack.attack.data"),
+                        "Train, or a data set with a validation split",
+                        "Validation",
+                    ));
+                }
+            }
             PlannedPoison { name, poisoner: Some((poisoner, PoisonBudget::Fraction(*fraction))) }
         }
     })

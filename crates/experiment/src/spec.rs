@@ -17,7 +17,10 @@
 //! )
 //! ```
 
-use floral_attack::{AlfaParams, AlfaTiltParams, LfaParams, MarginFlipsParams, RandomTopKParams, TopLambdaFlipsParams};
+use floral_attack::{
+    AlfaParams, AlfaTiltParams, KnnAwareFlipsParams, LfaParams, LookAheadParams, LookAheadPoisonParams,
+    MarginFlipsParams, RandomTopKParams, RelaxedLookAheadParams, TopLambdaFlipsParams, ZeroSumParams,
+};
 use floral_defense::{
     ConfidentLearningParams, CurieParams, KLidParams, LabelSanitisationParams, LnSvmParams, TrustedSvmParams,
 };
@@ -192,6 +195,17 @@ pub enum OfflineAttack {
     AlfaTilt(AlfaTiltParams),
     /// Greedy label-flip attack: each flip the one that most raises validation error.
     Lfa(LfaParams),
+    /// Defence-aware against FLORAL: the look-ahead search run against FLORAL's learner
+    /// dynamics from scratch, its flips accumulated to the budget.
+    LookAheadFloral {
+        /// The FLORAL learner whose dynamics are simulated (the defended method's settings).
+        learner: FloralParams,
+        /// The search and its schedule.
+        attack: LookAheadPoisonParams,
+    },
+    /// Defence-aware against kNN label sanitisation: flips whose neighbours mostly share the
+    /// flipped label, so the relabelling keeps them.
+    KnnAware(KnnAwareFlipsParams),
 }
 
 /// The kernel.
@@ -239,6 +253,13 @@ pub enum ProjectorSpec {
 pub enum AttackerSpec {
     /// FLORAL's randomized top-k.
     RandomTopK(RandomTopKParams),
+    /// The zero-sum minimax attacker (the paper's Eq. 3): the k flips that most raise the
+    /// learner's own hinge loss (or dual objective) at its current model.
+    ZeroSum(ZeroSumParams),
+    /// The adaptive look-ahead attacker: simulates h learner steps per candidate flip set.
+    LookAhead(LookAheadParams),
+    /// The look-ahead's continuous relaxation (unrolled gradient, L-BFGS), rounded to k flips.
+    RelaxedLookAhead(RelaxedLookAheadParams),
     /// No attack (plain projected gradient descent on the given labels).
     None,
 }

@@ -64,6 +64,7 @@ pub const KINDS: &[(&str, Loader)] = &[
     ("Convergence", crate::convergence::load),
     ("TrustedSize", crate::trusted_size::load),
     ("Influence", crate::influence::load),
+    ("AttackStudy", crate::attack_study::load),
 ];
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
