@@ -601,23 +601,6 @@ fn schedule_name(s: &Schedule) -> String {
     }
 }
 
-/// The 97.5 % quantile of Student's t with `df` degrees of freedom (table for 1..=30, the
-/// normal 1.96 beyond).
-fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 { f64::NAN } else { T.get(df - 1).copied().unwrap_or(1.96) }
-}
-
-/// Mean paired difference with its 95 % t interval: d̄ ± t_{0.975, n−1}·s_d/√n.
-fn paired(d: &[f64]) -> (f64, f64, f64) {
-    let (m, s) = crate::render::mean_std(d);
-    let h = t975(d.len().saturating_sub(1)) * s / (d.len() as f64).sqrt();
-    (m, m - h, m + h)
-}
-
 fn pct(v: f64) -> String {
     fmt_num(100.0 * v)
 }
@@ -885,7 +868,7 @@ impl ConvergenceStudy {
                 validation_budget: budget,
                 mean,
                 std,
-                diff: (!is_best).then(|| paired(&d)),
+                diff: (!is_best).then(|| crate::stats::paired_interval(&d)),
                 better: if is_best { 0 } else { d.iter().filter(|&&x| x > 0.0).count() },
                 worse: if is_best { 0 } else { d.iter().filter(|&&x| x < 0.0).count() },
                 accuracy: acc,
@@ -1546,18 +1529,6 @@ mod tests {
         assert_eq!(column_position(&[1.0], 1.0), None);
         assert_eq!(column_position(&u, 0.0), None);
         assert_eq!(column_position(&u, f64::NAN), None);
-    }
-
-    #[test]
-    fn paired_interval_uses_student_t() {
-        let (m, lo, hi) = paired(&[1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(m, 3.0);
-        // s = √2.5, t(0.975, 4) = 2.776.
-        let h = 2.776 * 2.5f64.sqrt() / 5f64.sqrt();
-        assert!((hi - m - h).abs() < 1e-12 && (m - lo - h).abs() < 1e-12);
-        assert_eq!(t975(1), 12.706);
-        assert_eq!(t975(100), 1.96);
-        assert!(t975(0).is_nan());
     }
 
     #[test]

@@ -358,16 +358,6 @@ pub fn budget_plots(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<
     figs
 }
 
-/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom (df ≥ 1; the normal
-/// 1.96 beyond 30).
-fn t95(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 { f64::NAN } else { T.get(df - 1).copied().unwrap_or(1.96) }
-}
-
 /// Paired comparison of a and b (same seeds): mean of a_s − b_s, its 95 % t interval
 /// mean ± t₀.₉₇₅(n−1)·sd/√n, and how many seeds a wins.
 pub fn paired(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64, usize, usize)> {
@@ -375,10 +365,9 @@ pub fn paired(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64, usize, usize)> {
         return None;
     }
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    let (m, s) = mean_std(&d);
-    let h = t95(d.len() - 1) * s / (d.len() as f64).sqrt();
+    let (m, lo, hi) = crate::stats::paired_interval(&d);
     let wins = d.iter().filter(|&&x| x > 0.0).count();
-    Some((m, m - h, m + h, wins, d.len()))
+    Some((m, lo, hi, wins, d.len()))
 }
 
 fn acc(v: f64) -> String {

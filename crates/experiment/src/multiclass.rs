@@ -364,16 +364,6 @@ impl MulticlassStudy {
     }
 }
 
-/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom (table for 1..=30, the
-/// normal 1.96 above).
-fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 { f64::NAN } else { T.get(df - 1).copied().unwrap_or(1.96) }
-}
-
 fn pct(v: f64) -> String {
     format!("{} %", fmt_fixed(100.0 * v, 1))
 }
@@ -534,7 +524,7 @@ impl Study for MulticlassStudy {
         for (li, (name, _)) in self.levels.iter().enumerate() {
             let d: Vec<f64> = runs.iter().map(|r| r[li].accuracy[3] - r[li].accuracy[0]).collect();
             let (mean, std) = mean_std(&d);
-            let half = t975(n_seeds.saturating_sub(1)) * std / (n_seeds as f64).sqrt();
+            let half = crate::stats::t975(n_seeds.saturating_sub(1)) * std / (n_seeds as f64).sqrt();
             let wins = d.iter().filter(|&&v| v > 0.0).count();
             let losses = d.iter().filter(|&&v| v < 0.0).count();
             diffs_by_level.push((name.clone(), mean, mean - half, mean + half, wins, losses));
@@ -705,9 +695,9 @@ mod tests {
 
     #[test]
     fn t_quantiles_and_budgets() {
-        assert_eq!(t975(4), 2.776);
-        assert_eq!(t975(100), 1.96);
-        assert!(t975(0).is_nan());
+        assert_eq!(crate::stats::t975(4), 2.776);
+        assert_eq!(crate::stats::t975(100), 1.96);
+        assert!(crate::stats::t975(0).is_nan());
         assert_eq!(budget(0.25, 1000), 250);
         assert_eq!(budget(0.05, 999), 50);
     }

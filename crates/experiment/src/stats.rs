@@ -1,6 +1,6 @@
-//! Rank statistics and bootstrap intervals for studies: average ranks, Spearman's ρ, Kendall's
-//! τ-b, the overlap of two top-B sets, and a seeded two-level (seeds, then points) percentile
-//! bootstrap.
+//! Statistics for studies: average ranks, Spearman's ρ, Kendall's τ-b, the overlap of two top-B
+//! sets, a seeded two-level (seeds, then points) percentile bootstrap, and the paired Student-t
+//! interval every study's paired comparisons use.
 
 use floral_data::FloralRng;
 use rand::Rng;
@@ -168,11 +168,41 @@ pub fn bootstrap(
     Estimate { value, lo: quantile(&reps, 0.025), hi: quantile(&reps, 0.975) }
 }
 
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom, t₀.₉₇₅(df) (table for
+/// 1..=30, the normal 1.96 beyond; NaN for df = 0).
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 { f64::NAN } else { T.get(df - 1).copied().unwrap_or(1.96) }
+}
+
+/// Mean of paired differences d with its 95 % t interval: (d̄, d̄ − h, d̄ + h) with
+/// h = t₀.₉₇₅(n − 1) · sd(d)/√n (sample standard deviation; NaN bounds for n < 2).
+pub fn paired_interval(d: &[f64]) -> (f64, f64, f64) {
+    let (m, s) = crate::render::mean_std(d);
+    let h = t975(d.len().saturating_sub(1)) * s / (d.len() as f64).sqrt();
+    (m, m - h, m + h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use floral_data::{Stream, stream};
     use proptest::prelude::*;
+
+    #[test]
+    fn paired_interval_uses_student_t() {
+        let (m, lo, hi) = paired_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(m, 3.0);
+        // s = √2.5, t(0.975, 4) = 2.776.
+        let h = 2.776 * 2.5f64.sqrt() / 5f64.sqrt();
+        assert!((hi - m - h).abs() < 1e-12 && (m - lo - h).abs() < 1e-12);
+        assert_eq!(t975(1), 12.706);
+        assert_eq!(t975(100), 1.96);
+        assert!(t975(0).is_nan());
+    }
 
     #[test]
     fn ranks_average_ties() {
