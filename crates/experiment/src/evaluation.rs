@@ -213,7 +213,8 @@ pub fn variation_text(plan: &Plan) -> String {
     if random_defences.is_empty() {
         parts.push("no method draws random numbers".into());
     } else {
-        parts.push(format!("of the methods only {} draw random numbers", random_defences.join(", ")));
+        let verb = if random_defences.len() == 1 { "draws" } else { "draw" };
+        parts.push(format!("of the methods only {} {verb} random numbers", random_defences.join(", ")));
     }
     let mut text = format!("What the ± std over the {} seeds varies over: {}.", spec.seeds.len(), parts.join("; "));
     if split.is_none() && !fixed.is_empty() {

@@ -617,7 +617,7 @@ impl Study for MulticlassStudy {
         let worse: Vec<&str> = diffs_by_level.iter().filter(|d| d.3 < 0.0).map(|d| d.0.as_str()).collect();
         let same: Vec<&str> =
             diffs_by_level.iter().filter(|d| d.2 <= 0.0 && d.3 >= 0.0).map(|d| d.0.as_str()).collect();
-        let list = |v: &[&str]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        let list = |v: &[&str]| if v.is_empty() { "no level".to_string() } else { v.join(", ") };
         let mut answer = format!(
             "Averaged multi-class FLORAL against the one-vs-rest SVM (paired over {n_seeds} seeds, 95 % t interval): better at {}; worse at {}; no difference shown at {}.",
             list(&better),
