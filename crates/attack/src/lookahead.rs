@@ -345,23 +345,9 @@ impl LookAhead {
         if p.horizon == 0 {
             return Err(AttackError::InvalidParam { field: "horizon", expected: ">= 1", got: "0".into() });
         }
-        let pool = p.pool.unwrap_or(2 * p.k);
-        if pool < p.k {
-            return Err(AttackError::InvalidParam {
-                field: "pool",
-                expected: ">= k",
-                got: format!("{pool} (k = {})", p.k),
-            });
-        }
+        crate::random_top_k::pool_and_threshold(p.k, p.pool, p.sv_threshold)?;
         if let LookAheadSearch::Beam { width: 0 } = p.search {
             return Err(AttackError::InvalidParam { field: "search.width", expected: ">= 1", got: "0".into() });
-        }
-        if !(p.sv_threshold.is_finite() && p.sv_threshold >= 0.0) {
-            return Err(AttackError::InvalidParam {
-                field: "sv_threshold",
-                expected: "a finite number >= 0",
-                got: p.sv_threshold.to_string(),
-            });
         }
         Ok(Self {
             cfg_pool: p.pool,

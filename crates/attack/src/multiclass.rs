@@ -65,21 +65,7 @@ impl ConfusableTopK {
     /// # Errors
     /// [`AttackError::InvalidParam`] naming the field.
     pub fn new(p: ConfusableTopKParams) -> Result<Self, AttackError> {
-        let pool = p.pool.unwrap_or(2 * p.k);
-        if pool < p.k {
-            return Err(AttackError::InvalidParam {
-                field: "pool",
-                expected: ">= k",
-                got: format!("{pool} (k = {})", p.k),
-            });
-        }
-        if !(p.sv_threshold.is_finite() && p.sv_threshold >= 0.0) {
-            return Err(AttackError::InvalidParam {
-                field: "sv_threshold",
-                expected: "a finite number >= 0",
-                got: p.sv_threshold.to_string(),
-            });
-        }
+        let pool = crate::random_top_k::pool_and_threshold(p.k, p.pool, p.sv_threshold)?;
         Ok(Self { k: p.k, pool, sv_threshold: p.sv_threshold, new_class: p.new_class, order: Vec::new() })
     }
 

@@ -52,21 +52,7 @@ impl RandomTopK {
     /// # Errors
     /// [`AttackError::InvalidParam`] naming the field.
     pub fn new(p: RandomTopKParams) -> Result<Self, AttackError> {
-        let pool = p.pool.unwrap_or(2 * p.k);
-        if pool < p.k {
-            return Err(AttackError::InvalidParam {
-                field: "pool",
-                expected: ">= k",
-                got: format!("{pool} (k = {})", p.k),
-            });
-        }
-        if !(p.sv_threshold.is_finite() && p.sv_threshold >= 0.0) {
-            return Err(AttackError::InvalidParam {
-                field: "sv_threshold",
-                expected: "a finite number >= 0",
-                got: p.sv_threshold.to_string(),
-            });
-        }
+        pool_and_threshold(p.k, p.pool, p.sv_threshold)?;
         Ok(Self { pool: p.pool, sv_threshold: p.sv_threshold, order: Vec::new() })
     }
 
@@ -111,6 +97,26 @@ impl Attacker for RandomTopK {
         let idx: Vec<usize> = picks.iter().map(|j| self.order[j]).collect();
         FlipSet::new(idx, n).map_err(|e| GameError::player(self.name(), AttackError::from(e)))
     }
+}
+
+/// The checks every top-B attacker makes on its pool and support-vector threshold: the pool
+/// B (default 2k) is at least k, and the threshold is finite and ≥ 0. Returns B.
+///
+/// # Errors
+/// [`AttackError::InvalidParam`] naming `pool` or `sv_threshold`.
+pub(crate) fn pool_and_threshold(k: usize, pool: Option<usize>, sv_threshold: f64) -> Result<usize, AttackError> {
+    let pool = pool.unwrap_or(2 * k);
+    if pool < k {
+        return Err(AttackError::InvalidParam { field: "pool", expected: ">= k", got: format!("{pool} (k = {k})") });
+    }
+    if !(sv_threshold.is_finite() && sv_threshold >= 0.0) {
+        return Err(AttackError::InvalidParam {
+            field: "sv_threshold",
+            expected: "a finite number >= 0",
+            got: sv_threshold.to_string(),
+        });
+    }
+    Ok(pool)
 }
 
 #[cfg(test)]
