@@ -128,54 +128,40 @@ pub fn projector(p: &ProjectorSpec) -> Result<Arc<dyn Projector>, ExperimentErro
     })
 }
 
+/// An attacker factory for parameters `p` that `build` validates once here (a bad parameter is
+/// an error before any game starts) and again, infallibly in practice, for every fresh game;
+/// the game's budget is k.
+fn checked_factory<P, A, E>(
+    p: &P,
+    k: usize,
+    name: &'static str,
+    build: fn(P) -> Result<A, E>,
+) -> Result<(AttackerFactory, Budget), ExperimentError>
+where
+    P: Clone + Send + Sync + 'static,
+    A: Attacker + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    build(p.clone()).map_err(|e| ExperimentError::Run { what: "attacker".into(), message: e.to_string() })?;
+    let p = p.clone();
+    let f: AttackerFactory = Arc::new(move || {
+        let a = build(p.clone()).map_err(|e| GameError::player(name, e))?;
+        Ok(Box::new(a) as Box<dyn Attacker>)
+    });
+    Ok((f, Budget { k }))
+}
+
 /// The in-game attacker a spec names, as a factory (one fresh attacker per game), and the
 /// game's budget, defined here once: the attacker reads it from its round view.
 ///
 /// # Errors
 /// [`ExperimentError::Run`] when the attacker rejects its parameters.
 pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), ExperimentError> {
-    let run = |e: &dyn std::fmt::Display| ExperimentError::Run { what: "attacker".into(), message: e.to_string() };
     Ok(match a {
-        AttackerSpec::RandomTopK(p) => {
-            RandomTopK::new(p.clone()).map_err(|e| run(&e))?;
-            let k = p.k;
-            let p = p.clone();
-            let f: AttackerFactory = Arc::new(move || {
-                let a = RandomTopK::new(p.clone()).map_err(|e| GameError::player("random_top_k", e))?;
-                Ok(Box::new(a) as Box<dyn Attacker>)
-            });
-            (f, Budget { k })
-        }
-        AttackerSpec::ZeroSum(p) => {
-            ZeroSum::new(p.clone()).map_err(|e| run(&e))?;
-            let k = p.k;
-            let p = p.clone();
-            let f: AttackerFactory = Arc::new(move || {
-                let a = ZeroSum::new(p.clone()).map_err(|e| GameError::player("zero_sum", e))?;
-                Ok(Box::new(a) as Box<dyn Attacker>)
-            });
-            (f, Budget { k })
-        }
-        AttackerSpec::LookAhead(p) => {
-            LookAhead::new(p.clone()).map_err(|e| run(&e))?;
-            let k = p.k;
-            let p = p.clone();
-            let f: AttackerFactory = Arc::new(move || {
-                let a = LookAhead::new(p.clone()).map_err(|e| GameError::player("look_ahead", e))?;
-                Ok(Box::new(a) as Box<dyn Attacker>)
-            });
-            (f, Budget { k })
-        }
-        AttackerSpec::RelaxedLookAhead(p) => {
-            RelaxedLookAhead::new(p.clone()).map_err(|e| run(&e))?;
-            let k = p.k;
-            let p = p.clone();
-            let f: AttackerFactory = Arc::new(move || {
-                let a = RelaxedLookAhead::new(p.clone()).map_err(|e| GameError::player("relaxed_look_ahead", e))?;
-                Ok(Box::new(a) as Box<dyn Attacker>)
-            });
-            (f, Budget { k })
-        }
+        AttackerSpec::RandomTopK(p) => checked_factory(p, p.k, "random_top_k", RandomTopK::new)?,
+        AttackerSpec::ZeroSum(p) => checked_factory(p, p.k, "zero_sum", ZeroSum::new)?,
+        AttackerSpec::LookAhead(p) => checked_factory(p, p.k, "look_ahead", LookAhead::new)?,
+        AttackerSpec::RelaxedLookAhead(p) => checked_factory(p, p.k, "relaxed_look_ahead", RelaxedLookAhead::new)?,
         AttackerSpec::None => {
             let f: AttackerFactory = Arc::new(|| Ok(Box::new(NoAttack) as Box<dyn Attacker>));
             (f, Budget { k: 0 })
