@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use floral_experiment::{
-    ExperimentError, QUICKSTART, Shard, Study, StudyOutput, job_count, load_study, load_study_file, run_stored,
-    run_study,
+    ExperimentError, QUICKSTART, Shard, Study, StudyOutput, load_study, load_study_file, run_stored, run_study,
 };
 
 use crate::{CheckArgs, CliError, MergeArgs, RunArgs};
@@ -90,10 +89,10 @@ fn print_output(name: &str, cells: usize, out: &Path, output: &StudyOutput) {
 pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
     let study = study_for(a.file.as_deref())?;
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(study.name()));
-    let Some(plan) = study.as_plan() else {
+    if study.stored().is_none() {
         if a.shard.is_some() {
             return Err(CliError::Input(anyhow!(
-                "{}: --shard applies to Experiment files; a {} study runs whole (drop --shard)",
+                "{}: --shard applies to studies with a cell store; a {} study runs whole (drop --shard)",
                 a.file.as_deref().map_or_else(|| "<built-in quickstart>".into(), |f| f.display().to_string()),
                 study.kind()
             )));
@@ -104,17 +103,17 @@ pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
         progress.finish();
         print_output(study.name(), total as usize, &out, &output);
         return Ok(());
-    };
-    let total = (0..job_count(plan)).filter(|&j| a.shard.unwrap_or(Shard::ALL).owns(j)).count();
+    }
+    let total = (0..study.jobs()).filter(|&j| a.shard.unwrap_or(Shard::ALL).owns(j)).count();
     let progress = Progress::new(total as u64, a.quiet);
-    let ran = run_stored(plan, &out, a.shard, a.keep_cells, &|w: &str| progress.tick(w)).map_err(classify)?;
+    let ran = run_stored(study.as_ref(), &out, a.shard, a.keep_cells, &|w: &str| progress.tick(w)).map_err(classify)?;
     progress.finish();
     warn_damaged(&ran.damaged);
     let reused =
         if ran.run.stored > 0 { format!(" ({} taken from the cell store)", ran.run.stored) } else { String::new() };
     match &ran.output {
         Some(output) => {
-            print_output(study.name(), job_count(plan), &out, output);
+            print_output(study.name(), study.jobs(), &out, output);
             if !reused.is_empty() {
                 println!("  {} runs computed{reused}", ran.run.computed);
             }
@@ -135,7 +134,7 @@ pub(crate) fn merge(a: &MergeArgs) -> Result<(), CliError> {
     let out = a.out.clone().or_else(|| a.dirs.first().cloned()).unwrap_or_else(|| PathBuf::from("."));
     let merged = floral_experiment::merge(&a.dirs, &out).map_err(classify)?;
     warn_damaged(&merged.damaged);
-    print_output(&merged.plan.spec.name, job_count(&merged.plan), &out, &merged.output);
+    print_output(merged.study.name(), merged.study.jobs(), &out, &merged.output);
     Ok(())
 }
 

@@ -39,13 +39,13 @@ fn request_mib(m: &MemoryEstimate, cpus: usize) -> u64 {
 
 pub(crate) fn run(a: &SubmitArgs) -> Result<(), CliError> {
     let study = load_study_file(&a.file).map_err(|e| CliError::Input(anyhow!(e)))?;
-    let Some(plan) = study.as_plan() else {
+    if study.stored().is_none() {
         return Err(CliError::Input(anyhow!(
-            "{}: floral submit shards Experiment files; a {} study runs whole (use `floral run`)",
+            "{}: floral submit shards studies with a cell store; a {} study runs whole (use `floral run`)",
             a.file.display(),
             study.kind()
         )));
-    };
+    }
     let n = a.shards as usize;
     let cpus = a.cpus as usize;
     let exe = std::env::current_exe()
@@ -53,12 +53,12 @@ pub(crate) fn run(a: &SubmitArgs) -> Result<(), CliError> {
     let exp = absolute(&a.file)?;
     let out = absolute(&a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(study.name())))?;
     let logs = out.join("logs");
-    let mem = request_mib(&plan.memory, cpus);
+    let mem = study.memory().map_or(1024, |m| request_mib(m, cpus));
     let name = floral_experiment::names::slug(study.name());
     let header = format!(
         "floral submit: {n} shard(s) of {} ({} runs), then a merge into {}",
         text(&exp),
-        floral_experiment::job_count(plan),
+        study.jobs(),
         text(&out)
     );
     let files: Vec<(PathBuf, String)> = if a.slurm {

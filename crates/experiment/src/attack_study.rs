@@ -554,7 +554,7 @@ impl Study for AttackStudy {
         crate::job_count(&self.plan)
     }
     fn describe(&self) -> Vec<String> {
-        self.plan.describe()
+        crate::frame::Kind::describe(&self.plan)
     }
     fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError> {
         let ran = crate::execute(&self.plan, progress)?;

@@ -38,9 +38,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use crate::run::{GroupBound, RunResult, ShardRun, assemble, execute_with};
-use crate::study::{StudyOutput, experiment_output, write_output};
-use crate::{ExperimentError, Plan};
+use crate::ExperimentError;
+use crate::run::{RunResult, ShardRun};
+use crate::study::{Study, StudyOutput, write_output};
 
 /// The directory under `--out` that holds cell stores.
 pub const CELLS_DIR: &str = "cells";
@@ -115,16 +115,18 @@ pub struct CellRecord {
     pub grid: Option<Vec<Vec<f64>>>,
 }
 
-/// The store's manifest: what a merge needs to rebuild the plan.
+/// The store's manifest: what a merge needs to load the study again.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
-    /// [`Plan::hash`].
+    /// The study's kind (`Experiment`, `Convergence`, …).
+    pub kind: String,
+    /// The study's content hash.
     pub hash: String,
     /// The experiment file (absolute when it could be resolved), for relative data paths.
     pub source: PathBuf,
-    /// [`Plan::canonical`]: the spec, re-parsed by a merge.
+    /// The study's canonical RON, re-parsed by a merge.
     pub canonical: String,
-    /// Number of cells of the experiment.
+    /// Number of cells of the study.
     pub cells: usize,
 }
 
@@ -146,12 +148,16 @@ pub fn store_dir(out: &Path, hash: &str) -> PathBuf {
 }
 
 impl CellStore {
-    /// Open (creating it when needed) the store of `plan` under `out` and write its manifest.
+    /// Open (creating it when needed) the store of `study` under `out` and write its manifest.
     ///
     /// # Errors
-    /// [`ExperimentError::Report`] when the directory or the manifest cannot be written.
-    pub fn open(out: &Path, plan: &Plan) -> Result<CellStore, ExperimentError> {
-        let dir = store_dir(out, &plan.hash);
+    /// [`ExperimentError::Report`] when the directory or the manifest cannot be written;
+    /// [`ExperimentError::Store`] for a kind that runs whole.
+    pub fn open(out: &Path, study: &dyn Study) -> Result<CellStore, ExperimentError> {
+        let Some(info) = study.stored() else {
+            return Err(store_err(out, format!("a {} study runs whole (no cell store)", study.kind())));
+        };
+        let dir = store_dir(out, info.hash);
         std::fs::create_dir_all(&dir).map_err(|source| {
             ExperimentError::Report(floral_report::ReportError::Io {
                 op: "create directory",
@@ -159,13 +165,14 @@ impl CellStore {
                 source,
             })
         })?;
-        let store = CellStore { dir, hash: plan.hash.clone(), damaged: Mutex::new(Vec::new()) };
-        let source = std::fs::canonicalize(&plan.source).unwrap_or_else(|_| plan.source.clone());
+        let store = CellStore { dir, hash: info.hash.to_string(), damaged: Mutex::new(Vec::new()) };
+        let source = std::fs::canonicalize(info.source).unwrap_or_else(|_| info.source.to_path_buf());
         let manifest = Manifest {
-            hash: plan.hash.clone(),
+            kind: study.kind().to_string(),
+            hash: info.hash.to_string(),
             source,
-            canonical: plan.canonical.clone(),
-            cells: crate::job_count(plan),
+            canonical: info.canonical.to_string(),
+            cells: study.jobs(),
         };
         if store.get::<Manifest>(MANIFEST_KEY).as_ref() != Some(&manifest) {
             store.put(MANIFEST_KEY, &manifest)?;
@@ -300,21 +307,8 @@ pub fn cell_key(method: usize, variant: usize, poison: usize, seed: usize) -> St
     format!("m{method}-v{variant}-p{poison}-s{seed}")
 }
 
-/// The key of the poisoner's flips at (poison level, seed index).
-pub fn split_key(poison: usize, seed: usize) -> String {
-    format!("split-p{poison}-s{seed}")
-}
-
-/// The key of the step-size bound of group `group`.
-pub fn bound_key(group: usize) -> String {
-    format!("bound-g{group}")
-}
-
 /// The poisoner's flips of one (poison level, seed): None for clean labels.
 pub type SplitRecord = Option<Vec<usize>>;
-
-/// Type alias for the bound record, stored as is.
-pub type BoundRecord = GroupBound;
 
 /// Every cell store under the output directories `dirs` (`DIR/cells/*/`), with its manifest,
 /// in directory order.
@@ -360,30 +354,30 @@ pub struct StoredRun {
     pub output: Option<StudyOutput>,
 }
 
-/// `floral run` for an experiment: compute the cells of `shard` (None: all of them) missing from
-/// the store under `out` ([`execute_with`]). A shard stops there (even `0/1`: `floral merge`
-/// writes its report). A whole run then assembles every cell from the store ([`assemble`]),
-/// writes the report into `out`, and deletes the store unless `keep_cells`.
+/// `floral run` for a study on the frame: compute the cells of `shard` (None: all of them)
+/// missing from the store under `out` ([`Study::run_cells`]). A shard stops there (even `0/1`:
+/// `floral merge` writes its report). A whole run then assembles every cell from the store
+/// ([`Study::assemble`]), writes the report into `out`, and deletes the store unless
+/// `keep_cells`.
 ///
 /// # Errors
-/// As [`execute_with`], [`assemble`] and the report writer.
+/// As [`Study::run_cells`], [`Study::assemble`] and the report writer.
 pub fn run_stored(
-    plan: &Plan,
+    study: &dyn Study,
     out: &Path,
     shard: Option<Shard>,
     keep_cells: bool,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<StoredRun, ExperimentError> {
-    let store = CellStore::open(out, plan)?;
-    let run = execute_with(plan, &store, shard.unwrap_or(Shard::ALL), progress)?;
+    let store = CellStore::open(out, study)?;
+    let run = study.run_cells(&store, shard.unwrap_or(Shard::ALL), progress)?;
     let store_dir = store.dir().to_path_buf();
     if shard.is_some() {
         return Ok(StoredRun { run, damaged: store.damaged(), store_dir, output: None });
     }
     let stores = [store];
-    let ran = assemble(plan, &stores)?;
-    let output = experiment_output(plan, &ran);
-    write_output(plan, out, &output)?;
+    let output = study.assemble(&stores)?;
+    write_output(study, out, &output)?;
     let [store] = stores;
     let damaged = store.damaged();
     if !keep_cells {
@@ -393,14 +387,22 @@ pub fn run_stored(
 }
 
 /// What [`merge`] hands back.
-#[derive(Debug)]
 pub struct Merged {
-    /// The plan rebuilt from the stores' manifest.
-    pub plan: Plan,
+    /// The study loaded again from the stores' manifest.
+    pub study: Box<dyn Study>,
     /// The report's contents, written to `out`.
     pub output: StudyOutput,
     /// Damaged store files found (never used).
     pub damaged: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Merged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merged")
+            .field("study", &self.study.name())
+            .field("damaged", &self.damaged)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `floral merge DIR...`: read the cell stores under `dirs`, check that they belong to one
@@ -440,25 +442,30 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, ExperimentError> {
         return Err(store_err(first_dir, "no cell store found"));
     };
     let manifest = manifest.clone();
-    let spec = crate::parse(&manifest.canonical, &manifest.source)?;
-    let plan = crate::check(spec, &manifest.source)?;
-    if plan.hash != manifest.hash {
+    let study = crate::study::load(&manifest.canonical, &manifest.source)?;
+    if study.kind() != manifest.kind {
+        return Err(store_err(
+            first_dir,
+            format!("the manifest names a {} study but its text loads as {}", manifest.kind, study.kind()),
+        ));
+    }
+    let hash = study.hash().unwrap_or_default().to_string();
+    if hash != manifest.hash {
         return Err(store_err(
             first_dir,
             format!(
-                "the experiment's content hash is now {} but the shards ran with {}: a data file of {} changed since",
-                plan.hash,
+                "the study's content hash is now {} but the shards ran with {}: a data file of {} changed since",
+                hash,
                 manifest.hash,
                 manifest.source.display()
             ),
         ));
     }
     let stores: Vec<CellStore> = found.into_iter().map(|(s, _)| s).collect();
-    let ran = assemble(&plan, &stores)?;
-    let output = experiment_output(&plan, &ran);
-    write_output(&plan, out, &output)?;
+    let output = study.assemble(&stores)?;
+    write_output(study.as_ref(), out, &output)?;
     let damaged = stores.iter().flat_map(CellStore::damaged).collect();
-    Ok(Merged { plan, output, damaged })
+    Ok(Merged { study, output, damaged })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //!   [`merge`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
+//! - [`frame`]: the study frame every kind runs on (cells, groups, the shared runner and loader).
 //! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
@@ -44,6 +45,7 @@ pub mod cells;
 pub mod convergence;
 mod error;
 pub mod evaluation;
+pub mod frame;
 pub mod influence;
 pub mod memory;
 pub mod multiclass;
@@ -64,7 +66,7 @@ pub use cells::{CellStore, Merged, Shard, StoredRun, merge, run_stored};
 pub use error::ExperimentError;
 pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
-pub use run::{Executed, GroupBound, RunResult, ShardRun, assemble, execute, execute_with, job_count};
+pub use run::{Executed, GroupBound, RunResult, ShardRun, execute, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
 pub use study::{PROVENANCE_FILE, Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};

@@ -16,7 +16,7 @@ use floral_svm::Kernel;
 use rayon::prelude::*;
 
 use crate::ExperimentError;
-use crate::cells::{BoundRecord, CellRecord, CellStore, Shard, SplitRecord, bound_key, cell_key, split_key};
+use crate::cells::{CellRecord, SplitRecord, cell_key};
 use crate::memory::GRID_CHUNK;
 use crate::plan::Plan;
 use crate::registry::{PlannedPoison, poison_rng};
@@ -374,9 +374,10 @@ impl LabelAudit {
     }
 }
 
-/// One unit of work.
+/// One unit of work of an experiment: indices of the method, its variant, the poison level and
+/// the seed.
 #[derive(Debug, Clone, Copy)]
-struct Job {
+pub struct Job {
     method: usize,
     variant: usize,
     poison: usize,
@@ -456,53 +457,42 @@ impl Executed {
     }
 }
 
-/// Run every job, group by group; `progress` is called once per finished job (from worker
-/// threads) with its description, e.g. `floral / random 10% / seed 7`.
+/// Run every job in memory, group by group; `progress` is called once per finished job (from
+/// worker threads) with its description, e.g. `floral / random 10% / seed 7`.
 ///
 /// # Errors
 /// The first failing job's error in job order within the first group that fails.
 pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed, ExperimentError> {
-    let js = jobs(plan);
-    let mut slots: Vec<Option<RunResult>> = vec![None; js.len()];
+    let (records, cells) = crate::frame::runner::run_in_memory(plan, progress)?;
+    executed(plan, records, cells)
+}
+
+/// The [`Executed`] of a plan from its group records (group order) and cells (job order): the
+/// splits rebuilt from the recorded flips, so the report does not depend on where or how the
+/// cells were computed.
+///
+/// # Errors
+/// A run error when recorded flips do not fit the data or a (level, seed) is unrecorded.
+pub fn executed(plan: &Plan, records: Vec<GroupRecord>, cells: Vec<CellRecord>) -> Result<Executed, ExperimentError> {
+    let results = cells
+        .into_iter()
+        .map(|CellRecord { mut result, grid }| {
+            result.grid = grid;
+            result
+        })
+        .collect();
     let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
-    let mut bounds = Vec::new();
-    for group in &plan.groups {
-        let Some(&first) = group.first() else { continue };
-        let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
-        bounds.push(group_bound(plan, group, &kernels));
-        // Poison every (level, seed) of the group in parallel: each draws from its own seeded
-        // stream, and the results are stored in (level, seed) order, so the thread count does
-        // not matter.
-        let pairs: Vec<(usize, usize)> =
-            (0..plan.levels.len()).flat_map(|p| group.iter().map(move |&si| (p, si))).collect();
-        let poisoned: Vec<Result<Split, ExperimentError>> = pairs
-            .par_iter()
-            .with_max_len(1)
-            .map(|&(p, si)| poisoned_split(plan, &plan.levels[p], si, &kernels))
-            .collect();
-        for (&(p, si), r) in pairs.iter().zip(poisoned) {
-            splits[p][si] = Some(r?);
+    let mut bounds = Vec::with_capacity(records.len());
+    for r in records {
+        for ((p, si), rec) in r.flips {
+            let level = plan.levels.get(p).ok_or_else(|| run_err("stored flips", "a poison level out of range"))?;
+            let n = plan.clean.get(si).ok_or_else(|| run_err("stored flips", "a seed out of range"))?.train.n();
+            let what = format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]);
+            let flips = rec.map(|v| FlipSet::new(v, n)).transpose().map_err(|e| run_err(&what, e))?;
+            splits[p][si] = Some(split_with_flips(plan, level, si, flips.as_ref())?);
         }
-        let group_kernels = group_kernels(plan, first, &kernels);
-        let mine: Vec<usize> = (0..js.len()).filter(|&i| group.contains(&js[i].seed)).collect();
-        let splits_ref = &splits;
-        let out: Vec<Result<RunResult, ExperimentError>> = mine
-            .par_iter()
-            .map(|&i| {
-                let j = &js[i];
-                let r = match &splits_ref[j.poison][j.seed] {
-                    Some(s) => run_job(plan, j, s, &group_kernels),
-                    None => Err(run_err("plan", "a job's split was not prepared")),
-                };
-                progress(&describe_job(plan, j));
-                r
-            })
-            .collect();
-        for (i, r) in mine.into_iter().zip(out) {
-            slots[i] = Some(r?);
-        }
+        bounds.push(r.bound);
     }
-    let results = slots.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| run_err("plan", "a job did not run"))?;
     let splits = splits
         .into_iter()
         .map(|v| v.into_iter().collect::<Option<Vec<_>>>())
@@ -511,7 +501,7 @@ pub fn execute(plan: &Plan, progress: &(dyn Fn(&str) + Sync)) -> Result<Executed
     Ok(Executed { results, splits, bounds })
 }
 
-/// What [`execute_with`] did for its shard.
+/// What a run through the cell store did for its shard ([`crate::frame::runner::run_stored`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShardRun {
     /// Cells of the shard.
@@ -522,170 +512,124 @@ pub struct ShardRun {
     pub stored: usize,
 }
 
-/// Compute the cells of `shard` that `store` lacks and store each as soon as it finishes, so a
-/// killed run loses only the cells in flight. Groups of seeds are processed one after the other
-/// as in [`execute`]; a group whose cells, flips and bound are all stored is skipped without
-/// building its kernels. `progress` is called once per cell of the shard: for a stored cell
-/// first, with its description followed by ` (stored)`, then for each computed cell as it
-/// finishes.
-///
-/// # Errors
-/// The first failing job's error in job order within the first group that fails, or a store
-/// write error. Cells finished before the failure stay stored.
-pub fn execute_with(
-    plan: &Plan,
-    store: &CellStore,
-    shard: Shard,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<ShardRun, ExperimentError> {
-    let js = jobs(plan);
-    let mut run = ShardRun::default();
-    for (g, group) in plan.groups.iter().enumerate() {
-        let Some(&first) = group.first() else { continue };
-        let mine: Vec<usize> = (0..js.len()).filter(|&i| shard.owns(i) && group.contains(&js[i].seed)).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        run.cells += mine.len();
-        let mut missing = Vec::new();
-        for &i in &mine {
-            let j = &js[i];
-            if store.has::<CellRecord>(&cell_key(j.method, j.variant, j.poison, j.seed)) {
-                run.stored += 1;
-                progress(&format!("{} (stored)", describe_job(plan, j)));
-            } else {
-                missing.push(i);
-            }
-        }
-        let mut pairs: Vec<(usize, usize)> = mine.iter().map(|&i| (js[i].poison, js[i].seed)).collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let have_bound = store.has::<BoundRecord>(&bound_key(g));
-        let stored_flips: Vec<Option<SplitRecord>> =
-            pairs.iter().map(|&(p, si)| store.get::<SplitRecord>(&split_key(p, si))).collect();
-        if missing.is_empty() && have_bound && stored_flips.iter().all(Option::is_some) {
-            continue;
-        }
-        let kernels = Arc::new(SplitKernels::new(plan.kernel.as_ref(), &plan.clean[first]));
-        if !have_bound {
-            store.put(&bound_key(g), &group_bound(plan, group, &kernels))?;
-        }
-        let mut splits: Vec<Vec<Option<Split>>> = vec![vec![None; plan.spec.seeds.len()]; plan.levels.len()];
-        // Poison the (level, seed) pairs without stored flips in parallel (each from its own
-        // seeded stream; results kept in pair order, so the thread count does not matter).
-        let fresh: Vec<Option<Result<Option<FlipSet>, ExperimentError>>> = pairs
-            .par_iter()
-            .zip(&stored_flips)
-            .with_max_len(1)
-            .map(|(&(p, si), stored)| stored.is_none().then(|| poison_flips(plan, &plan.levels[p], si, &kernels)))
-            .collect();
-        for ((&(p, si), stored), fresh) in pairs.iter().zip(stored_flips).zip(fresh) {
-            let level = &plan.levels[p];
-            let flips = match (stored, fresh) {
-                (Some(rec), _) => rec.map(|v| FlipSet::new(v, plan.clean[si].train.n())).transpose().map_err(|e| {
-                    run_err(&format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]), e)
-                })?,
-                (None, Some(f)) => {
-                    let f = f?;
-                    store.put(&split_key(p, si), &f.as_ref().map(|f| f.indices().to_vec()))?;
-                    f
-                }
-                (None, None) => return Err(run_err("plan", "a poison level was neither stored nor computed")),
-            };
-            if missing.iter().any(|&i| js[i].poison == p && js[i].seed == si) {
-                splits[p][si] = Some(split_with_flips(plan, level, si, flips.as_ref())?);
-            }
-        }
-        let group_kernels = group_kernels(plan, first, &kernels);
-        let splits_ref = &splits;
-        let out: Vec<Result<(), ExperimentError>> = missing
-            .par_iter()
-            .map(|&i| {
-                let j = &js[i];
-                let r = match &splits_ref[j.poison][j.seed] {
-                    Some(s) => run_job(plan, j, s, &group_kernels),
-                    None => Err(run_err("plan", "a job's split was not prepared")),
-                };
-                let stored = r.and_then(|mut result| {
-                    let grid = result.grid.take();
-                    store.put(&cell_key(j.method, j.variant, j.poison, j.seed), &CellRecord { result, grid })
-                });
-                progress(&describe_job(plan, j));
-                stored
-            })
-            .collect();
-        for r in out {
-            r?;
-            run.computed += 1;
-        }
-    }
-    Ok(run)
+/// What building one group of an experiment measures: its step-size bound and the poisoner's
+/// flips of every (poison level, seed index) of its seeds (None for a clean level).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct GroupRecord {
+    /// The group's step-size bound.
+    pub bound: GroupBound,
+    /// ((poison level, seed index), flips), in (level, seed) order.
+    pub flips: Vec<((usize, usize), SplitRecord)>,
 }
 
-/// The results of every cell, read from `stores` (the first intact copy of each file wins), in
-/// job order, with the splits rebuilt from the stored flips and the stored bounds: the same
-/// [`Executed`] that [`execute`] returns, so the report does not depend on where or how the
-/// cells were computed.
-///
-/// # Errors
-/// [`ExperimentError::Store`] listing the missing cells (or flips, bounds) when a store set is
-/// incomplete; a run error when stored flips do not fit the data.
-pub fn assemble(plan: &Plan, stores: &[CellStore]) -> Result<Executed, ExperimentError> {
-    fn find<T: serde::de::DeserializeOwned>(stores: &[CellStore], key: &str) -> Option<T> {
-        stores.iter().find_map(|s| s.get::<T>(key))
+/// The state the jobs of one group share: the poisoned split of each (level, seed) of the group
+/// and the kernel matrices ([`group_kernels`]).
+pub struct ExperimentGroup {
+    splits: Vec<((usize, usize), Split)>,
+    kernels: Vec<Arc<SplitKernels>>,
+}
+
+impl ExperimentGroup {
+    fn split(&self, p: usize, si: usize) -> Option<&Split> {
+        self.splits.iter().find(|(k, _)| *k == (p, si)).map(|(_, s)| s)
     }
-    let js = jobs(plan);
-    let mut missing = Vec::new();
-    let mut results = Vec::with_capacity(js.len());
-    for (i, j) in js.iter().enumerate() {
-        let key = cell_key(j.method, j.variant, j.poison, j.seed);
-        match find::<CellRecord>(stores, &key) {
-            Some(CellRecord { mut result, grid }) => {
-                result.grid = grid;
-                results.push(result);
-            }
-            None => missing.push(format!("cell {i} ({key}: {})", describe_job(plan, j))),
-        }
+}
+
+impl crate::frame::Kind for Plan {
+    type What = Job;
+    type Group = ExperimentGroup;
+    type GroupRecord = GroupRecord;
+    type Cell = CellRecord;
+    const KIND: &'static str = "Experiment";
+
+    fn name(&self) -> &str {
+        &self.spec.name
     }
-    let mut splits = Vec::with_capacity(plan.levels.len());
-    for (p, level) in plan.levels.iter().enumerate() {
-        let mut row = Vec::with_capacity(plan.spec.seeds.len());
-        for si in 0..plan.spec.seeds.len() {
-            let key = split_key(p, si);
-            match find::<SplitRecord>(stores, &key) {
-                Some(rec) => {
-                    let what = format!("stored flips of poison level {} / seed {}", level.name, plan.spec.seeds[si]);
-                    let flips = rec
-                        .map(|v| FlipSet::new(v, plan.clean[si].train.n()))
-                        .transpose()
-                        .map_err(|e| run_err(&what, e))?;
-                    row.push(split_with_flips(plan, level, si, flips.as_ref())?);
-                }
-                None => missing.push(format!("the poisoned labels {key}")),
-            }
-        }
-        splits.push(row);
+    fn source(&self) -> &std::path::Path {
+        &self.source
     }
-    let mut bounds = Vec::with_capacity(plan.groups.len());
-    for g in 0..plan.groups.len() {
-        match find::<BoundRecord>(stores, &bound_key(g)) {
-            Some(b) => bounds.push(b),
-            None => missing.push(format!("the step-size bound {}", bound_key(g))),
-        }
+    fn canonical(&self) -> &str {
+        &self.canonical
     }
-    if !missing.is_empty() {
-        let path = stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf());
-        let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
-        let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
-        return Err(ExperimentError::Store {
-            path,
-            message: format!(
-                "the cell stores are incomplete ({} of {} cells present); missing: {}{more}. Run the missing shards (or `floral run` without --shard into the same --out) and merge again",
-                results.len(),
-                js.len(),
-                shown.join(", ")
+    fn hash(&self) -> &str {
+        &self.hash
+    }
+    fn describe(&self) -> Vec<String> {
+        let m = &self.memory;
+        let avail =
+            m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
+        vec![
+            format!(
+                "{} methods, {} poison levels, {} seeds, {} runs",
+                self.methods.len(),
+                self.poison_names.len(),
+                self.spec.seeds.len(),
+                job_count(self)
             ),
-        });
+            format!("estimated peak memory {}; available {avail}", m.describe()),
+        ]
     }
-    Ok(Executed { results, splits, bounds })
+    fn groups(&self) -> usize {
+        self.groups.len()
+    }
+    fn cells(&self) -> Vec<crate::frame::CellId<Job>> {
+        jobs(self)
+            .into_iter()
+            .map(|j| crate::frame::CellId {
+                group: self.groups.iter().position(|g| g.contains(&j.seed)).unwrap_or(usize::MAX),
+                key: cell_key(j.method, j.variant, j.poison, j.seed),
+                label: describe_job(self, &j),
+                what: j,
+            })
+            .collect()
+    }
+    fn build_group(&self, g: usize) -> Result<(ExperimentGroup, GroupRecord), ExperimentError> {
+        let group = self.groups.get(g).ok_or_else(|| run_err("plan", "a group out of range"))?;
+        let first = *group.first().ok_or_else(|| run_err("plan", "an empty group of seeds"))?;
+        let kernels = Arc::new(SplitKernels::new(self.kernel.as_ref(), &self.clean[first]));
+        let bound = group_bound(self, group, &kernels);
+        // Poison every (level, seed) of the group in parallel: each draws from its own seeded
+        // stream, and the results are kept in (level, seed) order, so the thread count does not
+        // matter.
+        let pairs: Vec<(usize, usize)> =
+            (0..self.levels.len()).flat_map(|p| group.iter().map(move |&si| (p, si))).collect();
+        let flips: Vec<Result<Option<FlipSet>, ExperimentError>> = pairs
+            .par_iter()
+            .with_max_len(1)
+            .map(|&(p, si)| poison_flips(self, &self.levels[p], si, &kernels))
+            .collect();
+        let mut splits = Vec::with_capacity(pairs.len());
+        let mut recorded = Vec::with_capacity(pairs.len());
+        for (&(p, si), f) in pairs.iter().zip(flips) {
+            let f = f?;
+            splits.push(((p, si), split_with_flips(self, &self.levels[p], si, f.as_ref())?));
+            recorded.push(((p, si), f.map(|f| f.indices().to_vec())));
+        }
+        let kernels = group_kernels(self, first, &kernels);
+        Ok((ExperimentGroup { splits, kernels }, GroupRecord { bound, flips: recorded }))
+    }
+    fn compute(
+        &self,
+        group: &ExperimentGroup,
+        cell: &crate::frame::CellId<Job>,
+    ) -> Result<CellRecord, ExperimentError> {
+        let j = &cell.what;
+        let s = group.split(j.poison, j.seed).ok_or_else(|| run_err("plan", "a job's split was not prepared"))?;
+        let mut result = run_job(self, j, s, &group.kernels)?;
+        let grid = result.grid.take();
+        Ok(CellRecord { result, grid })
+    }
+    fn report(
+        &self,
+        groups: Vec<GroupRecord>,
+        cells: Vec<CellRecord>,
+    ) -> Result<crate::study::StudyOutput, ExperimentError> {
+        Ok(crate::study::experiment_output(self, &executed(self, groups, cells)?))
+    }
+    fn as_plan(&self) -> Option<&Plan> {
+        Some(self)
+    }
+    fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
+        Some(&self.memory)
+    }
 }

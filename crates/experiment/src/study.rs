@@ -47,10 +47,46 @@ pub trait Study: Send + Sync {
     fn hash(&self) -> Option<&str> {
         None
     }
-    /// The experiment plan, for the `Experiment` kind: only it runs through the cell store
-    /// (resumable, `--shard`, `floral merge`; see [`crate::cells`]).
+    /// The experiment plan, for the `Experiment` kind (`floral bench scale` times its parts).
     fn as_plan(&self) -> Option<&Plan> {
         None
+    }
+    /// The peak-memory estimate, when the kind makes one (`floral submit` sizes its request).
+    fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
+        None
+    }
+    /// What the cell store's manifest needs, for a kind on the study frame ([`crate::frame`]):
+    /// such a kind runs through the cell store (resumable, `--shard`, `floral merge`). None for
+    /// a kind that runs whole.
+    fn stored(&self) -> Option<crate::frame::StoreInfo<'_>> {
+        None
+    }
+    /// Compute the cells of `shard` missing from `store` (see [`crate::frame::runner::run_stored`]).
+    ///
+    /// # Errors
+    /// A numerical or internal failure, a store write error, or [`ExperimentError::Store`] for a
+    /// kind that runs whole.
+    fn run_cells(
+        &self,
+        store: &crate::cells::CellStore,
+        shard: crate::cells::Shard,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<crate::run::ShardRun, ExperimentError> {
+        let _ = (shard, progress);
+        Err(ExperimentError::Store {
+            path: store.dir().to_path_buf(),
+            message: format!("a {} study runs whole (no cell store)", self.kind()),
+        })
+    }
+    /// The report assembled from the cells in `stores` (see [`crate::frame::runner::assemble`]).
+    ///
+    /// # Errors
+    /// [`ExperimentError::Store`] when cells are missing or the kind runs whole.
+    fn assemble(&self, stores: &[crate::cells::CellStore]) -> Result<StudyOutput, ExperimentError> {
+        Err(ExperimentError::Store {
+            path: stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf()),
+            message: format!("a {} study runs whole (no cell store)", self.kind()),
+        })
     }
 }
 
@@ -69,7 +105,7 @@ pub const KINDS: &[(&str, Loader)] = &[
 
 fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
     let spec = crate::parse(text, path)?;
-    Ok(Box::new(crate::check(spec, path)?))
+    Ok(crate::frame::boxed(crate::check(spec, path)?))
 }
 
 /// The top-level name of a RON text: the first identifier after a byte-order mark, blank space,
@@ -165,43 +201,6 @@ pub fn write_output(study: &dyn Study, out: &Path, output: &StudyOutput) -> Resu
     text.push('\n');
     floral_report::write_text_atomic(&out.join(PROVENANCE_FILE), &text)?;
     Ok(())
-}
-
-impl Study for Plan {
-    fn kind(&self) -> &'static str {
-        "Experiment"
-    }
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn jobs(&self) -> usize {
-        crate::job_count(self)
-    }
-    fn describe(&self) -> Vec<String> {
-        let m = &self.memory;
-        let avail =
-            m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
-        vec![
-            format!(
-                "{} methods, {} poison levels, {} seeds, {} runs",
-                self.methods.len(),
-                self.poison_names.len(),
-                self.spec.seeds.len(),
-                crate::job_count(self)
-            ),
-            format!("estimated peak memory {}; available {avail}", m.describe()),
-        ]
-    }
-    fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError> {
-        let ran = crate::execute(self, progress)?;
-        Ok(experiment_output(self, &ran))
-    }
-    fn hash(&self) -> Option<&str> {
-        Some(&self.hash)
-    }
-    fn as_plan(&self) -> Option<&Plan> {
-        Some(self)
-    }
 }
 
 /// The report, results.json, summary and warnings of an experiment's results: the one

@@ -264,7 +264,7 @@ impl Study for TrustedSize {
         crate::job_count(&self.base) * self.spec.sizes.len()
     }
     fn describe(&self) -> Vec<String> {
-        let mut d = self.base.describe();
+        let mut d = crate::frame::Kind::describe(&self.base);
         d.insert(
             0,
             format!(
