@@ -424,3 +424,55 @@ fn issue_10_the_field_reference_names_every_field_and_variant() {
     let missing: Vec<String> = every_name().into_iter().filter(|n| !code.contains(n)).collect();
     assert!(missing.is_empty(), "docs/experiments.md does not mention: {missing:?}");
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() && p.file_name().is_some_and(|n| n != "target") {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_path_and_item_contributing_names_exists() {
+    let text = std::fs::read_to_string(root().join("CONTRIBUTING.md")).unwrap();
+    let prose: String = text.split("```").step_by(2).collect::<Vec<_>>().join(" ");
+    let mut files = Vec::new();
+    for d in ["crates", "src", "tests"] {
+        rust_files(&root().join(d), &mut files);
+    }
+    let sources: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    let defines = |name: &str| {
+        let forms = ["fn ", "struct ", "enum ", "trait ", "mod ", "type ", "const ", "macro_rules! "];
+        sources.iter().any(|s| forms.iter().any(|f| s.contains(&format!("{f}{name}"))))
+    };
+    let (mut paths, mut items) = (0, 0);
+    for tok in prose.split('`').skip(1).step_by(2) {
+        if tok.contains(['<', ' ', '*', '(']) {
+            continue;
+        }
+        let is_path = ["crates/", "tests/", "docs/", "proofs/", "experiments/", "reports/", "src/"]
+            .iter()
+            .any(|p| tok.starts_with(p));
+        if is_path {
+            assert!(root().join(tok).exists(), "CONTRIBUTING.md names `{tok}`, which does not exist");
+            paths += 1;
+        } else if tok.contains("::") && tok.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            let last = tok.rsplit("::").next().unwrap();
+            let first = tok.split("::").next().unwrap();
+            assert!(defines(last), "CONTRIBUTING.md names `{tok}`: no definition of `{last}` found");
+            assert!(
+                first.starts_with("floral")
+                    || defines(first)
+                    || files.iter().any(|f| f.file_stem().is_some_and(|s| s == first)),
+                "CONTRIBUTING.md names `{tok}`: no module `{first}` found"
+            );
+            items += 1;
+        }
+    }
+    assert!(paths >= 10 && items >= 5, "only {paths} paths and {items} items checked");
+}

@@ -4,6 +4,7 @@
 mod cli;
 mod docs;
 mod evaluation;
+mod example_kind;
 mod experiments;
 mod multiclass;
 mod proofs;

@@ -72,7 +72,7 @@ pub enum ExperimentError {
 
 impl ExperimentError {
     /// [`ExperimentError::Invalid`] for the experiment file `path`.
-    pub(crate) fn invalid(
+    pub fn invalid(
         path: &std::path::Path,
         field: impl Into<String>,
         expected: impl Into<String>,

@@ -8,9 +8,10 @@ use floral_report::{Block, Cell, Figure, LinePlot, Plot, Series, Table, fmt_fixe
 use crate::names::slug;
 use crate::plan::{Family, Plan};
 use crate::registry::{PoisonBudget, attack_name};
-use crate::render::{accs, mean_std, runs_of, select};
+use crate::rows::{accs, runs_of, select};
 use crate::run::RunResult;
 use crate::spec::{DataSpec, DefenceSpec, MethodSpec, OfflineAttack, PoisonSpec};
+use crate::stats::mean_std;
 
 const ACC_DECIMALS: u8 = 3;
 

@@ -8,8 +8,6 @@
 //! - [`memory`]: the peak-memory estimate `check` compares with the available memory.
 //! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
 //!   at a time ([`execute`]).
-//! - [`cells`]: the cell store: resumable runs, `--shard I/N` and `floral merge` ([`run_stored`],
-//!   [`merge`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
 //! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
 //! - [`frame`]: the study frame every kind runs on (cells, groups, the shared runner and loader).
@@ -40,8 +38,8 @@ pub use floral_report as report;
 pub use floral_stability as stability;
 pub use floral_svm as svm;
 
-pub mod attack_study;
-pub mod cells;
+pub mod studies;
+pub use studies::attack_study;
 pub mod convergence;
 mod error;
 pub mod evaluation;
@@ -53,23 +51,27 @@ pub mod names;
 pub mod plan;
 pub mod registry;
 pub mod render;
+mod rows;
 pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod stats;
 pub mod study;
-pub mod trusted_size;
+pub use studies::trusted_size;
 
 use std::path::Path;
 
-pub use cells::{CellStore, Merged, Shard, StoredRun, merge, run_stored};
 pub use error::ExperimentError;
+pub use frame::{CellStore, Shard, ShardRun};
 pub use plan::{Plan, QUICKSTART, check, parse, read};
 pub use render::{SummaryRow, document, results_json, summary};
-pub use run::{Executed, GroupBound, RunResult, ShardRun, execute, job_count};
+pub use run::{Executed, GroupBound, RunResult, execute, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
-pub use study::{PROVENANCE_FILE, Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};
+pub use study::{
+    Merged, PROVENANCE_FILE, StoredRun, Study, StudyOutput, load as load_study, load_file as load_study_file, merge,
+    run_stored, run_study,
+};
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,
 /// atomically per file. Returns the summary rows.

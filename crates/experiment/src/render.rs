@@ -11,8 +11,11 @@ use floral_data::Split;
 
 use crate::names::slug;
 use crate::plan::{Family, Plan};
+pub use crate::rows::select;
+use crate::rows::{accs, runs_of};
 use crate::run::Executed;
 use crate::run::{GRID, RunResult, grid_range};
+pub use crate::stats::mean_std;
 
 /// One row of the summary: a method (with its output rule) at one poison level.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -33,39 +36,6 @@ pub struct SummaryRow {
     pub selected: Option<String>,
 }
 
-/// mean and sample standard deviation (n − 1; 0 for one value).
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return (m, 0.0);
-    }
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, var.sqrt())
-}
-
-pub(crate) fn runs_of<'a>(results: &'a [RunResult], method: &str, variant: usize, poison: usize) -> Vec<&'a RunResult> {
-    results.iter().filter(|r| r.method == method && r.variant == variant && r.poison == poison).collect()
-}
-
-/// (test accuracies, validation accuracies) of one output rule over the given runs.
-pub(crate) fn accs(runs: &[&RunResult], rule: &str) -> (Vec<f64>, Vec<f64>) {
-    let mut t = Vec::new();
-    let mut v = Vec::new();
-    for r in runs {
-        if let Some(o) = r.outputs.iter().find(|o| o.rule == rule) {
-            t.push(o.scores.test.accuracy);
-            if let Some(s) = o.scores.validation {
-                v.push(s.accuracy);
-            }
-        }
-    }
-    (t, v)
-}
-
 fn row(method: String, poison: &str, runs: &[&RunResult], rule: &str, selected: Option<String>) -> Option<SummaryRow> {
     let (t, v) = accs(runs, rule);
     if t.is_empty() {
@@ -81,34 +51,6 @@ fn row(method: String, poison: &str, runs: &[&RunResult], rule: &str, selected: 
         n_seeds: t.len(),
         selected,
     })
-}
-
-/// For a tuned method at one poison level: the (variant, rule) with the highest mean validation
-/// accuracy over seeds (ties: the first in grid order). The test split plays no part.
-pub fn select(
-    plan: &Plan,
-    results: &[RunResult],
-    method: &str,
-    n_variants: usize,
-    poison: usize,
-) -> Option<(usize, String, f64)> {
-    let mut best: Option<(usize, String, f64)> = None;
-    for vi in 0..n_variants {
-        let runs = runs_of(results, method, vi, poison);
-        let rules: Vec<String> =
-            runs.first().map(|r| r.outputs.iter().map(|o| o.rule.clone()).collect()).unwrap_or_default();
-        for rule in rules {
-            let (_, v) = accs(&runs, &rule);
-            if v.len() != plan.spec.seeds.len() {
-                continue;
-            }
-            let m = mean_std(&v).0;
-            if best.as_ref().is_none_or(|b| m > b.2) {
-                best = Some((vi, rule, m));
-            }
-        }
-    }
-    best
 }
 
 /// The summary rows of an experiment, in method order then poison order.

@@ -13,15 +13,31 @@ use floral_data::{FlipSet, Split, Streams};
 use floral_defense::{Basis, FitInput, Fitted};
 use floral_game::{DualModel, Evaluator, RoundMetrics, SplitKernels, SplitScores, Termination};
 use floral_svm::Kernel;
-use rayon::prelude::*;
 
 use crate::ExperimentError;
-use crate::cells::{CellRecord, SplitRecord, cell_key};
 use crate::memory::GRID_CHUNK;
 use crate::plan::Plan;
 use crate::registry::{PlannedPoison, poison_rng};
 
 pub use floral_defense::rule_name;
+
+/// The payload of one cell file: a job's result, its plot grid included (results.json leaves
+/// the grid out, the report's plots need it).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CellRecord {
+    /// The result.
+    pub result: RunResult,
+    /// The decision values on the plot grid (see [`RunResult::grid`]).
+    pub grid: Option<Vec<Vec<f64>>>,
+}
+
+/// The key of job (method, variant, poison level, seed index).
+pub fn cell_key(method: usize, variant: usize, poison: usize, seed: usize) -> String {
+    format!("m{method}-v{variant}-p{poison}-s{seed}")
+}
+
+/// The poisoner's flips of one (poison level, seed): None for clean labels.
+pub type SplitRecord = Option<Vec<usize>>;
 
 /// Scores of one output model of a run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -171,7 +187,7 @@ pub(crate) fn scores_over_basis(
     Ok(SplitScores { train: score(&s.train), validation: s.validation.as_ref().map(score), test: score(&s.test) })
 }
 
-fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {
+pub(crate) fn run_err(what: &str, e: impl std::fmt::Display) -> ExperimentError {
     ExperimentError::Run { what: what.to_string(), message: e.to_string() }
 }
 
@@ -249,7 +265,12 @@ pub fn split_with_flips(
     Ok(s)
 }
 
-fn run_job(plan: &Plan, j: &Job, s: &Split, group: &[Arc<SplitKernels>]) -> Result<RunResult, ExperimentError> {
+pub(crate) fn run_job(
+    plan: &Plan,
+    j: &Job,
+    s: &Split,
+    group: &[Arc<SplitKernels>],
+) -> Result<RunResult, ExperimentError> {
     let m = &plan.methods[j.method];
     let seed = plan.spec.seeds[j.seed];
     let what = format!("{} / {} / seed {seed}", m.name, plan.poison_names[j.poison]);
@@ -311,7 +332,7 @@ fn run_job(plan: &Plan, j: &Job, s: &Split, group: &[Arc<SplitKernels>]) -> Resu
 }
 
 /// What the progress callback says about a job, e.g. `floral / random 10% / seed 7`.
-fn describe_job(plan: &Plan, j: &Job) -> String {
+pub(crate) fn describe_job(plan: &Plan, j: &Job) -> String {
     let m = &plan.methods[j.method];
     let variant = if m.variants.len() > 1 { format!(" [{}]", m.variants[j.variant].label) } else { String::new() };
     format!("{}{variant} / {} / seed {}", m.name, plan.poison_names[j.poison], plan.spec.seeds[j.seed])
@@ -319,7 +340,7 @@ fn describe_job(plan: &Plan, j: &Job) -> String {
 
 /// The step-size bound of one group: λ_max(K) of its training Gram matrix (power iteration to
 /// 1e-9 relative) and 2/λ_max(K) (infinite for a zero kernel).
-fn group_bound(plan: &Plan, group: &[usize], kernels: &SplitKernels) -> GroupBound {
+pub(crate) fn group_bound(plan: &Plan, group: &[usize], kernels: &SplitKernels) -> GroupBound {
     let lmax = kernels.train.max_eigenvalue_power(1e-9, 1000).value;
     GroupBound {
         seeds: group.iter().map(|&si| plan.spec.seeds[si]).collect(),
@@ -330,7 +351,7 @@ fn group_bound(plan: &Plan, group: &[usize], kernels: &SplitKernels) -> GroupBou
 
 /// The kernel matrices a group's jobs read: `[0]` the experiment kernel's (`kernels`), then
 /// one set per `plan.variant_kernels` entry (an SVM's γ grid), built on the group's points.
-fn group_kernels(plan: &Plan, first: usize, kernels: &Arc<SplitKernels>) -> Vec<Arc<SplitKernels>> {
+pub(crate) fn group_kernels(plan: &Plan, first: usize, kernels: &Arc<SplitKernels>) -> Vec<Arc<SplitKernels>> {
     let mut v = vec![kernels.clone()];
     for k in &plan.variant_kernels {
         v.push(Arc::new(SplitKernels::new(k.as_ref(), &plan.clean[first])));
@@ -378,14 +399,18 @@ impl LabelAudit {
 /// the seed.
 #[derive(Debug, Clone, Copy)]
 pub struct Job {
-    method: usize,
-    variant: usize,
-    poison: usize,
-    seed: usize,
+    /// The method's index.
+    pub method: usize,
+    /// The variant's index within the method.
+    pub variant: usize,
+    /// The poison level's index.
+    pub poison: usize,
+    /// The seed's index.
+    pub seed: usize,
 }
 
 /// All jobs of a plan, in a fixed order (method, variant, poison level, seed).
-fn jobs(plan: &Plan) -> Vec<Job> {
+pub(crate) fn jobs(plan: &Plan) -> Vec<Job> {
     let mut v = Vec::new();
     for (mi, m) in plan.methods.iter().enumerate() {
         for variant in 0..m.variants.len() {
@@ -501,17 +526,6 @@ pub fn executed(plan: &Plan, records: Vec<GroupRecord>, cells: Vec<CellRecord>) 
     Ok(Executed { results, splits, bounds })
 }
 
-/// What a run through the cell store did for its shard ([`crate::frame::runner::run_stored`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShardRun {
-    /// Cells of the shard.
-    pub cells: usize,
-    /// Cells computed by this call.
-    pub computed: usize,
-    /// Cells found intact in the store (not computed again).
-    pub stored: usize,
-}
-
 /// What building one group of an experiment measures: its step-size bound and the poisoner's
 /// flips of every (poison level, seed index) of its seeds (None for a clean level).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -525,111 +539,12 @@ pub struct GroupRecord {
 /// The state the jobs of one group share: the poisoned split of each (level, seed) of the group
 /// and the kernel matrices ([`group_kernels`]).
 pub struct ExperimentGroup {
-    splits: Vec<((usize, usize), Split)>,
-    kernels: Vec<Arc<SplitKernels>>,
+    pub(crate) splits: Vec<((usize, usize), Split)>,
+    pub(crate) kernels: Vec<Arc<SplitKernels>>,
 }
 
 impl ExperimentGroup {
-    fn split(&self, p: usize, si: usize) -> Option<&Split> {
+    pub(crate) fn split(&self, p: usize, si: usize) -> Option<&Split> {
         self.splits.iter().find(|(k, _)| *k == (p, si)).map(|(_, s)| s)
-    }
-}
-
-impl crate::frame::Kind for Plan {
-    type What = Job;
-    type Group = ExperimentGroup;
-    type GroupRecord = GroupRecord;
-    type Cell = CellRecord;
-    const KIND: &'static str = "Experiment";
-
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &std::path::Path {
-        &self.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
-    }
-    fn describe(&self) -> Vec<String> {
-        let m = &self.memory;
-        let avail =
-            m.available_bytes.map_or_else(|| "unknown".to_string(), |a| format!("{:.0} MiB", a as f64 / 1048576.0));
-        vec![
-            format!(
-                "{} methods, {} poison levels, {} seeds, {} runs",
-                self.methods.len(),
-                self.poison_names.len(),
-                self.spec.seeds.len(),
-                job_count(self)
-            ),
-            format!("estimated peak memory {}; available {avail}", m.describe()),
-        ]
-    }
-    fn groups(&self) -> usize {
-        self.groups.len()
-    }
-    fn cells(&self) -> Vec<crate::frame::CellId<Job>> {
-        jobs(self)
-            .into_iter()
-            .map(|j| crate::frame::CellId {
-                group: self.groups.iter().position(|g| g.contains(&j.seed)).unwrap_or(usize::MAX),
-                key: cell_key(j.method, j.variant, j.poison, j.seed),
-                label: describe_job(self, &j),
-                what: j,
-            })
-            .collect()
-    }
-    fn build_group(&self, g: usize) -> Result<(ExperimentGroup, GroupRecord), ExperimentError> {
-        let group = self.groups.get(g).ok_or_else(|| run_err("plan", "a group out of range"))?;
-        let first = *group.first().ok_or_else(|| run_err("plan", "an empty group of seeds"))?;
-        let kernels = Arc::new(SplitKernels::new(self.kernel.as_ref(), &self.clean[first]));
-        let bound = group_bound(self, group, &kernels);
-        // Poison every (level, seed) of the group in parallel: each draws from its own seeded
-        // stream, and the results are kept in (level, seed) order, so the thread count does not
-        // matter.
-        let pairs: Vec<(usize, usize)> =
-            (0..self.levels.len()).flat_map(|p| group.iter().map(move |&si| (p, si))).collect();
-        let flips: Vec<Result<Option<FlipSet>, ExperimentError>> = pairs
-            .par_iter()
-            .with_max_len(1)
-            .map(|&(p, si)| poison_flips(self, &self.levels[p], si, &kernels))
-            .collect();
-        let mut splits = Vec::with_capacity(pairs.len());
-        let mut recorded = Vec::with_capacity(pairs.len());
-        for (&(p, si), f) in pairs.iter().zip(flips) {
-            let f = f?;
-            splits.push(((p, si), split_with_flips(self, &self.levels[p], si, f.as_ref())?));
-            recorded.push(((p, si), f.map(|f| f.indices().to_vec())));
-        }
-        let kernels = group_kernels(self, first, &kernels);
-        Ok((ExperimentGroup { splits, kernels }, GroupRecord { bound, flips: recorded }))
-    }
-    fn compute(
-        &self,
-        group: &ExperimentGroup,
-        cell: &crate::frame::CellId<Job>,
-    ) -> Result<CellRecord, ExperimentError> {
-        let j = &cell.what;
-        let s = group.split(j.poison, j.seed).ok_or_else(|| run_err("plan", "a job's split was not prepared"))?;
-        let mut result = run_job(self, j, s, &group.kernels)?;
-        let grid = result.grid.take();
-        Ok(CellRecord { result, grid })
-    }
-    fn report(
-        &self,
-        groups: Vec<GroupRecord>,
-        cells: Vec<CellRecord>,
-    ) -> Result<crate::study::StudyOutput, ExperimentError> {
-        Ok(crate::study::experiment_output(self, &executed(self, groups, cells)?))
-    }
-    fn as_plan(&self) -> Option<&Plan> {
-        Some(self)
-    }
-    fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
-        Some(&self.memory)
     }
 }

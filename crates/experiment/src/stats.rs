@@ -181,9 +181,23 @@ pub fn t975(df: usize) -> f64 {
 /// Mean of paired differences d with its 95 % t interval: (d̄, d̄ − h, d̄ + h) with
 /// h = t₀.₉₇₅(n − 1) · sd(d)/√n (sample standard deviation; NaN bounds for n < 2).
 pub fn paired_interval(d: &[f64]) -> (f64, f64, f64) {
-    let (m, s) = crate::render::mean_std(d);
+    let (m, s) = mean_std(d);
     let h = t975(d.len().saturating_sub(1)) * s / (d.len() as f64).sqrt();
     (m, m - h, m + h)
+}
+
+/// mean and sample standard deviation (n − 1; 0 for one value).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    if v.len() < 2 {
+        return (m, 0.0);
+    }
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (m, var.sqrt())
 }
 
 #[cfg(test)]

@@ -9,104 +9,25 @@
 //! `floral run FILE` and `floral check FILE` work on every kind; the report is written the same
 //! way (report.md, results.json, plots; each file atomically).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::{ExperimentError, Plan};
-
-/// What a study hands back after running: its report and what the terminal shows.
-#[derive(Debug, Clone)]
-pub struct StudyOutput {
-    /// The report.
-    pub document: floral_report::Document,
-    /// `results.json` (canonicalised when written).
-    pub results: serde_json::Value,
-    /// Lines printed on the terminal after the run (a short summary).
-    pub summary: Vec<String>,
-    /// Warnings for the terminal (the report states them too).
-    pub warnings: Vec<String>,
-}
-
-/// A checked study, ready to run. Checking does every cross-field check and loads the data, so
-/// a study that checks runs unless a numerical failure occurs.
-pub trait Study: Send + Sync {
-    /// The RON kind (`Experiment`, `Convergence`, …).
-    fn kind(&self) -> &'static str;
-    /// The study's name; the default output directory is `reports/<name>`.
-    fn name(&self) -> &str;
-    /// Units of work the progress callback will be called for (0: no progress reporting).
-    fn jobs(&self) -> usize;
-    /// Lines `floral check` prints under its `ok` line (sizes, memory estimate, …).
-    fn describe(&self) -> Vec<String>;
-    /// Run it. `progress` is called once per finished unit of work, possibly from worker
-    /// threads, with a short description.
-    ///
-    /// # Errors
-    /// A numerical or internal failure.
-    fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError>;
-    /// The content hash of the study (spec and data files), when it has one.
-    fn hash(&self) -> Option<&str> {
-        None
-    }
-    /// The experiment plan, for the `Experiment` kind (`floral bench scale` times its parts).
-    fn as_plan(&self) -> Option<&Plan> {
-        None
-    }
-    /// The peak-memory estimate, when the kind makes one (`floral submit` sizes its request).
-    fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
-        None
-    }
-    /// What the cell store's manifest needs, for a kind on the study frame ([`crate::frame`]):
-    /// such a kind runs through the cell store (resumable, `--shard`, `floral merge`). None for
-    /// a kind that runs whole.
-    fn stored(&self) -> Option<crate::frame::StoreInfo<'_>> {
-        None
-    }
-    /// Compute the cells of `shard` missing from `store` (see [`crate::frame::runner::run_stored`]).
-    ///
-    /// # Errors
-    /// A numerical or internal failure, a store write error, or [`ExperimentError::Store`] for a
-    /// kind that runs whole.
-    fn run_cells(
-        &self,
-        store: &crate::cells::CellStore,
-        shard: crate::cells::Shard,
-        progress: &(dyn Fn(&str) + Sync),
-    ) -> Result<crate::run::ShardRun, ExperimentError> {
-        let _ = (shard, progress);
-        Err(ExperimentError::Store {
-            path: store.dir().to_path_buf(),
-            message: format!("a {} study runs whole (no cell store)", self.kind()),
-        })
-    }
-    /// The report assembled from the cells in `stores` (see [`crate::frame::runner::assemble`]).
-    ///
-    /// # Errors
-    /// [`ExperimentError::Store`] when cells are missing or the kind runs whole.
-    fn assemble(&self, stores: &[crate::cells::CellStore]) -> Result<StudyOutput, ExperimentError> {
-        Err(ExperimentError::Store {
-            path: stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf()),
-            message: format!("a {} study runs whole (no cell store)", self.kind()),
-        })
-    }
-}
+use crate::ExperimentError;
+use crate::frame::ShardRun;
+use crate::frame::store::{CELLS_DIR, CellStore, Shard, find_stores, store_err};
+pub use crate::frame::{Study, StudyOutput};
 
 /// Parses and checks one kind's RON text (`path` names the file in errors).
 pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 
 /// Every kind `floral run` knows, by its top-level RON name.
 pub const KINDS: &[(&str, Loader)] = &[
-    ("Experiment", load_experiment),
+    ("Experiment", crate::studies::experiment::load),
     ("Multiclass", crate::multiclass::load),
     ("Convergence", crate::convergence::load),
-    ("TrustedSize", crate::trusted_size::load),
+    ("TrustedSize", crate::studies::trusted_size::load),
     ("Influence", crate::influence::load),
-    ("AttackStudy", crate::attack_study::load),
+    ("AttackStudy", crate::studies::attack_study::load),
 ];
-
-fn load_experiment(text: &str, path: &Path) -> Result<Box<dyn Study>, ExperimentError> {
-    let spec = crate::parse(text, path)?;
-    Ok(crate::frame::boxed(crate::check(spec, path)?))
-}
 
 /// The top-level name of a RON text: the first identifier after a byte-order mark, blank space,
 /// comments and `#![enable(...)]` attributes; None when the text does not start with one.
@@ -203,27 +124,131 @@ pub fn write_output(study: &dyn Study, out: &Path, output: &StudyOutput) -> Resu
     Ok(())
 }
 
-/// The report, results.json, summary and warnings of an experiment's results: the one
-/// rendering path of `floral run` (in memory or through the cell store) and `floral merge`.
-pub fn experiment_output(plan: &Plan, ran: &crate::Executed) -> StudyOutput {
-    {
-        let document = crate::document(plan, ran);
-        let results = crate::results_json(plan, ran);
-        let summary = crate::summary(plan, &ran.results)
-            .into_iter()
-            .map(|r| {
-                format!(
-                    "{:<28} {:<16} test accuracy {} ± {} ({} seeds)",
-                    r.method,
-                    r.poison,
-                    floral_report::fmt_num(r.test_accuracy_mean),
-                    floral_report::fmt_num(r.test_accuracy_std),
-                    r.n_seeds
-                )
-            })
-            .collect();
-        StudyOutput { document, results, summary, warnings: ran.step_warnings(plan) }
+/// What [`run_stored`] hands back.
+#[derive(Debug)]
+pub struct StoredRun {
+    /// Cells of the shard, computed and found stored.
+    pub run: ShardRun,
+    /// Damaged store files found (never used; their contents were computed again).
+    pub damaged: Vec<PathBuf>,
+    /// The store directory.
+    pub store_dir: PathBuf,
+    /// The report's contents, written to `out`, for a whole run (no shard); None for a shard.
+    pub output: Option<StudyOutput>,
+}
+
+/// `floral run` for a study on the frame: compute the cells of `shard` (None: all of them)
+/// missing from the store under `out` ([`Study::run_cells`]). A shard stops there (even `0/1`:
+/// `floral merge` writes its report). A whole run then assembles every cell from the store
+/// ([`Study::assemble`]), writes the report into `out`, and deletes the store unless
+/// `keep_cells`.
+///
+/// # Errors
+/// As [`Study::run_cells`], [`Study::assemble`] and the report writer.
+pub fn run_stored(
+    study: &dyn Study,
+    out: &Path,
+    shard: Option<Shard>,
+    keep_cells: bool,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<StoredRun, ExperimentError> {
+    let store = CellStore::open(out, study)?;
+    let run = study.run_cells(&store, shard.unwrap_or(Shard::ALL), progress)?;
+    let store_dir = store.dir().to_path_buf();
+    if shard.is_some() {
+        return Ok(StoredRun { run, damaged: store.damaged(), store_dir, output: None });
     }
+    let stores = [store];
+    let output = study.assemble(&stores)?;
+    write_output(study, out, &output)?;
+    let [store] = stores;
+    let damaged = store.damaged();
+    if !keep_cells {
+        store.remove()?;
+    }
+    Ok(StoredRun { run, damaged, store_dir, output: Some(output) })
+}
+
+/// What [`merge`] hands back.
+pub struct Merged {
+    /// The study loaded again from the stores' manifest.
+    pub study: Box<dyn Study>,
+    /// The report's contents, written to `out`.
+    pub output: StudyOutput,
+    /// Damaged store files found (never used).
+    pub damaged: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Merged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Merged")
+            .field("study", &self.study.name())
+            .field("damaged", &self.damaged)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `floral merge DIR...`: read the cell stores under `dirs`, check that they belong to one
+/// experiment (one [`Plan::hash`]), rebuild the plan from the manifest (re-reading data files,
+/// whose hashes must still match), check that every cell is present, and write the report into
+/// `out` with the same rendering as `floral run`. Nothing is written unless all checks pass.
+///
+/// # Errors
+/// [`ExperimentError::Store`] (no store, stores of different experiments, missing cells, data
+/// changed since the shards ran), the plan's own check errors, or a report write error.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, ExperimentError> {
+    let Some(first_dir) = dirs.first() else {
+        return Err(store_err(Path::new("."), "no directory to merge"));
+    };
+    let found = find_stores(dirs)?;
+    let mut hashes: Vec<(&str, Vec<String>)> = Vec::new();
+    for (s, _) in &found {
+        let d = s.dir().display().to_string();
+        match hashes.iter_mut().find(|(h, _)| *h == s.hash()) {
+            Some((_, v)) => v.push(d),
+            None => hashes.push((s.hash(), vec![d])),
+        }
+    }
+    if hashes.len() > 1 {
+        let list: Vec<String> =
+            hashes.iter().map(|(h, ds)| format!("hash {} in {}", &h[..h.len().min(16)], ds.join(", "))).collect();
+        return Err(store_err(
+            first_dir,
+            format!(
+                "the cell stores come from {} different experiments (content hashes differ: {}); merge the shards of one experiment file (remove stale stores under */{CELLS_DIR}/)",
+                hashes.len(),
+                list.join("; ")
+            ),
+        ));
+    }
+    let Some((_, manifest)) = found.first() else {
+        return Err(store_err(first_dir, "no cell store found"));
+    };
+    let manifest = manifest.clone();
+    let study = crate::study::load(&manifest.canonical, &manifest.source)?;
+    if study.kind() != manifest.kind {
+        return Err(store_err(
+            first_dir,
+            format!("the manifest names a {} study but its text loads as {}", manifest.kind, study.kind()),
+        ));
+    }
+    let hash = study.hash().unwrap_or_default().to_string();
+    if hash != manifest.hash {
+        return Err(store_err(
+            first_dir,
+            format!(
+                "the study's content hash is now {} but the shards ran with {}: a data file of {} changed since",
+                hash,
+                manifest.hash,
+                manifest.source.display()
+            ),
+        ));
+    }
+    let stores: Vec<CellStore> = found.into_iter().map(|(s, _)| s).collect();
+    let output = study.assemble(&stores)?;
+    write_output(study.as_ref(), out, &output)?;
+    let damaged = stores.iter().flat_map(CellStore::damaged).collect();
+    Ok(Merged { study, output, damaged })
 }
 
 #[cfg(test)]

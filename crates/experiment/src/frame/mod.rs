@@ -15,16 +15,94 @@
 
 pub mod load;
 pub mod runner;
+pub mod store;
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cells::{CellStore, Shard};
-use crate::run::ShardRun;
-use crate::study::{Study, StudyOutput};
+pub use runner::ShardRun;
+pub use store::{CellStore, Shard};
+
 use crate::{ExperimentError, Plan};
+
+/// What a study hands back after running: its report and what the terminal shows.
+#[derive(Debug, Clone)]
+pub struct StudyOutput {
+    /// The report.
+    pub document: floral_report::Document,
+    /// `results.json` (canonicalised when written).
+    pub results: serde_json::Value,
+    /// Lines printed on the terminal after the run (a short summary).
+    pub summary: Vec<String>,
+    /// Warnings for the terminal (the report states them too).
+    pub warnings: Vec<String>,
+}
+
+/// A checked study, ready to run. Checking does every cross-field check and loads the data, so
+/// a study that checks runs unless a numerical failure occurs.
+pub trait Study: Send + Sync {
+    /// The RON kind (`Experiment`, `Convergence`, …).
+    fn kind(&self) -> &'static str;
+    /// The study's name; the default output directory is `reports/<name>`.
+    fn name(&self) -> &str;
+    /// Units of work the progress callback will be called for (0: no progress reporting).
+    fn jobs(&self) -> usize;
+    /// Lines `floral check` prints under its `ok` line (sizes, memory estimate, …).
+    fn describe(&self) -> Vec<String>;
+    /// Run it. `progress` is called once per finished unit of work, possibly from worker
+    /// threads, with a short description.
+    ///
+    /// # Errors
+    /// A numerical or internal failure.
+    fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError>;
+    /// The content hash of the study (spec and data files), when it has one.
+    fn hash(&self) -> Option<&str> {
+        None
+    }
+    /// The experiment plan, for the `Experiment` kind (`floral bench scale` times its parts).
+    fn as_plan(&self) -> Option<&Plan> {
+        None
+    }
+    /// The peak-memory estimate, when the kind makes one (`floral submit` sizes its request).
+    fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
+        None
+    }
+    /// What the cell store's manifest needs, for a kind on the study frame ([`crate::frame`]):
+    /// such a kind runs through the cell store (resumable, `--shard`, `floral merge`). None for
+    /// a kind that runs whole.
+    fn stored(&self) -> Option<crate::frame::StoreInfo<'_>> {
+        None
+    }
+    /// Compute the cells of `shard` missing from `store` (see [`crate::frame::runner::run_stored`]).
+    ///
+    /// # Errors
+    /// A numerical or internal failure, a store write error, or [`ExperimentError::Store`] for a
+    /// kind that runs whole.
+    fn run_cells(
+        &self,
+        store: &CellStore,
+        shard: Shard,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<ShardRun, ExperimentError> {
+        let _ = (shard, progress);
+        Err(ExperimentError::Store {
+            path: store.dir().to_path_buf(),
+            message: format!("a {} study runs whole (no cell store)", self.kind()),
+        })
+    }
+    /// The report assembled from the cells in `stores` (see [`crate::frame::runner::assemble`]).
+    ///
+    /// # Errors
+    /// [`ExperimentError::Store`] when cells are missing or the kind runs whole.
+    fn assemble(&self, stores: &[CellStore]) -> Result<StudyOutput, ExperimentError> {
+        Err(ExperimentError::Store {
+            path: stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf()),
+            message: format!("a {} study runs whole (no cell store)", self.kind()),
+        })
+    }
+}
 
 /// One cell of a study: which group's shared state it reads, its key in the cell store, and
 /// what it is (the kind's own description of the work).
@@ -168,8 +246,9 @@ pub(crate) mod testing {
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
 
-    use crate::cells::{CELLS_DIR, Shard, merge, run_stored};
-    use crate::study::{PROVENANCE_FILE, Study, load};
+    use super::Study;
+    use super::store::{CELLS_DIR, Shard};
+    use crate::study::{PROVENANCE_FILE, load, merge, run_stored};
 
     /// A fresh scratch directory under the target directory's temp area.
     pub(crate) fn scratch(name: &str) -> PathBuf {
@@ -245,7 +324,7 @@ pub(crate) mod testing {
             .map(|e| e.unwrap().path())
             .filter(|p| {
                 let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                n != format!("{}.cell", crate::cells::MANIFEST_KEY) && !n.starts_with("group-")
+                n != format!("{}.cell", super::store::MANIFEST_KEY) && !n.starts_with("group-")
             })
             .collect();
         files.sort();

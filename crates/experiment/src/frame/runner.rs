@@ -4,10 +4,20 @@
 
 use rayon::prelude::*;
 
+use super::store::{CellStore, Shard};
 use super::{CellId, Kind};
 use crate::ExperimentError;
-use crate::cells::{CellStore, Shard};
-use crate::run::ShardRun;
+
+/// What a run through the cell store did for its shard ([`crate::frame::runner::run_stored`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardRun {
+    /// Cells of the shard.
+    pub cells: usize,
+    /// Cells computed by this call.
+    pub computed: usize,
+    /// Cells found intact in the store (not computed again).
+    pub stored: usize,
+}
 
 /// Every group record (group order) and every cell (cell order) of a study.
 pub type Collected<K> = (Vec<<K as Kind>::GroupRecord>, Vec<<K as Kind>::Cell>);

@@ -1,24 +1,24 @@
-//! The cell store: sharded, resumable experiment runs.
+//! The cell store: sharded, resumable runs of every kind.
 //!
-//! A *cell* is one job of [`crate::run`] (method, variant, poison level, seed) and its
-//! [`RunResult`]. `floral run` keeps every finished cell in a store under the output directory,
-//! `<out>/cells/<first 16 hex digits of Plan::hash>/`, one file per cell, so that
+//! A *cell* is one unit of work of a study ([`super::CellId`]) and its result. `floral run`
+//! keeps every finished cell in a store under the output directory,
+//! `<out>/cells/<first 16 hex digits of the study's content hash>/`, one file per cell, so that
 //!
 //! - a run that is killed and started again skips the cells it finished;
-//! - `floral run FILE --shard I/N` computes a deterministic share of the cells (job index mod N
-//!   equal to I, in job order; I is 0-based like SLURM and HTCondor array indices), and
+//! - `floral run FILE --shard I/N` computes a deterministic share of the cells (cell index mod
+//!   N equal to I, in cell order; I is 0-based like SLURM and HTCondor array indices), and
 //!   `floral merge DIR...` assembles the report from the stores of all shards.
 //!
-//! Besides the cells, the store keeps what the report needs from the data side, so a merge
-//! never recomputes a kernel matrix: the poisoner's flips of each (poison level, seed) and the
-//! step-size bound of each group of seeds, and a manifest (`experiment.cell`) with the plan's
-//! hash, source path and canonical RON, from which a merge rebuilds the [`Plan`].
+//! Besides the cells, the store keeps each group's record (what the report needs from a
+//! group's shared state, e.g. an experiment's poisoned labels and step-size bound), so a merge
+//! never rebuilds a kernel matrix, and a manifest (`experiment.cell`) with the study's kind,
+//! hash, source path and canonical RON, from which a merge loads the study again.
 //!
 //! Each file is written atomically (temporary file, then rename) and starts with a header:
 //!
 //! ```text
 //! floral-cell 1
-//! hash <Plan::hash, 64 hex digits>
+//! hash <the study's content hash, 64 hex digits>
 //! key <the cell key, e.g. m0-v1-p2-s0>
 //! bytes <payload length>
 //! sha256 <sha256 of the payload, hex>
@@ -38,9 +38,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::Study;
 use crate::ExperimentError;
-use crate::run::{RunResult, ShardRun};
-use crate::study::{Study, StudyOutput, write_output};
 
 /// The directory under `--out` that holds cell stores.
 pub const CELLS_DIR: &str = "cells";
@@ -105,16 +104,6 @@ impl std::fmt::Display for Shard {
     }
 }
 
-/// The payload of one cell file: a job's result, its plot grid included (results.json leaves
-/// the grid out, the report's plots need it).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct CellRecord {
-    /// The result.
-    pub result: RunResult,
-    /// The decision values on the plot grid (see [`RunResult::grid`]).
-    pub grid: Option<Vec<Vec<f64>>>,
-}
-
 /// The store's manifest: what a merge needs to load the study again.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
@@ -138,7 +127,7 @@ pub struct CellStore {
     damaged: Mutex<Vec<PathBuf>>,
 }
 
-fn store_err(path: &Path, message: impl Into<String>) -> ExperimentError {
+pub(crate) fn store_err(path: &Path, message: impl Into<String>) -> ExperimentError {
     ExperimentError::Store { path: path.to_path_buf(), message: message.into() }
 }
 
@@ -302,14 +291,6 @@ fn decode<T: DeserializeOwned>(text: &str, hash: &str, key: &str) -> Option<T> {
     ron::from_str(payload).ok()
 }
 
-/// The key of job (method, variant, poison level, seed index).
-pub fn cell_key(method: usize, variant: usize, poison: usize, seed: usize) -> String {
-    format!("m{method}-v{variant}-p{poison}-s{seed}")
-}
-
-/// The poisoner's flips of one (poison level, seed): None for clean labels.
-pub type SplitRecord = Option<Vec<usize>>;
-
 /// Every cell store under the output directories `dirs` (`DIR/cells/*/`), with its manifest,
 /// in directory order.
 ///
@@ -339,133 +320,6 @@ pub fn find_stores(dirs: &[PathBuf]) -> Result<Vec<(CellStore, Manifest)>, Exper
         }
     }
     Ok(out)
-}
-
-/// What [`run_stored`] hands back.
-#[derive(Debug)]
-pub struct StoredRun {
-    /// Cells of the shard, computed and found stored.
-    pub run: ShardRun,
-    /// Damaged store files found (never used; their contents were computed again).
-    pub damaged: Vec<PathBuf>,
-    /// The store directory.
-    pub store_dir: PathBuf,
-    /// The report's contents, written to `out`, for a whole run (no shard); None for a shard.
-    pub output: Option<StudyOutput>,
-}
-
-/// `floral run` for a study on the frame: compute the cells of `shard` (None: all of them)
-/// missing from the store under `out` ([`Study::run_cells`]). A shard stops there (even `0/1`:
-/// `floral merge` writes its report). A whole run then assembles every cell from the store
-/// ([`Study::assemble`]), writes the report into `out`, and deletes the store unless
-/// `keep_cells`.
-///
-/// # Errors
-/// As [`Study::run_cells`], [`Study::assemble`] and the report writer.
-pub fn run_stored(
-    study: &dyn Study,
-    out: &Path,
-    shard: Option<Shard>,
-    keep_cells: bool,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<StoredRun, ExperimentError> {
-    let store = CellStore::open(out, study)?;
-    let run = study.run_cells(&store, shard.unwrap_or(Shard::ALL), progress)?;
-    let store_dir = store.dir().to_path_buf();
-    if shard.is_some() {
-        return Ok(StoredRun { run, damaged: store.damaged(), store_dir, output: None });
-    }
-    let stores = [store];
-    let output = study.assemble(&stores)?;
-    write_output(study, out, &output)?;
-    let [store] = stores;
-    let damaged = store.damaged();
-    if !keep_cells {
-        store.remove()?;
-    }
-    Ok(StoredRun { run, damaged, store_dir, output: Some(output) })
-}
-
-/// What [`merge`] hands back.
-pub struct Merged {
-    /// The study loaded again from the stores' manifest.
-    pub study: Box<dyn Study>,
-    /// The report's contents, written to `out`.
-    pub output: StudyOutput,
-    /// Damaged store files found (never used).
-    pub damaged: Vec<PathBuf>,
-}
-
-impl std::fmt::Debug for Merged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Merged")
-            .field("study", &self.study.name())
-            .field("damaged", &self.damaged)
-            .finish_non_exhaustive()
-    }
-}
-
-/// `floral merge DIR...`: read the cell stores under `dirs`, check that they belong to one
-/// experiment (one [`Plan::hash`]), rebuild the plan from the manifest (re-reading data files,
-/// whose hashes must still match), check that every cell is present, and write the report into
-/// `out` with the same rendering as `floral run`. Nothing is written unless all checks pass.
-///
-/// # Errors
-/// [`ExperimentError::Store`] (no store, stores of different experiments, missing cells, data
-/// changed since the shards ran), the plan's own check errors, or a report write error.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, ExperimentError> {
-    let Some(first_dir) = dirs.first() else {
-        return Err(store_err(Path::new("."), "no directory to merge"));
-    };
-    let found = find_stores(dirs)?;
-    let mut hashes: Vec<(&str, Vec<String>)> = Vec::new();
-    for (s, _) in &found {
-        let d = s.dir().display().to_string();
-        match hashes.iter_mut().find(|(h, _)| *h == s.hash()) {
-            Some((_, v)) => v.push(d),
-            None => hashes.push((s.hash(), vec![d])),
-        }
-    }
-    if hashes.len() > 1 {
-        let list: Vec<String> =
-            hashes.iter().map(|(h, ds)| format!("hash {} in {}", &h[..h.len().min(16)], ds.join(", "))).collect();
-        return Err(store_err(
-            first_dir,
-            format!(
-                "the cell stores come from {} different experiments (content hashes differ: {}); merge the shards of one experiment file (remove stale stores under */{CELLS_DIR}/)",
-                hashes.len(),
-                list.join("; ")
-            ),
-        ));
-    }
-    let Some((_, manifest)) = found.first() else {
-        return Err(store_err(first_dir, "no cell store found"));
-    };
-    let manifest = manifest.clone();
-    let study = crate::study::load(&manifest.canonical, &manifest.source)?;
-    if study.kind() != manifest.kind {
-        return Err(store_err(
-            first_dir,
-            format!("the manifest names a {} study but its text loads as {}", manifest.kind, study.kind()),
-        ));
-    }
-    let hash = study.hash().unwrap_or_default().to_string();
-    if hash != manifest.hash {
-        return Err(store_err(
-            first_dir,
-            format!(
-                "the study's content hash is now {} but the shards ran with {}: a data file of {} changed since",
-                hash,
-                manifest.hash,
-                manifest.source.display()
-            ),
-        ));
-    }
-    let stores: Vec<CellStore> = found.into_iter().map(|(s, _)| s).collect();
-    let output = study.assemble(&stores)?;
-    write_output(study.as_ref(), out, &output)?;
-    let damaged = stores.iter().flat_map(CellStore::damaged).collect();
-    Ok(Merged { study, output, damaged })
 }
 
 #[cfg(test)]
