@@ -17,9 +17,10 @@
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
 //!   random and class-targeted relabelling, confusion matrices).
-//! - [`convergence`]: the `Convergence(...)` study: regimes of the last iterate over η × attacker,
-//!   the predicted boundary 2/μ_max, and last iterate / average / schedules / solvers against the
-//!   best-validation round.
+//! - [`studies`]: study kinds on the frame, one folder each.
+//! - [`convergence`] (in [`studies`]): the `Convergence(...)` study: regimes of the last iterate
+//!   over η × attacker, the predicted boundary 2/μ_max, and last iterate / average / schedules /
+//!   solvers against the best-validation round.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -42,7 +43,6 @@ pub use floral_svm as svm;
 
 pub mod attack_study;
 pub mod cells;
-pub mod convergence;
 mod error;
 pub mod evaluation;
 pub mod frame;
@@ -57,10 +57,13 @@ pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod stats;
+pub mod studies;
 pub mod study;
 pub mod trusted_size;
 
 use std::path::Path;
+
+pub use studies::convergence;
 
 pub use cells::{CellStore, Merged, Shard, StoredRun, merge, run_stored};
 pub use error::ExperimentError;

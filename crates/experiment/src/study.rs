@@ -97,7 +97,7 @@ pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 pub const KINDS: &[(&str, Loader)] = &[
     ("Experiment", load_experiment),
     ("Multiclass", crate::multiclass::load),
-    ("Convergence", crate::convergence::load),
+    ("Convergence", crate::studies::convergence::load),
     ("TrustedSize", crate::trusted_size::load),
     ("Influence", crate::influence::load),
     ("AttackStudy", crate::attack_study::load),
