@@ -15,9 +15,10 @@
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
 //! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
 //!   random and class-targeted relabelling, confusion matrices).
-//! - [`convergence`]: the `Convergence(...)` study: regimes of the last iterate over η × attacker,
-//!   the predicted boundary 2/μ_max, and last iterate / average / schedules / solvers against the
-//!   best-validation round.
+//! - [`studies`]: study kinds on the frame, one folder each.
+//! - [`convergence`] (in [`studies`]): the `Convergence(...)` study: regimes of the last iterate
+//!   over η × attacker, the predicted boundary 2/μ_max, and last iterate / average / schedules /
+//!   solvers against the best-validation round.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -40,7 +41,7 @@ pub use floral_svm as svm;
 
 pub mod studies;
 pub use studies::attack_study;
-pub mod convergence;
+pub use studies::convergence;
 mod error;
 pub mod evaluation;
 pub mod frame;

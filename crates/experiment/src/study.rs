@@ -23,7 +23,7 @@ pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 pub const KINDS: &[(&str, Loader)] = &[
     ("Experiment", crate::studies::experiment::load),
     ("Multiclass", crate::multiclass::load),
-    ("Convergence", crate::convergence::load),
+    ("Convergence", crate::studies::convergence::load),
     ("TrustedSize", crate::studies::trusted_size::load),
     ("Influence", crate::influence::load),
     ("AttackStudy", crate::studies::attack_study::load),

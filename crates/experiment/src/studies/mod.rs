@@ -1,5 +1,6 @@
 //! Study kinds, one folder each: `spec.rs` (the RON types), the cells, the report.
 
 pub mod attack_study;
+pub mod convergence;
 pub mod experiment;
 pub mod trusted_size;
