@@ -15,8 +15,9 @@
 //! - [`frame`]: the study frame every kind runs on (cells, groups, the shared runner and loader).
 //! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
-//! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
-//!   random and class-targeted relabelling, confusion matrices).
+//! - [`studies`]: study kinds on the frame, one folder each; [`multiclass`]: the
+//!   `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under random and
+//!   class-targeted relabelling, confusion matrices).
 //! - [`convergence`]: the `Convergence(...)` study: regimes of the last iterate over η × attacker,
 //!   the predicted boundary 2/μ_max, and last iterate / average / schedules / solvers against the
 //!   best-validation round.
@@ -48,7 +49,6 @@ pub mod evaluation;
 pub mod frame;
 pub mod influence;
 pub mod memory;
-pub mod multiclass;
 pub mod names;
 pub mod plan;
 pub mod registry;
@@ -57,8 +57,11 @@ pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod stats;
+pub mod studies;
 pub mod study;
 pub mod trusted_size;
+
+pub use studies::multiclass;
 
 use std::path::Path;
 

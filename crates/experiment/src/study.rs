@@ -96,7 +96,7 @@ pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 /// Every kind `floral run` knows, by its top-level RON name.
 pub const KINDS: &[(&str, Loader)] = &[
     ("Experiment", load_experiment),
-    ("Multiclass", crate::multiclass::load),
+    ("Multiclass", crate::studies::multiclass::load),
     ("Convergence", crate::convergence::load),
     ("TrustedSize", crate::trusted_size::load),
     ("Influence", crate::influence::load),
