@@ -47,7 +47,6 @@ pub mod evaluation;
 pub mod frame;
 pub mod influence;
 pub mod memory;
-pub mod multiclass;
 pub mod names;
 pub mod plan;
 pub mod registry;
@@ -59,6 +58,8 @@ mod stability_observer;
 pub mod stats;
 pub mod study;
 pub use studies::trusted_size;
+
+pub use studies::multiclass;
 
 use std::path::Path;
 

@@ -22,7 +22,7 @@ pub type Loader = fn(&str, &Path) -> Result<Box<dyn Study>, ExperimentError>;
 /// Every kind `floral run` knows, by its top-level RON name.
 pub const KINDS: &[(&str, Loader)] = &[
     ("Experiment", crate::studies::experiment::load),
-    ("Multiclass", crate::multiclass::load),
+    ("Multiclass", crate::studies::multiclass::load),
     ("Convergence", crate::studies::convergence::load),
     ("TrustedSize", crate::studies::trusted_size::load),
     ("Influence", crate::influence::load),

@@ -3,4 +3,5 @@
 pub mod attack_study;
 pub mod convergence;
 pub mod experiment;
+pub mod multiclass;
 pub mod trusted_size;
