@@ -40,6 +40,7 @@ pub use floral_stability as stability;
 pub use floral_svm as svm;
 
 pub mod attack_study;
+mod build_info;
 pub mod cells;
 pub mod convergence;
 mod error;
@@ -57,6 +58,8 @@ mod stability_observer;
 pub mod stats;
 pub mod study;
 pub mod trusted_size;
+
+pub use build_info::{built_from_commit, set_built_from_commit};
 
 use std::path::Path;
 
