@@ -42,6 +42,7 @@ pub use floral_svm as svm;
 pub mod studies;
 pub use studies::attack_study;
 pub use studies::convergence;
+mod build_info;
 mod error;
 pub mod evaluation;
 pub mod frame;
@@ -60,6 +61,8 @@ pub mod study;
 pub use studies::trusted_size;
 
 pub use studies::multiclass;
+
+pub use build_info::{built_from_commit, set_built_from_commit};
 
 use std::path::Path;
 

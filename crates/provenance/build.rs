@@ -1,6 +1,7 @@
 //! Records the git commit the binary is built from (`FLORAL_GIT_COMMIT`, "unknown" outside a
 //! git checkout) for the provenance file every report carries. Uncommitted changes are not
-//! detected: the commit names the code's base, not its exact state.
+//! detected: the commit names the code's base, not its exact state. It reruns when HEAD moves,
+//! which rebuilds this leaf crate and the binary only.
 
 use std::process::Command;
 
