@@ -11,7 +11,8 @@
 //! - [`cells`]: the cell store: resumable runs, `--shard I/N` and `floral merge` ([`run_stored`],
 //!   [`merge`]).
 //! - [`render`]: the report [`floral_report::Document`] and `results.json`.
-//! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
+//! - [`studies`]: study kinds on the frame, one folder each; [`influence`]: the `Influence(...)`
+//!   study: does λ_i measure a point's influence?
 //! - [`frame`]: the study frame every kind runs on (cells, groups, the shared runner and loader).
 //! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
 //! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
@@ -46,7 +47,6 @@ pub mod convergence;
 mod error;
 pub mod evaluation;
 pub mod frame;
-pub mod influence;
 pub mod memory;
 pub mod multiclass;
 pub mod names;
@@ -57,6 +57,7 @@ pub mod run;
 pub mod spec;
 mod stability_observer;
 pub mod stats;
+pub mod studies;
 pub mod study;
 pub mod trusted_size;
 
@@ -69,6 +70,8 @@ pub use render::{SummaryRow, document, results_json, summary};
 pub use run::{Executed, GroupBound, RunResult, ShardRun, execute, job_count};
 pub use spec::ExperimentSpec;
 pub use stability_observer::StabilityObserver;
+/// The `Influence(...)` study, at its former path.
+pub use studies::influence;
 pub use study::{PROVENANCE_FILE, Study, StudyOutput, load as load_study, load_file as load_study_file, run_study};
 
 /// Run a checked plan and write its report (report.md, results.json, plots) into `out`,

@@ -99,7 +99,7 @@ pub const KINDS: &[(&str, Loader)] = &[
     ("Multiclass", crate::multiclass::load),
     ("Convergence", crate::convergence::load),
     ("TrustedSize", crate::trusted_size::load),
-    ("Influence", crate::influence::load),
+    ("Influence", crate::studies::influence::load),
     ("AttackStudy", crate::attack_study::load),
 ];
 
