@@ -1,24 +1,20 @@
-//! floral-experiment: RON experiment specs → checked [`Plan`] → built players → run → report.
+//! floral-experiment: RON study files → checked studies → cells → reports.
 //!
-//! - [`spec`]: the serde-only RON types ([`ExperimentSpec`] and friends).
+//! - [`spec`]: the serde-only RON types shared by every kind ([`ExperimentSpec`] and friends).
 //! - [`plan`]: [`parse`]/[`read`] (errors with file:line:col) and [`check`] (cross-field checks,
-//!   data loading) yielding a [`Plan`].
+//!   data loading) yielding a [`Plan`]; `plan::check_base` loads a study's shared fields.
 //! - [`registry`]: the one map from spec variants to defences, attackers, projectors and
 //!   poisoners.
 //! - [`memory`]: the peak-memory estimate `check` compares with the available memory.
-//! - [`run`]: runs every job, one group of seeds sharing points (one set of kernel matrices)
-//!   at a time ([`execute`]).
-//! - [`render`]: the report [`floral_report::Document`] and `results.json`.
-//! - [`influence`]: the `Influence(...)` study: does λ_i measure a point's influence?
-//! - [`frame`]: the study frame every kind runs on (cells, groups, the shared runner and loader).
-//! - [`stats`]: rank correlations (Spearman, Kendall τ-b), top-B overlap, two-level bootstrap.
-//! - [`study`]: study kinds; a RON file's top-level name (`Experiment`, …) picks its runner.
-//! - [`multiclass`]: the `Multiclass(...)` study (OvR / OvO SVMs and multi-class FLORAL under
-//!   random and class-targeted relabelling, confusion matrices).
-//! - [`studies`]: study kinds on the frame, one folder each.
-//! - [`convergence`] (in [`studies`]): the `Convergence(...)` study: regimes of the last iterate
-//!   over η × attacker, the predicted boundary 2/μ_max, and last iterate / average / schedules /
-//!   solvers against the best-validation round.
+//! - [`frame`]: the study frame every kind runs on: `frame::Kind` (cells, groups, report), the
+//!   one runner (memory, cell store, shards), the cell store and the one loader.
+//! - [`studies`]: the kinds, one folder each: `Experiment` (cells in [`run`], report in
+//!   [`render`] and [`evaluation`]), `AttackStudy`, `Convergence`, `Influence`, `Multiclass`,
+//!   `TrustedSize`.
+//! - [`study`]: the registry of kinds (a RON file's top-level name picks one) and the drivers of
+//!   a whole run, a shard and a merge.
+//! - [`stats`]: mean and standard deviation, rank correlations (Spearman, Kendall τ-b), top-B
+//!   overlap, two-level bootstrap, the paired t interval.
 //! - [`StabilityObserver`]: the game observer feeding floral-stability's per-round monitor.
 //!
 //! It is the only crate that knows every concrete type; it re-exports the lower crates so the
@@ -46,7 +42,6 @@ mod build_info;
 mod error;
 pub mod evaluation;
 pub mod frame;
-pub mod influence;
 pub mod memory;
 pub mod names;
 pub mod plan;
@@ -60,6 +55,7 @@ pub mod stats;
 pub mod study;
 pub use studies::trusted_size;
 
+pub use studies::influence;
 pub use studies::multiclass;
 
 pub use build_info::{built_from_commit, set_built_from_commit};

@@ -25,7 +25,7 @@ pub const KINDS: &[(&str, Loader)] = &[
     ("Multiclass", crate::studies::multiclass::load),
     ("Convergence", crate::studies::convergence::load),
     ("TrustedSize", crate::studies::trusted_size::load),
-    ("Influence", crate::influence::load),
+    ("Influence", crate::studies::influence::load),
     ("AttackStudy", crate::studies::attack_study::load),
 ];
 

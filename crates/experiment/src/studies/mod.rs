@@ -3,5 +3,6 @@
 pub mod attack_study;
 pub mod convergence;
 pub mod experiment;
+pub mod influence;
 pub mod multiclass;
 pub mod trusted_size;
