@@ -135,7 +135,7 @@ impl ConvergenceStudy {
             doc.push(Block::Figure(Figure {
                 file: file.into(),
                 caption: caption.into(),
-                plot: Plot::Heatmap(Box::new(self.heatmap(&cells, boundary, which))),
+                plot: Plot::Heatmap(Box::new(self.heatmap(cells, boundary, which))),
             }));
         }
         doc.push(Block::Table(Table {
