@@ -75,12 +75,17 @@ fn store_of(out: &Path) -> PathBuf {
 
 /// The job cells (`m*.cell`) of a store and their inode numbers.
 fn cells(store: &Path) -> BTreeMap<String, u64> {
+    cells_where(store, |n| n.starts_with('m'))
+}
+
+/// The cells of a store whose file name passes `keep` (and ends in `.cell`), with their inodes.
+fn cells_where(store: &Path, keep: impl Fn(&str) -> bool) -> BTreeMap<String, u64> {
     std::fs::read_dir(store)
         .map(|rd| {
             rd.map(|e| e.unwrap())
                 .filter(|e| {
                     let n = e.file_name().to_string_lossy().into_owned();
-                    n.starts_with('m') && n.ends_with(".cell")
+                    keep(&n) && n.ends_with(".cell")
                 })
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().ino()))
                 .collect()
@@ -365,4 +370,60 @@ fn issue_13_htcondor_files_queue_one_job_per_shard_and_a_merge() {
     assert_eq!(o.status.code(), Some(1));
     let o = floral().arg("submit").arg(&f).arg("--shards").arg("2").output().unwrap();
     assert_eq!(o.status.code(), Some(1), "a scheduler is required");
+}
+
+/// A convergence study of 2 seeds × 10 games, slow enough to be killed mid-run.
+const SLOW_CONVERGENCE: &str = "Convergence(name: \"slowconv\", seeds: [1, 2], \
+    data: Moons(n: 300, noise: 0.2, validation_fraction: 0.2, test_fraction: 0.25), \
+    poison: RandomFlips(fraction: 0.1), kernel: Rbf(gamma: 1.0), c: 1.0, \
+    eta: KernelBound([0.5, 4.0, 400.0]), attackers: [(1, 2), (3, 6)], rounds: 3000, tail: 10, \
+    compare: (eta: [4.0], attacker: (3, 6), average_last: 10, schedules: [InverseSqrt], \
+    solvers: [Extragradient(respond: true), Optimistic]))";
+
+#[test]
+fn a_killed_convergence_study_resumes_without_recomputing_finished_cells() {
+    let d = scratch("kill-convergence");
+    let f = d.join("slowconv.ron");
+    std::fs::write(&f, SLOW_CONVERGENCE).unwrap();
+    let out = d.join("out");
+    let games = |s: &Path| cells_where(s, |n| n.starts_with('s'));
+    let mut child = floral()
+        .env("RAYON_NUM_THREADS", "1")
+        .args(["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // SIGKILL as soon as three games are stored.
+    let start = std::time::Instant::now();
+    let store = loop {
+        let found = std::fs::read_dir(out.join("cells"))
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .map(|e| e.unwrap().path())
+            .filter(|s| games(s).len() >= 3);
+        if let Some(s) = found {
+            child.kill().unwrap();
+            break s;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(start.elapsed().as_secs() < 300, "no cell stored after 300 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    child.wait().unwrap();
+    let before = games(&store);
+    assert!(before.len() >= 3 && before.len() < 20, "killed mid-study: {} of 20 cells", before.len());
+    assert!(!out.join("report.md").exists());
+    let o = run_ok(floral().arg("run").arg(&f).arg("--out").arg(&out).arg("--keep-cells"));
+    let e = stderr(&o);
+    assert_eq!(count(&e, "already in the cell store"), before.len(), "{e}");
+    assert_eq!(count(&e, ": done"), 20 - before.len(), "{e}");
+    let after = games(&store);
+    assert_eq!(after.len(), 20);
+    for (name, ino) in &before {
+        assert_eq!(after[name], *ino, "{name} was rewritten");
+    }
+    let fresh = d.join("fresh");
+    run_ok(floral().arg("run").arg(&f).arg("--out").arg(&fresh));
+    assert_same_report(&fresh, &out);
 }

@@ -120,97 +120,12 @@ impl TrustedSize {
         let mut figs = Vec::new();
         for pname in &b.poison_names {
             doc.push(Block::Heading { level: 2, text: format!("Training labels: {pname}") });
-            let mut headers = vec!["method".to_string()];
-            headers.extend(sizes.iter().map(|s| format!("trusted {s}")));
-            let rows =
-                keys.iter()
-                    .map(|k| {
-                        let mut cells = vec![Cell::Text(k.label.clone())];
-                        for &size in sizes {
-                            let pt =
-                                points.iter().find(|x| x.method == k.label && x.poison == *pname && x.size == size);
-                            cells.push(pt.filter(|x| !x.test_accuracy.is_empty()).map_or(Cell::Missing, |x| {
-                                Cell::MeanStdFixed { mean: x.mean, std: x.std, decimals: 3 }
-                            }));
-                        }
-                        cells
-                    })
-                    .collect();
-            doc.push(Block::Table(Table {
-                caption: Some(format!(
-                    "Test accuracy (mean ± std over {} seeds) against the size of the trusted set, training labels {pname}.",
-                    b.spec.seeds.len()
-                )),
-                headers,
-                rows,
-            }));
-            let series = keys
-                .iter()
-                .map(|k| Series {
-                    name: k.label.clone(),
-                    points: points
-                        .iter()
-                        .filter(|x| x.method == k.label && x.poison == *pname && !x.test_accuracy.is_empty())
-                        .map(|x| (x.size as f64, x.mean))
-                        .collect(),
-                    band: None,
-                })
-                .collect();
-            figs.push(Figure {
-                file: format!("trusted_size_{}.svg", slug(pname)),
-                caption: format!("Test accuracy vs trusted-set size, training labels {pname} (mean over seeds)."),
-                plot: Plot::Lines(LinePlot {
-                    title: format!("Test accuracy vs trusted size ({pname})"),
-                    x_label: "trusted (validation) points".into(),
-                    y_label: "test accuracy".into(),
-                    series,
-                    y_range: None,
-                }),
-            });
-            // The answer at this level: per size, the best row and the best trusted-data user
-            // against the SVM on the trusted points alone (paired over seeds).
-            let Some(ta) = ta else { continue };
-            let mut verdicts = Vec::new();
-            for &size in sizes {
-                let at =
-                    |label: &str| points.iter().find(|x| x.method == label && x.poison == *pname && x.size == size);
-                let Some(tap) = at(&ta.label) else { continue };
-                let best = points
-                    .iter()
-                    .filter(|x| {
-                        x.poison == *pname && x.size == size && x.method != ta.label && !x.test_accuracy.is_empty()
-                    })
-                    .max_by(|a, b| a.mean.total_cmp(&b.mean));
-                let Some(best) = best else { continue };
-                let v = match paired(&best.test_accuracy, &tap.test_accuracy) {
-                    Some((d, lo, hi, wins, n)) => format!(
-                        "{size}: best other row {} {} vs {} {} (paired difference {}, 95 % t interval [{}, {}], better on {wins} of {n} seeds{})",
-                        best.method,
-                        acc(best.mean),
-                        ta.label,
-                        acc(tap.mean),
-                        fmt_fixed(d, 3),
-                        fmt_fixed(lo, 3),
-                        fmt_fixed(hi, 3),
-                        if lo > 0.0 {
-                            ""
-                        } else if hi < 0.0 {
-                            "; worse"
-                        } else {
-                            "; no difference shown"
-                        }
-                    ),
-                    None => format!(
-                        "{size}: best other row {} {} vs {} {}",
-                        best.method,
-                        acc(best.mean),
-                        ta.label,
-                        acc(tap.mean)
-                    ),
-                };
-                verdicts.push(v);
+            let (table, figure) = self.level_table_and_figure(keys, points, pname);
+            doc.push(Block::Table(table));
+            figs.push(figure);
+            if let Some(a) = ta.and_then(|ta| self.level_answer(ta, points, pname)) {
+                answers.push(a);
             }
-            answers.push(format!("{pname}: {}.", verdicts.join("; ")));
         }
         if !answers.is_empty() {
             doc.push(Block::Heading { level: 2, text: "What this shows".into() });
@@ -234,5 +149,106 @@ impl TrustedSize {
                 .unwrap_or_default(),
         });
         doc
+    }
+
+    /// The accuracy-vs-size table and plot of one poison level.
+    fn level_table_and_figure(&self, keys: &[RowKey], points: &[Point], pname: &str) -> (Table, Figure) {
+        let sizes = &self.spec.sizes;
+        let b = &self.base;
+        let mut headers = vec!["method".to_string()];
+        headers.extend(sizes.iter().map(|s| format!("trusted {s}")));
+        let rows = keys
+            .iter()
+            .map(|k| {
+                let mut cells = vec![Cell::Text(k.label.clone())];
+                for &size in sizes {
+                    let pt = points.iter().find(|x| x.method == k.label && x.poison == *pname && x.size == size);
+                    cells.push(
+                        pt.filter(|x| !x.test_accuracy.is_empty()).map_or(Cell::Missing, |x| Cell::MeanStdFixed {
+                            mean: x.mean,
+                            std: x.std,
+                            decimals: 3,
+                        }),
+                    );
+                }
+                cells
+            })
+            .collect();
+        let table = Table {
+            caption: Some(format!(
+                "Test accuracy (mean ± std over {} seeds) against the size of the trusted set, training labels {pname}.",
+                b.spec.seeds.len()
+            )),
+            headers,
+            rows,
+        };
+        let series = keys
+            .iter()
+            .map(|k| Series {
+                name: k.label.clone(),
+                points: points
+                    .iter()
+                    .filter(|x| x.method == k.label && x.poison == *pname && !x.test_accuracy.is_empty())
+                    .map(|x| (x.size as f64, x.mean))
+                    .collect(),
+                band: None,
+            })
+            .collect();
+        let figure = Figure {
+            file: format!("trusted_size_{}.svg", slug(pname)),
+            caption: format!("Test accuracy vs trusted-set size, training labels {pname} (mean over seeds)."),
+            plot: Plot::Lines(LinePlot {
+                title: format!("Test accuracy vs trusted size ({pname})"),
+                x_label: "trusted (validation) points".into(),
+                y_label: "test accuracy".into(),
+                series,
+                y_range: None,
+            }),
+        };
+        (table, figure)
+    }
+
+    /// The answer at one poison level: per size, the best row against the SVM on the trusted
+    /// points alone `ta` (paired over seeds).
+    fn level_answer(&self, ta: &RowKey, points: &[Point], pname: &str) -> Option<String> {
+        let sizes = &self.spec.sizes;
+        let mut verdicts = Vec::new();
+        for &size in sizes {
+            let at = |label: &str| points.iter().find(|x| x.method == label && x.poison == *pname && x.size == size);
+            let Some(tap) = at(&ta.label) else { continue };
+            let best = points
+                .iter()
+                .filter(|x| x.poison == *pname && x.size == size && x.method != ta.label && !x.test_accuracy.is_empty())
+                .max_by(|a, b| a.mean.total_cmp(&b.mean));
+            let Some(best) = best else { continue };
+            let v = match paired(&best.test_accuracy, &tap.test_accuracy) {
+                Some((d, lo, hi, wins, n)) => format!(
+                    "{size}: best other row {} {} vs {} {} (paired difference {}, 95 % t interval [{}, {}], better on {wins} of {n} seeds{})",
+                    best.method,
+                    acc(best.mean),
+                    ta.label,
+                    acc(tap.mean),
+                    fmt_fixed(d, 3),
+                    fmt_fixed(lo, 3),
+                    fmt_fixed(hi, 3),
+                    if lo > 0.0 {
+                        ""
+                    } else if hi < 0.0 {
+                        "; worse"
+                    } else {
+                        "; no difference shown"
+                    }
+                ),
+                None => format!(
+                    "{size}: best other row {} {} vs {} {}",
+                    best.method,
+                    acc(best.mean),
+                    ta.label,
+                    acc(tap.mean)
+                ),
+            };
+            verdicts.push(v);
+        }
+        Some(format!("{pname}: {}.", verdicts.join("; ")))
     }
 }
