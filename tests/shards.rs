@@ -238,55 +238,7 @@ const SLOW: &str = r#"Experiment(
 
 #[test]
 fn issue_13_a_killed_run_resumes_without_recomputing_finished_cells() {
-    let d = scratch("kill");
-    let f = d.join("slow.ron");
-    std::fs::write(&f, SLOW).unwrap();
-    let out = d.join("out");
-    let mut child = floral()
-        .env("RAYON_NUM_THREADS", "1")
-        .arg("run")
-        .arg(&f)
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill (SIGKILL) as soon as three cells are stored.
-    let start = std::time::Instant::now();
-    let store = loop {
-        let found = std::fs::read_dir(out.join("cells"))
-            .ok()
-            .and_then(|mut rd| rd.next())
-            .map(|e| e.unwrap().path())
-            .filter(|s| cells(s).len() >= 3);
-        if let Some(s) = found {
-            child.kill().unwrap();
-            break s;
-        }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
-        assert!(start.elapsed().as_secs() < 300, "no cell stored after 300 s");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    };
-    child.wait().unwrap();
-    let before = cells(&store);
-    assert!(before.len() >= 3 && before.len() < 16, "killed mid-sweep: {} of 16 cells", before.len());
-    assert!(!out.join("report.md").exists());
-    let o = run_ok(floral().arg("run").arg(&f).arg("--out").arg(&out).arg("--keep-cells"));
-    let e = stderr(&o);
-    assert_eq!(count(&e, "already in the cell store"), before.len(), "{e}");
-    assert_eq!(count(&e, ": done"), 16 - before.len(), "{e}");
-    assert_eq!(count(&e, "damaged"), 0, "{e}");
-    // Every finished cell is the same file (same inode): none was computed again.
-    let after = cells(&store);
-    assert_eq!(after.len(), 16);
-    for (name, ino) in &before {
-        assert_eq!(after[name], *ino, "{name} was rewritten");
-    }
-    let fresh = d.join("fresh");
-    run_ok(floral().arg("run").arg(&f).arg("--out").arg(&fresh));
-    assert_same_report(&fresh, &out);
+    assert_a_killed_run_resumes("kill", SLOW, 16, |n| n.starts_with('m'));
 }
 
 #[test]
@@ -382,11 +334,18 @@ const SLOW_CONVERGENCE: &str = "Convergence(name: \"slowconv\", seeds: [1, 2], \
 
 #[test]
 fn a_killed_convergence_study_resumes_without_recomputing_finished_cells() {
-    let d = scratch("kill-convergence");
-    let f = d.join("slowconv.ron");
-    std::fs::write(&f, SLOW_CONVERGENCE).unwrap();
+    assert_a_killed_run_resumes("kill-convergence", SLOW_CONVERGENCE, 20, |n| n.starts_with('s'));
+}
+
+/// Start `floral run` on `text` (`total` cells, whose files pass `is_cell`), SIGKILL it as soon as
+/// three cells are stored, run it again: the stored cells are taken from the store (same inode:
+/// none is computed again), the rest computed, and the report equals a fresh run's.
+fn assert_a_killed_run_resumes(name: &str, text: &str, total: usize, is_cell: fn(&str) -> bool) {
+    let d = scratch(name);
+    let f = d.join(format!("{name}.ron"));
+    std::fs::write(&f, text).unwrap();
     let out = d.join("out");
-    let games = |s: &Path| cells_where(s, |n| n.starts_with('s'));
+    let stored = |s: &Path| cells_where(s, is_cell);
     let mut child = floral()
         .env("RAYON_NUM_THREADS", "1")
         .args(["run", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"])
@@ -394,14 +353,13 @@ fn a_killed_convergence_study_resumes_without_recomputing_finished_cells() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // SIGKILL as soon as three games are stored.
     let start = std::time::Instant::now();
     let store = loop {
         let found = std::fs::read_dir(out.join("cells"))
             .ok()
             .and_then(|mut rd| rd.next())
             .map(|e| e.unwrap().path())
-            .filter(|s| games(s).len() >= 3);
+            .filter(|s| stored(s).len() >= 3);
         if let Some(s) = found {
             child.kill().unwrap();
             break s;
@@ -411,17 +369,18 @@ fn a_killed_convergence_study_resumes_without_recomputing_finished_cells() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     };
     child.wait().unwrap();
-    let before = games(&store);
-    assert!(before.len() >= 3 && before.len() < 20, "killed mid-study: {} of 20 cells", before.len());
+    let before = stored(&store);
+    assert!(before.len() >= 3 && before.len() < total, "killed mid-run: {} of {total} cells", before.len());
     assert!(!out.join("report.md").exists());
     let o = run_ok(floral().arg("run").arg(&f).arg("--out").arg(&out).arg("--keep-cells"));
     let e = stderr(&o);
     assert_eq!(count(&e, "already in the cell store"), before.len(), "{e}");
-    assert_eq!(count(&e, ": done"), 20 - before.len(), "{e}");
-    let after = games(&store);
-    assert_eq!(after.len(), 20);
-    for (name, ino) in &before {
-        assert_eq!(after[name], *ino, "{name} was rewritten");
+    assert_eq!(count(&e, ": done"), total - before.len(), "{e}");
+    assert_eq!(count(&e, "damaged"), 0, "{e}");
+    let after = stored(&store);
+    assert_eq!(after.len(), total);
+    for (cell, ino) in &before {
+        assert_eq!(after[cell], *ino, "{cell} was rewritten");
     }
     let fresh = d.join("fresh");
     run_ok(floral().arg("run").arg(&f).arg("--out").arg(&fresh));
