@@ -3,20 +3,20 @@
 //! The `.npy` format: the magic bytes `\x93NUMPY`, a version (1.0, 2.0 or 3.0), the header
 //! length (u16 little endian for 1.0, u32 for 2.0 and 3.0), a Python dict literal
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }` padded with spaces and a
-//! newline, then the n·d values in C (row-major) or Fortran (column-major) order. The header
-//! and the values are decoded by `npyz`; this module first checks the preamble itself (magic,
-//! version, a header of at most [`MAX_NPY_HEADER`] bytes, a shape of at most two axes within
-//! [`MAX_CELLS`](crate::MAX_CELLS) cells) so that no input, however corrupt, reaches an
-//! allocation or arithmetic it cannot survive. `.npz` archives (`numpy.savez` and
-//! `numpy.savez_compressed`: a zip file of `.npy` members, stored or deflated) are opened with
-//! the `zip` crate.
+//! newline, then the n·d values in C (row-major) or Fortran (column-major) order. This module
+//! reads it itself: it checks the preamble first (magic, version, a header of at most
+//! [`MAX_NPY_HEADER`] bytes, a shape of at most two axes within [`MAX_CELLS`](crate::MAX_CELLS)
+//! cells) so that no input, however corrupt, reaches an allocation or arithmetic it cannot
+//! survive, then parses the header dict (a small Python-literal reader: strings, `True`/`False`,
+//! integers, tuples, lists and dicts, nested at most [`MAX_DEPTH`] deep) and decodes the values
+//! in either byte order. `.npz` archives (`numpy.savez` and `numpy.savez_compressed`: a zip file
+//! of `.npy` members, stored or deflated) are opened with the `zip` crate.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use faer::Mat;
-use npyz::{DType, NpyFile, Order, TypeChar};
 
 use crate::read::is_integer_label;
 use crate::{DataError, MAX_CELLS, RawData};
@@ -24,6 +24,13 @@ use crate::{DataError, MAX_CELLS, RawData};
 /// Largest `.npy` header (the dict literal) accepted, in bytes: 65,536. NumPy writes headers of
 /// a few hundred bytes and itself refuses more than 10,000 by default.
 pub const MAX_NPY_HEADER: usize = 1 << 16;
+
+/// Deepest nesting of tuples, lists and dicts read in a header (a structured dtype nests two or
+/// three levels); deeper input is refused rather than recursed into.
+const MAX_DEPTH: usize = 16;
+
+/// Bytes decoded per read while streaming the values.
+const CHUNK: usize = 1 << 16;
 
 /// The element types floral reads from a `.npy` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,22 +49,20 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(dtype: &DType) -> Option<Kind> {
-        let DType::Plain(ts) = dtype else {
-            return None;
-        };
-        Some(match (ts.type_char(), ts.size_field()) {
-            (TypeChar::Float, 4) => Kind::F32,
-            (TypeChar::Float, 8) => Kind::F64,
-            (TypeChar::Int, 1) => Kind::I8,
-            (TypeChar::Int, 2) => Kind::I16,
-            (TypeChar::Int, 4) => Kind::I32,
-            (TypeChar::Int, 8) => Kind::I64,
-            (TypeChar::Uint, 1) => Kind::U8,
-            (TypeChar::Uint, 2) => Kind::U16,
-            (TypeChar::Uint, 4) => Kind::U32,
-            (TypeChar::Uint, 8) => Kind::U64,
-            (TypeChar::Bool, 1) => Kind::Bool,
+    /// The kind of a type character and size (`'f'`, 8 → float64), if floral reads it.
+    fn of(type_char: char, size: usize) -> Option<Kind> {
+        Some(match (type_char, size) {
+            ('f', 4) => Kind::F32,
+            ('f', 8) => Kind::F64,
+            ('i', 1) => Kind::I8,
+            ('i', 2) => Kind::I16,
+            ('i', 4) => Kind::I32,
+            ('i', 8) => Kind::I64,
+            ('u', 1) => Kind::U8,
+            ('u', 2) => Kind::U16,
+            ('u', 4) => Kind::U32,
+            ('u', 8) => Kind::U64,
+            ('b', 1) => Kind::Bool,
             _ => return None,
         })
     }
@@ -77,22 +82,292 @@ impl Kind {
     }
 }
 
-/// A `.npy` stream whose preamble has been checked, ready to decode its values.
-struct Checked<R: Read> {
-    file: NpyFile<std::io::Chain<Cursor<Vec<u8>>, R>>,
-    shape: Vec<usize>,
-    order: Order,
-    kind: Kind,
-    /// Total bytes the header promises (preamble and values).
-    expected: u64,
+/// The first `N` bytes of `b` (callers pass exactly `N`).
+fn bytes<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    let n = N.min(b.len());
+    a[..n].copy_from_slice(&b[..n]);
+    a
 }
 
-/// A dtype as NumPy spells it: `<f8` for a plain type, the descr literal for a structured one.
-fn dtype_name(dtype: &DType) -> String {
-    match dtype {
-        DType::Plain(ts) => ts.to_string(),
-        other => other.descr(),
+/// One element of `kind` stored in `b`, big endian when `big`; `None` for a bool byte other
+/// than 0 or 1.
+fn decode(kind: Kind, big: bool, b: &[u8]) -> Option<f64> {
+    macro_rules! num {
+        ($t:ty, $n:literal) => {{
+            let a = bytes::<$n>(b);
+            if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+        }};
     }
+    Some(match kind {
+        Kind::F32 => f64::from(num!(f32, 4)),
+        Kind::F64 => num!(f64, 8),
+        Kind::I8 => f64::from(num!(i8, 1)),
+        Kind::I16 => f64::from(num!(i16, 2)),
+        Kind::I32 => f64::from(num!(i32, 4)),
+        // Values beyond 2⁵³ round; the label check then refuses them.
+        Kind::I64 => num!(i64, 8) as f64,
+        Kind::U8 => f64::from(num!(u8, 1)),
+        Kind::U16 => f64::from(num!(u16, 2)),
+        Kind::U32 => f64::from(num!(u32, 4)),
+        Kind::U64 => num!(u64, 8) as f64,
+        Kind::Bool => match b.first() {
+            Some(0) => 0.0,
+            Some(1) => 1.0,
+            _ => return None,
+        },
+    })
+}
+
+/// A value of the header's Python dict literal.
+#[derive(Debug, Clone, PartialEq)]
+enum Py {
+    Str(String),
+    Bool(bool),
+    /// An integer; `None` when negative or beyond `u64`.
+    Int(Option<u64>),
+    None,
+    /// A tuple or a list.
+    Seq(Vec<Py>),
+    /// The entries of a dict, each with the source text of its value.
+    Dict(Vec<(Py, Py, String)>),
+}
+
+/// A reader of the Python literals NumPy writes in `.npy` headers.
+struct Literal<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Literal<'a> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.at..].chars().next()
+    }
+
+    fn skip_space(&mut self) {
+        let rest = &self.text[self.at..];
+        self.at += rest.len() - rest.trim_start().len();
+    }
+
+    /// Consumes `c` (after any whitespace) if it comes next.
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        if self.peek() == Some(c) {
+            self.at += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Py, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("the header nests deeper than {MAX_DEPTH} levels"));
+        }
+        self.skip_space();
+        let Some(c) = self.peek() else {
+            return Err("the header dict ends early".into());
+        };
+        match c {
+            '\'' | '"' => self.string(c),
+            '(' => self.seq(')', depth).map(Py::Seq),
+            '[' => self.seq(']', depth).map(Py::Seq),
+            '{' => self.dict(depth),
+            '0'..='9' | '-' => Ok(self.int()),
+            _ => self.word(),
+        }
+    }
+
+    fn string(&mut self, quote: char) -> Result<Py, String> {
+        self.at += quote.len_utf8();
+        let mut out = String::new();
+        let mut chars = self.text[self.at..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, e)) => out.push(e),
+                    None => break,
+                },
+                c if c == quote => {
+                    self.at += i + c.len_utf8();
+                    return Ok(Py::Str(out));
+                }
+                c => out.push(c),
+            }
+        }
+        Err("a string in the header dict is not closed".into())
+    }
+
+    fn int(&mut self) -> Py {
+        let rest = &self.text[self.at..];
+        let negative = rest.starts_with('-');
+        let digits = rest[usize::from(negative)..].bytes().take_while(u8::is_ascii_digit).count();
+        let end = usize::from(negative) + digits;
+        let value = if negative || digits == 0 { None } else { rest[..end].parse().ok() };
+        self.at += end;
+        // Python 2 wrote long integers with an `L` suffix.
+        if matches!(self.peek(), Some('L' | 'l')) {
+            self.at += 1;
+        }
+        Py::Int(value)
+    }
+
+    fn word(&mut self) -> Result<Py, String> {
+        let rest = &self.text[self.at..];
+        let len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        let value = match &rest[..len] {
+            "True" => Py::Bool(true),
+            "False" => Py::Bool(false),
+            "None" => Py::None,
+            _ => return Err(format!("unexpected `{}` in the header dict", rest.chars().take(16).collect::<String>())),
+        };
+        self.at += len;
+        Ok(value)
+    }
+
+    /// The items of a tuple or list up to `close` (a trailing comma allowed).
+    fn seq(&mut self, close: char, depth: usize) -> Result<Vec<Py>, String> {
+        self.at += 1;
+        let mut items = Vec::new();
+        loop {
+            if self.eat(close) {
+                return Ok(items);
+            }
+            items.push(self.value(depth + 1)?);
+            if !self.eat(',') {
+                if self.eat(close) {
+                    return Ok(items);
+                }
+                return Err(format!("expected `,` or `{close}` in the header dict"));
+            }
+        }
+    }
+
+    fn dict(&mut self, depth: usize) -> Result<Py, String> {
+        self.at += 1;
+        let mut entries = Vec::new();
+        loop {
+            if self.eat('}') {
+                return Ok(Py::Dict(entries));
+            }
+            let key = self.value(depth + 1)?;
+            if !self.eat(':') {
+                return Err("expected `:` after a key in the header dict".into());
+            }
+            self.skip_space();
+            let start = self.at;
+            let value = self.value(depth + 1)?;
+            let source = self.text[start..self.at].to_string();
+            entries.push((key, value, source));
+            if !self.eat(',') {
+                if self.eat('}') {
+                    return Ok(Py::Dict(entries));
+                }
+                return Err("expected `,` or `}` in the header dict".into());
+            }
+        }
+    }
+}
+
+/// What a `.npy` header says: the dtype (as written), its kind and byte order when floral reads
+/// it, the memory order and the shape.
+struct Header {
+    descr: String,
+    kind: Result<(Kind, bool), ()>,
+    fortran: bool,
+    shape: Vec<u64>,
+}
+
+/// Parses the header dict `{'descr': …, 'fortran_order': …, 'shape': (…), }`.
+fn parse_header(text: &str) -> Result<Header, String> {
+    let mut lit = Literal { text, at: 0 };
+    let Py::Dict(entries) = lit.value(0)? else {
+        return Err("the header is not a Python dict literal".into());
+    };
+    lit.skip_space();
+    if lit.at != text.len() {
+        return Err("text after the header dict".into());
+    }
+    let mut descr = None;
+    let mut fortran = None;
+    let mut shape = None;
+    for (key, value, source) in entries {
+        let Py::Str(key) = key else {
+            return Err("a key of the header dict is not a string".into());
+        };
+        let slot = match key.as_str() {
+            "descr" => &mut descr,
+            "fortran_order" => &mut fortran,
+            "shape" => &mut shape,
+            other => return Err(format!("unexpected key `{other}` in the header dict")),
+        };
+        if slot.replace((value, source)).is_some() {
+            return Err(format!("the key `{key}` appears twice in the header dict"));
+        }
+    }
+    let Some((descr, descr_source)) = descr else {
+        return Err("no `descr` in the header dict".into());
+    };
+    let fortran = match fortran {
+        Some((Py::Bool(b), _)) => b,
+        Some(_) => return Err("`fortran_order` is neither True nor False".into()),
+        None => return Err("no `fortran_order` in the header dict".into()),
+    };
+    let shape = match shape {
+        Some((Py::Seq(items), _)) => items
+            .into_iter()
+            .map(|d| match d {
+                Py::Int(Some(v)) => Ok(v),
+                _ => Err("`shape` is not a tuple of non-negative integers".to_string()),
+            })
+            .collect::<Result<Vec<u64>, String>>()?,
+        _ => return Err("`shape` is not a tuple of non-negative integers".into()),
+    };
+    let (descr, kind) = match descr {
+        Py::Str(s) => {
+            let kind = type_str(&s)?;
+            (s, kind)
+        }
+        // A structured dtype (a list of fields) or anything else: reported as written.
+        _ => (descr_source.trim().to_string(), Err(())),
+    };
+    Ok(Header { descr, kind, fortran, shape })
+}
+
+/// The kind and byte order (`true` = big endian) of a plain type string such as `<f8`; `Err(())`
+/// for a type floral does not read; an error message for a numeric type of more than one byte
+/// marked `|` (no byte order).
+fn type_str(s: &str) -> Result<Result<(Kind, bool), ()>, String> {
+    let mut chars = s.chars();
+    let (Some(order), Some(type_char)) = (chars.next(), chars.next()) else {
+        return Ok(Err(()));
+    };
+    let Ok(size) = chars.as_str().parse::<usize>() else {
+        return Ok(Err(()));
+    };
+    let Some(kind) = Kind::of(type_char, size) else {
+        return Ok(Err(()));
+    };
+    match order {
+        '<' => Ok(Ok((kind, false))),
+        '>' => Ok(Ok((kind, true))),
+        '|' if size == 1 => Ok(Ok((kind, false))),
+        '|' => Err(format!("type string '{s}' has no byte order")),
+        _ => Ok(Err(())),
+    }
+}
+
+/// A `.npy` stream whose preamble and header have been checked, positioned at its values.
+struct Checked<R: Read> {
+    reader: R,
+    shape: Vec<usize>,
+    fortran: bool,
+    kind: Kind,
+    big: bool,
+    /// The dtype as written in the header.
+    descr: String,
+    /// Total bytes the header promises (preamble and values).
+    expected: u64,
 }
 
 fn malformed(path: &Path, message: impl Into<String>) -> DataError {
@@ -115,7 +390,7 @@ fn io_error(path: &Path, e: std::io::Error, expected: Option<u64>) -> DataError 
 /// Accepts what NumPy writes (a tuple or list of decimal integers, Python 2's `L` suffix, a
 /// trailing comma); `None` for anything else.
 fn scan_shape(text: &str) -> Option<Vec<u64>> {
-    // Exactly one occurrence: then npyz's dict entry `shape` is the one read here.
+    // Exactly one occurrence: then the dict entry `shape` parsed later is the one read here.
     if text.matches("shape").count() != 1 {
         return None;
     }
@@ -145,7 +420,7 @@ fn scan_shape(text: &str) -> Option<Vec<u64>> {
 }
 
 /// Reads and checks the preamble of a `.npy` stream (magic, version, header, shape bounds,
-/// dtype, total length against `available` bytes when known) and hands the rest to npyz.
+/// dtype, total length against `available` bytes when known), leaving the reader at the values.
 fn check<R: Read>(mut reader: R, available: Option<u64>, path: &Path) -> Result<Checked<R>, DataError> {
     let mut pre = vec![0u8; 8];
     reader.read_exact(&mut pre).map_err(|e| {
@@ -194,63 +469,51 @@ fn check<R: Read>(mut reader: R, available: Option<u64>, path: &Path) -> Result<
         });
     }
     let preamble_len = pre.len() as u64;
-    let file = NpyFile::new(Cursor::new(pre).chain(reader)).map_err(|e| io_error(path, e, None))?;
-    let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
-    if file.shape() != dims.as_slice() {
+    let header = parse_header(text).map_err(|message| malformed(path, message))?;
+    if header.shape != dims {
         return Err(malformed(path, "the header's `shape` could not be read unambiguously"));
     }
-    let dtype = file.dtype();
-    let kind = Kind::of(&dtype).ok_or_else(|| DataError::NpyDtype {
-        path: path.to_path_buf(),
-        dtype: dtype_name(&dtype),
-        expected: "a numeric dtype (float32/float64 features; integer, bool or float labels)",
-    })?;
+    let shape: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
+    let Ok((kind, big)) = header.kind else {
+        return Err(DataError::NpyDtype {
+            path: path.to_path_buf(),
+            dtype: header.descr,
+            expected: "a numeric dtype (float32/float64 features; integer, bool or float labels)",
+        });
+    };
     let expected = preamble_len + cells * kind.size();
     if let Some(got) = available
         && got < expected
     {
         return Err(DataError::Truncated { path: path.to_path_buf(), expected: Some(expected), got: Some(got) });
     }
-    let order = file.order();
-    Ok(Checked { file, shape, order, kind, expected })
+    Ok(Checked { reader, shape, fortran: header.fortran, kind, big, descr: header.descr, expected })
 }
 
 /// Decodes every value of `c` in storage order, calling `sink(k, v)` with the flat index k.
 fn for_each_value<R: Read>(
-    c: Checked<R>,
+    mut c: Checked<R>,
     path: &Path,
     mut sink: impl FnMut(usize, f64) -> Result<(), DataError>,
 ) -> Result<(), DataError> {
-    fn drain<T: npyz::Deserialize, R: Read>(
-        file: NpyFile<R>,
-        path: &Path,
-        expected: u64,
-        conv: fn(T) -> f64,
-        sink: &mut dyn FnMut(usize, f64) -> Result<(), DataError>,
-    ) -> Result<(), DataError> {
-        let data = file.data::<T>().map_err(|e| malformed(path, e.to_string()))?;
-        for (k, item) in data.enumerate() {
-            let v = item.map_err(|e| io_error(path, e, Some(expected)))?;
-            sink(k, conv(v))?;
+    let size = c.kind.size() as usize;
+    let total: usize = c.shape.iter().product();
+    let per_chunk = (CHUNK / size).min(total);
+    let mut buf = vec![0u8; per_chunk * size];
+    let mut k = 0;
+    while k < total {
+        let m = per_chunk.min(total - k);
+        let chunk = &mut buf[..m * size];
+        c.reader.read_exact(chunk).map_err(|e| io_error(path, e, Some(c.expected)))?;
+        for (i, b) in chunk.chunks_exact(size).enumerate() {
+            let v = decode(c.kind, c.big, b).ok_or_else(|| {
+                malformed(path, format!("invalid value for bool: {}", b.first().copied().unwrap_or(0)))
+            })?;
+            sink(k + i, v)?;
         }
-        Ok(())
+        k += m;
     }
-    let s = &mut sink;
-    let expected = c.expected;
-    match c.kind {
-        Kind::F32 => drain::<f32, _>(c.file, path, expected, f64::from, s),
-        Kind::F64 => drain::<f64, _>(c.file, path, expected, |v| v, s),
-        Kind::I8 => drain::<i8, _>(c.file, path, expected, f64::from, s),
-        Kind::I16 => drain::<i16, _>(c.file, path, expected, f64::from, s),
-        Kind::I32 => drain::<i32, _>(c.file, path, expected, f64::from, s),
-        // Values beyond 2⁵³ round; the label check then refuses them.
-        Kind::I64 => drain::<i64, _>(c.file, path, expected, |v| v as f64, s),
-        Kind::U8 => drain::<u8, _>(c.file, path, expected, f64::from, s),
-        Kind::U16 => drain::<u16, _>(c.file, path, expected, f64::from, s),
-        Kind::U32 => drain::<u32, _>(c.file, path, expected, f64::from, s),
-        Kind::U64 => drain::<u64, _>(c.file, path, expected, |v| v as f64, s),
-        Kind::Bool => drain::<bool, _>(c.file, path, expected, |v| f64::from(u8::from(v)), s),
-    }
+    Ok(())
 }
 
 /// The file length, when the metadata gives one.
@@ -278,7 +541,7 @@ pub fn parse_npy_features<R: Read>(reader: R, available: Option<u64>, path: &Pat
     if !c.kind.is_float() {
         return Err(DataError::NpyDtype {
             path: path.to_path_buf(),
-            dtype: dtype_name(&c.file.dtype()),
+            dtype: c.descr.clone(),
             expected: "float32 or float64 features",
         });
     }
@@ -292,7 +555,7 @@ pub fn parse_npy_features<R: Read>(reader: R, available: Option<u64>, path: &Pat
             expected: "at least one feature column",
         });
     }
-    let fortran = c.order == Order::Fortran;
+    let fortran = c.fortran;
     let mut x = Mat::<f64>::zeros(n, d);
     for_each_value(c, path, |k, v| {
         let (i, j) = if fortran { (k % n, k / n) } else { (k / d, k % d) };
