@@ -168,9 +168,9 @@ fn run_writes_report_json_and_plots() {
     assert!(Path::new(&out.join("accuracy_clean.svg")).exists());
 }
 
-/// issue #10: names that collide (also in their file-name form) are refused by `check`.
+/// Names that collide (also in their file-name form) are refused by `check`.
 #[test]
-fn issue_10_colliding_names_are_refused_by_check() {
+fn colliding_names_are_refused_by_check() {
     let (code, err) = check_text("dup-poison", &GOOD.replace("poison: [Clean]", "poison: [Clean, Clean]"));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("field `poison[1]`") && err.contains("distinct from poison[0]"), "{err}");
@@ -182,9 +182,9 @@ fn issue_10_colliding_names_are_refused_by_check() {
     assert!(err.contains("methods[0].name") && err.contains("parentheses"), "{err}");
 }
 
-/// issue #10: averaging more rounds than are played, or an unbounded round count, is refused.
+/// Averaging more rounds than are played, or an unbounded round count, is refused.
 #[test]
-fn issue_10_average_last_and_rounds_are_bounded() {
+fn average_last_and_rounds_are_bounded() {
     let (code, err) = check_text("avg", &GOOD.replace("rounds: 5))", "rounds: 5, average_last: 500))"));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("methods[0].average_last") && err.contains("1..=rounds (5)") && err.contains("500"), "{err}");
@@ -195,10 +195,10 @@ fn issue_10_average_last_and_rounds_are_bounded() {
     assert_eq!(check_text("avg-default", GOOD).0, 0);
 }
 
-/// issue #10: a step above the stability bound 2/λ_max(K) is warned about on the terminal and
+/// A step above the stability bound 2/λ_max(K) is warned about on the terminal and
 /// in the report; runs whose stderr is not a terminal print one line per finished run.
 #[test]
-fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
+fn step_above_the_bound_warns_and_progress_lines_are_printed() {
     let d = scratch("eta-warn");
     let f = d.join("e.ron");
     std::fs::write(&f, GOOD.replace("eta: 0.05", "eta: 5.0")).unwrap();
@@ -235,10 +235,10 @@ fn issue_10_step_above_the_bound_warns_and_progress_lines_are_printed() {
     assert_eq!(prov["kind"], "Experiment");
 }
 
-/// issue #10: messages say each thing once, a byte-order mark is not a parse error, and label
+/// Messages say each thing once, a byte-order mark is not a parse error, and label
 /// problems read as sentences that name what is expected.
 #[test]
-fn issue_10_messages_are_clear_and_said_once() {
+fn messages_are_clear_and_said_once() {
     let o = floral().arg("check").arg("/nonexistent-dir/e.ron").output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -265,10 +265,10 @@ fn issue_10_messages_are_clear_and_said_once() {
     assert!(err.contains("label 1.5 is not allowed: expected an integer"), "{err}");
 }
 
-/// issue #10: splits with different feature counts are an error unless the files are LIBSVM
+/// Splits with different feature counts are an error unless the files are LIBSVM
 /// (omitted trailing zeros) or the user opts in to padding.
 #[test]
-fn issue_10_feature_dimension_mismatch_between_splits() {
+fn feature_dimension_mismatch_between_splits() {
     let d = scratch("dims");
     let rows = |dim: usize, n: usize| {
         let mut s = String::from("label");
@@ -326,11 +326,11 @@ fn issue_10_feature_dimension_mismatch_between_splits() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// issue #10: `svm train --model-out` writes LIBSVM's model format and `svm predict` reads it:
+/// `svm train --model-out` writes LIBSVM's model format and `svm predict` reads it:
 /// on the Moon file, floral's predictions equal `svm-predict`'s (LIBSVM 3.24, recorded in
 /// tests/fixtures/libsvm_model) on floral's model and on a model written by `svm-train`.
 #[test]
-fn issue_10_models_round_trip_through_libsvm() {
+fn models_round_trip_through_libsvm() {
     let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libsvm_model");
     let d = scratch("model");
     let model = d.join("floral.model");
@@ -384,9 +384,9 @@ fn issue_10_models_round_trip_through_libsvm() {
     assert!(err.contains("bad.model:1: expected svm_type c_svc"), "{err}");
 }
 
-/// issue #13: `--quiet` silences the per-run progress lines (warnings still print).
+/// `--quiet` silences the per-run progress lines (warnings still print).
 #[test]
-fn issue_13_quiet_silences_progress() {
+fn quiet_silences_progress() {
     let d = scratch("quiet");
     let f = d.join("e.ron");
     std::fs::write(&f, GOOD).unwrap();
@@ -415,10 +415,10 @@ fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
     out
 }
 
-/// issue #13: embeddings from `.npy` files run end to end from RON; a wrong shape is exit 1
+/// Embeddings from `.npy` files run end to end from RON; a wrong shape is exit 1
 /// naming the file.
 #[test]
-fn issue_13_embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
+fn embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
     let d = scratch("npy");
     let (n, dim) = (40usize, 3usize);
     let x: Vec<f64> =
@@ -450,7 +450,7 @@ fn issue_13_embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
 /// writes no report.
 #[cfg(target_os = "linux")]
 #[test]
-fn issue_10_an_allocation_failure_during_a_run_is_exit_2_with_one_line() {
+fn an_allocation_failure_during_a_run_is_exit_2_with_one_line() {
     let d = scratch("oom");
     let f = d.join("big.ron");
     // 12,000 points: 9,600 training points, a 737 MB Gram matrix, above the 600 MB cap.
@@ -500,7 +500,7 @@ const TWO_CLASSES: &str = "label,x0,x1\n1,0,0\n-1,1,0\n1,0,1\n-1,1,1\n1,2,2\n-1,
 const ONE_CLASS: &str = "label,x0,x1\n1,0,0\n1,1,0\n1,0,1\n1,1,1\n1,2,2\n1,3,3\n";
 
 #[test]
-fn issue_11_unknown_attack_and_defence_names_are_refused() {
+fn unknown_attack_and_defence_names_are_refused() {
     let text = GOOD.replace("poison: [Clean]", "poison: [Attack(fraction: 0.1, attack: Nonsense)]");
     let (code, err) = check_text("unknown-attack", &text);
     assert_eq!(code, 1, "{err}");
@@ -512,7 +512,7 @@ fn issue_11_unknown_attack_and_defence_names_are_refused() {
 }
 
 #[test]
-fn issue_11_budgets_above_n_are_refused() {
+fn budgets_above_n_are_refused() {
     for (i, level) in ["Attack(fraction: 1.0, attack: Random)", "RandomFlips(fraction: 1.5)"].iter().enumerate() {
         let text = GOOD.replace("poison: [Clean]", &format!("poison: [Clean, {level}]"));
         let (code, err) = check_text(&format!("budget{i}"), &text);
@@ -526,7 +526,7 @@ fn issue_11_budgets_above_n_are_refused() {
 }
 
 #[test]
-fn issue_11_one_class_data_and_one_class_trusted_sets_are_refused() {
+fn one_class_data_and_one_class_trusted_sets_are_refused() {
     let exp = |train: &str, validation: &str, method: &str| {
         format!(
             "Experiment(name: \"x\", seeds: [1], data: Files(train: \"{train}\", validation: {validation}, test: \"two.csv\"), poison: [Clean], kernel: Rbf(gamma: 1.0), methods: [{method}])"
@@ -543,7 +543,7 @@ fn issue_11_one_class_data_and_one_class_trusted_sets_are_refused() {
 }
 
 #[test]
-fn issue_11_sheets_with_resplit_and_gamma_grids_without_rbf_are_refused() {
+fn sheets_with_resplit_and_gamma_grids_without_rbf_are_refused() {
     let text = r#"Experiment(name: "x", seeds: [1], data: Shipped(name: "moon_floral_seed42", resplit: true),
         poison: [Clean, Sheet("train_adv_10")], kernel: Rbf(gamma: 0.5), methods: [Svm(name: "s", c: 1.0)])"#;
     let (code, err) = check_text("sheet-resplit", text);
@@ -558,7 +558,7 @@ fn issue_11_sheets_with_resplit_and_gamma_grids_without_rbf_are_refused() {
 }
 
 #[test]
-fn issue_11_trusted_size_study_refuses_bad_sizes() {
+fn trusted_size_study_refuses_bad_sizes() {
     let study = |sizes: &str, validation: &str| {
         format!(
             "TrustedSize(name: \"ts\", seeds: [1], data: Files(train: \"two.csv\", validation: {validation}, test: \"two.csv\"), poison: [Clean], kernel: Rbf(gamma: 1.0), methods: [Svm(name: \"s\", c: 1.0)], sizes: {sizes})"

@@ -1,4 +1,4 @@
-//! issue #10: every RON example in the docs parses and checks, and the field reference names
+//! Every RON example in the docs parses and checks, and the field reference names
 //! every field and variant of the experiment format.
 
 use std::path::Path;
@@ -37,7 +37,7 @@ fn ron_blocks(text: &str) -> Vec<String> {
 }
 
 #[test]
-fn issue_10_every_ron_example_in_the_docs_parses_and_checks() {
+fn every_ron_example_in_the_docs_parses_and_checks() {
     let mut n = 0;
     for doc in ["README.md", "docs/experiments.md", "CONTRIBUTING.md"] {
         let path = root().join(doc);
@@ -410,7 +410,7 @@ fn every_name() -> Vec<String> {
 }
 
 #[test]
-fn issue_10_the_field_reference_names_every_field_and_variant() {
+fn the_field_reference_names_every_field_and_variant() {
     let doc = std::fs::read_to_string(root().join("docs/experiments.md")).unwrap();
     // Identifiers inside code spans (`…`) and code blocks: the names the page documents.
     let mut code = std::collections::BTreeSet::new();

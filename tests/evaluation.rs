@@ -1,4 +1,4 @@
-//! issue #11: per-seed resplits, the SVM's (C, γ) grid and its validation budget, the label
+//! Per-seed resplits, the SVM's (C, γ) grid and its validation budget, the label
 //! audit of sanitising defences, thread-count independence of parallel poisoning, and the
 //! trusted-set-size study.
 
@@ -18,7 +18,7 @@ fn class_counts(d: &floral::data::Dataset) -> (usize, usize) {
 }
 
 #[test]
-fn issue_11_moon_resplit_draws_a_stratified_500_500_1000_split_per_seed() {
+fn moon_resplit_draws_a_stratified_500_500_1000_split_per_seed() {
     let p = plan(
         r#"Experiment(name: "r", seeds: [1, 2], data: Shipped(name: "moon_floral_seed42", resplit: true),
            poison: [Clean], kernel: Rbf(gamma: 0.5), methods: [Svm(name: "s", c: 10.0)])"#,
@@ -52,7 +52,7 @@ fn issue_11_moon_resplit_draws_a_stratified_500_500_1000_split_per_seed() {
 }
 
 #[test]
-fn issue_11_shipped_resplit_keeps_the_sizes_and_class_shares() {
+fn shipped_resplit_keeps_the_sizes_and_class_shares() {
     let text = |resplit: bool| {
         format!(
             r#"Experiment(name: "r", seeds: [3, 4], data: Shipped(name: "breast_cancer", validation_fraction: 0.25, resplit: {resplit}),
@@ -95,7 +95,7 @@ const SMALL: &str = r#"Experiment(
 )"#;
 
 #[test]
-fn issue_11_the_svm_grid_spans_c_and_gamma_and_budgets_are_counted() {
+fn the_svm_grid_spans_c_and_gamma_and_budgets_are_counted() {
     let p = plan(SMALL);
     let tuned = &p.methods[1];
     assert!(tuned.tuned);
@@ -142,7 +142,7 @@ fn issue_11_the_svm_grid_spans_c_and_gamma_and_budgets_are_counted() {
 }
 
 #[test]
-fn issue_11_a_tuned_grid_counts_every_rule_and_round() {
+fn a_tuned_grid_counts_every_rule_and_round() {
     let text = SMALL.replace("rounds: 30)),", "rounds: 30, tune: Some((eta: [0.01, 0.02], rounds: [10, 30])))),");
     let p = plan(&text);
     let ran = floral::experiment::execute(&p, &|_| {}).unwrap();
@@ -153,7 +153,7 @@ fn issue_11_a_tuned_grid_counts_every_rule_and_round() {
 }
 
 #[test]
-fn issue_11_label_audit_counts_restored_broken_and_dropped() {
+fn label_audit_counts_restored_broken_and_dropped() {
     use floral::data::Labels;
     use floral::defense::{Fitted, Screening};
     let clean = Labels::new(vec![1.0, 1.0, -1.0, -1.0, 1.0, -1.0]).unwrap();
@@ -177,7 +177,7 @@ fn issue_11_label_audit_counts_restored_broken_and_dropped() {
 }
 
 #[test]
-fn issue_11_paired_interval_and_sign_count() {
+fn paired_interval_and_sign_count() {
     // Differences 0.1, 0.2, 0.3: mean 0.2, sd 0.1, t(2) = 4.303.
     let (m, lo, hi, wins, n) = paired(&[0.6, 0.7, 0.8], &[0.5, 0.5, 0.5]).unwrap();
     assert!((m - 0.2).abs() < 1e-12);
@@ -188,7 +188,7 @@ fn issue_11_paired_interval_and_sign_count() {
 }
 
 #[test]
-fn issue_11_parallel_poisoning_is_thread_count_independent() {
+fn parallel_poisoning_is_thread_count_independent() {
     let p = plan(SMALL);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -201,7 +201,7 @@ fn issue_11_parallel_poisoning_is_thread_count_independent() {
 }
 
 #[test]
-fn issue_11_trusted_size_study_runs_nested_subsets_and_adds_the_trusted_svms() {
+fn trusted_size_study_runs_nested_subsets_and_adds_the_trusted_svms() {
     let text = r#"TrustedSize(
         name: "ts",
         seeds: [1, 2],

@@ -60,11 +60,11 @@ fn quickstart_is_deterministic_across_thread_counts_and_matches_committed_report
     insta::assert_snapshot!("quickstart_report", md);
 }
 
-/// issue #10: every committed report cheap enough for CI equals a fresh run of its experiment,
+/// Every committed report cheap enough for CI equals a fresh run of its experiment,
 /// byte for byte, and its report.md is snapshot-tested. (`moon_sweep` is checked by
 /// `scripts/regenerate-reports`, which reruns every experiment in release mode.)
 #[test]
-fn issue_10_committed_moon_reports_equal_a_fresh_run() {
+fn committed_moon_reports_equal_a_fresh_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for name in ["moon_reference", "moon_tuned"] {
         let out = std::env::temp_dir().join(format!("floral-rep-{}-{name}", std::process::id()));

@@ -1,4 +1,4 @@
-//! issue #9, the seams: an attacker forks the learner and simulates it without touching the real
+//! Seams: an attacker forks the learner and simulates it without touching the real
 //! game; the view's decision values are the model's; shared kernels serve every job.
 
 use std::sync::Arc;
@@ -86,7 +86,7 @@ impl Observer for Trajectory {
 }
 
 #[test]
-fn issue_9_forking_and_simulating_leaves_the_real_trajectory_unchanged() {
+fn forking_and_simulating_leaves_the_real_trajectory_unchanged() {
     let (q0, y) = problem(120);
     let params =
         GameParams { rounds: 40, budget: Budget { k: 5 }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
@@ -109,7 +109,7 @@ fn issue_9_forking_and_simulating_leaves_the_real_trajectory_unchanged() {
 }
 
 #[test]
-fn issue_9_the_signed_gram_is_a_view_over_one_shared_matrix() {
+fn the_signed_gram_is_a_view_over_one_shared_matrix() {
     let (q, y) = problem(50);
     let mut copy = q.clone();
     copy.flip(3);

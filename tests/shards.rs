@@ -98,7 +98,7 @@ fn count(text: &str, needle: &str) -> usize {
 }
 
 #[test]
-fn issue_13_sharded_runs_merge_to_the_unsharded_report_byte_for_byte() {
+fn sharded_runs_merge_to_the_unsharded_report_byte_for_byte() {
     let d = scratch("merge");
     let f = d.join("sweep.ron");
     std::fs::write(&f, SWEEP).unwrap();
@@ -131,7 +131,7 @@ fn issue_13_sharded_runs_merge_to_the_unsharded_report_byte_for_byte() {
 }
 
 #[test]
-fn issue_13_bad_shards_and_merges_exit_1_and_overwrite_nothing() {
+fn bad_shards_and_merges_exit_1_and_overwrite_nothing() {
     let d = scratch("bad");
     let f = d.join("sweep.ron");
     std::fs::write(&f, SWEEP).unwrap();
@@ -187,7 +187,7 @@ fn issue_13_bad_shards_and_merges_exit_1_and_overwrite_nothing() {
 }
 
 #[test]
-fn issue_13_damaged_cell_files_are_detected_and_recomputed() {
+fn damaged_cell_files_are_detected_and_recomputed() {
     let d = scratch("damaged");
     let f = d.join("sweep.ron");
     std::fs::write(&f, SWEEP).unwrap();
@@ -237,12 +237,12 @@ const SLOW: &str = r#"Experiment(
 "#;
 
 #[test]
-fn issue_13_a_killed_run_resumes_without_recomputing_finished_cells() {
+fn a_killed_run_resumes_without_recomputing_finished_cells() {
     assert_a_killed_run_resumes("kill", SLOW, 16, |n| n.starts_with('m'));
 }
 
 #[test]
-fn issue_13_slurm_script_runs_every_shard_then_merges() {
+fn slurm_script_runs_every_shard_then_merges() {
     let d = scratch("slurm");
     let f = d.join("sweep.ron");
     std::fs::write(&f, SWEEP).unwrap();
@@ -307,7 +307,7 @@ fi
 }
 
 #[test]
-fn issue_13_htcondor_files_queue_one_job_per_shard_and_a_merge() {
+fn htcondor_files_queue_one_job_per_shard_and_a_merge() {
     let d = scratch("condor");
     let f = d.join("sweep.ron");
     std::fs::write(&f, SWEEP).unwrap();

@@ -41,7 +41,7 @@ fn zero_sum_flips(q: &SignedGram, y: &Labels, lambda: &Col<f64>, bias: f64, k: u
 
 /// Checks proofs/lookahead.md (a).
 #[test]
-fn issue_14_zero_sum_flips_are_exactly_the_top_k_margins() {
+fn zero_sum_flips_are_exactly_the_top_k_margins() {
     // K = I, bias 0: f_i = ỹ_i λ_i, so the clean margin y_i f_i = λ_i on clean labels.
     let lambda = [0.3, 0.9, 0.1, 0.7, 0.5, 0.8, 0.2, 0.6];
     let (q, y, l) = identity_case(&lambda, &[]);
@@ -63,7 +63,7 @@ proptest! {
     /// proofs/lookahead.md (a): the hinge loss increase of a flip set is additive, so the top-k margins maximise it
     /// over every k-subset (brute force on n = 7).
     #[test]
-    fn issue_14_zero_sum_hinge_set_maximises_the_hinge_increase(
+    fn zero_sum_hinge_set_maximises_the_hinge_increase(
         lam in proptest::collection::vec(0.0f64..2.0, 7), bias in -1.0f64..1.0, k in 0usize..=4,
     ) {
         let (q, y, l) = identity_case(&lam, &[]);
@@ -93,7 +93,7 @@ fn state(n: usize, steps: usize) -> (SignedGram, Labels, PgdLearner) {
 
 /// Checks proofs/lookahead.md (e).
 #[test]
-fn issue_14_look_ahead_h1_never_worse_than_random_top_k_on_the_same_state() {
+fn look_ahead_h1_never_worse_than_random_top_k_on_the_same_state() {
     let searches = [LookAheadSearch::Singles, LookAheadSearch::Greedy, LookAheadSearch::Beam { width: 2 }];
     let mut strictly_better = 0;
     let mut cases = 0;
@@ -132,7 +132,7 @@ fn issue_14_look_ahead_h1_never_worse_than_random_top_k_on_the_same_state() {
 }
 
 #[test]
-fn issue_14_budgets_are_exact() {
+fn budgets_are_exact() {
     for steps in [0, 5, 30] {
         let (q, y, learner) = state(20, steps);
         for k in [0, 1, 4] {
@@ -201,7 +201,7 @@ fn game<A: Attacker>(a: &mut A, seed: u64) -> Col<f64> {
 
 /// Checks proofs/lookahead.md (f).
 #[test]
-fn issue_14_the_real_game_is_unchanged_by_the_simulations() {
+fn the_real_game_is_unchanged_by_the_simulations() {
     for (search, h) in [(LookAheadSearch::Singles, 1), (LookAheadSearch::Greedy, 3)] {
         let la = LookAhead::new(LookAheadParams { k: 3, horizon: h, search, ..Default::default() }).unwrap();
         let mut rec = Record(la, Vec::new());
@@ -270,7 +270,7 @@ fn fd_check(eval_cross: bool, horizon: usize) {
 
 /// Checks proofs/lookahead.md (d) and (c).
 #[test]
-fn issue_14_relaxation_gradient_matches_finite_differences() {
+fn relaxation_gradient_matches_finite_differences() {
     for h in [1, 2, 4] {
         fd_check(false, h);
         fd_check(true, h);
@@ -278,7 +278,7 @@ fn issue_14_relaxation_gradient_matches_finite_differences() {
 }
 
 #[test]
-fn issue_14_defence_aware_poisoners_are_exact_and_deterministic() {
+fn defence_aware_poisoners_are_exact_and_deterministic() {
     let train = blobs(40);
     let val = blobs(15);
     let kern = Rbf::new(RbfParams { gamma: 0.5 }).unwrap();
@@ -307,7 +307,7 @@ fn issue_14_defence_aware_poisoners_are_exact_and_deterministic() {
 }
 
 #[test]
-fn issue_14_knn_aware_flips_survive_the_relabelling_rule() {
+fn knn_aware_flips_survive_the_relabelling_rule() {
     // The sanitiser relabels a flipped point when ≥ 75% of its k neighbours carry its clean
     // label; the greedy flips keep agreement with their flipped label above 25% for most flips.
     let train = blobs(60);

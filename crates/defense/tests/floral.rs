@@ -142,11 +142,11 @@ fn cached_bias_matches_a_fresh_computation_under_attack() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
 
-    /// issue #9: the Q̃λ the step uses, updated incrementally across label flips (O(n·|F|)),
+    /// Q̃λ the step uses, updated incrementally across label flips (O(n·|F|)),
     /// equals a fresh ỹ∘K(ỹ∘λ) to 1e-12 relative (in the max norm), after random sequences of
     /// flip sets and steps.
     #[test]
-    fn issue_9_incremental_q_lambda_equals_a_fresh_product(
+    fn incremental_q_lambda_equals_a_fresh_product(
         seed in 0u64..1000,
         // At most 4 flips a set, so at most 8 of 80 labels differ from the last step's
         // (8·8 < 80): every check takes the incremental path.

@@ -1,4 +1,4 @@
-//! The evaluation sections of an experiment report (issue #11): each method's validation budget
+//! The evaluation sections of an experiment report: each method's validation budget
 //! and trusted data, what the ± std over seeds varies over, what the sanitising defences did to
 //! the poisoned and the clean labels, accuracy against the poisoning budget per attack, and a
 //! short answer written from the measured numbers.

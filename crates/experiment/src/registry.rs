@@ -335,7 +335,7 @@ mod tests {
     use std::path::Path;
 
     #[test]
-    fn issue_12_solver_in_ron_picks_the_learner() {
+    fn solver_in_ron_picks_the_learner() {
         let floral = |name: &str, solver: &str| {
             format!(
                 "Floral((name: \"{name}\", learner: (c: 1.0, eta: 0.05, schedule: Constant), solver: {solver}, \

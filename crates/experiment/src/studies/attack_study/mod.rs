@@ -169,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn issue_14_answer_names_must_exist() {
+    fn answer_names_must_exist() {
         let ok = text(r#"Formulations(rule: "last", stackelberg: "f", zero_sum: [], svm: "svm")"#);
         let s = load(&ok, Path::new("a.ron")).unwrap();
         assert_eq!(s.kind(), "AttackStudy");
@@ -184,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn issue_14_a_small_adaptive_study_runs_and_answers_from_its_numbers() {
+    fn a_small_adaptive_study_runs_and_answers_from_its_numbers() {
         let t = text(r#"Adaptive(rule: "last", comparisons: [(adaptive: "knn-aware 10%", oblivious: ["clean"])])"#);
         let s = load(&t, Path::new("a.ron")).unwrap();
         let out = s.run(&|_| {}).unwrap();

@@ -59,7 +59,7 @@ fn tiny(replace: (&str, &str)) -> Result<Box<dyn Study>, ExperimentError> {
 }
 
 #[test]
-fn issue_12_the_study_runs_maps_and_compares_deterministically() {
+fn the_study_runs_maps_and_compares_deterministically() {
     let s = tiny(("", "")).unwrap();
     assert_eq!(s.kind(), "Convergence");
     // (3 steps × 2 attackers + 1 step × 4 variants) × 2 seeds.
