@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use floral::experiment::evaluation::{RowKey, paired, row_keys, validation_budget};
+use floral::experiment::evaluation::{RowKey, row_keys, validation_budget};
 use floral::experiment::run::LabelAudit;
+use floral::experiment::stats::paired;
 
 fn plan(text: &str) -> floral::experiment::Plan {
     let spec = floral::experiment::parse(text, Path::new("t.ron")).unwrap();
@@ -179,7 +180,8 @@ fn label_audit_counts_restored_broken_and_dropped() {
 #[test]
 fn paired_interval_and_sign_count() {
     // Differences 0.1, 0.2, 0.3: mean 0.2, sd 0.1, t(2) = 4.303.
-    let (m, lo, hi, wins, n) = paired(&[0.6, 0.7, 0.8], &[0.5, 0.5, 0.5]).unwrap();
+    let c = paired(&[0.6, 0.7, 0.8], &[0.5, 0.5, 0.5]).unwrap();
+    let (m, lo, hi, wins, n) = (c.diff.mean, c.diff.lo, c.diff.hi, c.wins, c.n);
     assert!((m - 0.2).abs() < 1e-12);
     let h = 4.303 * 0.1 / 3f64.sqrt();
     assert!((lo - (0.2 - h)).abs() < 1e-9 && (hi - (0.2 + h)).abs() < 1e-9);

@@ -44,7 +44,7 @@ pub fn select(
             if v.len() != plan.spec.seeds.len() {
                 continue;
             }
-            let m = mean_std(&v).0;
+            let m = mean_std(&v).mean;
             if best.as_ref().is_none_or(|b| m > b.2) {
                 best = Some((vi, rule, m));
             }

@@ -178,26 +178,76 @@ pub fn t975(df: usize) -> f64 {
     if df == 0 { f64::NAN } else { T.get(df - 1).copied().unwrap_or(1.96) }
 }
 
+/// A mean with its 95 % t interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TInterval {
+    /// The mean d̄.
+    pub mean: f64,
+    /// d̄ − h.
+    pub lo: f64,
+    /// d̄ + h.
+    pub hi: f64,
+}
+
 /// Mean of paired differences d with its 95 % t interval: (d̄, d̄ − h, d̄ + h) with
 /// h = t₀.₉₇₅(n − 1) · sd(d)/√n (sample standard deviation; NaN bounds for n < 2).
-pub fn paired_interval(d: &[f64]) -> (f64, f64, f64) {
-    let (m, s) = mean_std(d);
-    let h = t975(d.len().saturating_sub(1)) * s / (d.len() as f64).sqrt();
-    (m, m - h, m + h)
+pub fn paired_interval(d: &[f64]) -> TInterval {
+    let MeanStd { mean, std } = mean_std(d);
+    let h = t975(d.len().saturating_sub(1)) * std / (d.len() as f64).sqrt();
+    TInterval { mean, lo: mean - h, hi: mean + h }
+}
+
+/// Written as `[mean, lo, hi]` (the form `results.json` has always used).
+impl serde::Serialize for TInterval {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.mean, self.lo, self.hi).serialize(s)
+    }
+}
+
+/// Two rows compared seed by seed: the differences a − b, their mean with its 95 % t interval
+/// ([`paired_interval`]), and on how many seeds a was strictly better.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedComparison {
+    /// Mean difference a − b and its 95 % t interval.
+    pub diff: TInterval,
+    /// Seeds with a − b > 0.
+    pub wins: usize,
+    /// Seeds compared.
+    pub n: usize,
+}
+
+/// [`PairedComparison`] of `a` against `b` (paired by index); None unless both hold the same
+/// number (≥ 2) of values.
+pub fn paired(a: &[f64], b: &[f64]) -> Option<PairedComparison> {
+    if a.len() != b.len() || a.len() < 2 {
+        return None;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let wins = d.iter().filter(|&&x| x > 0.0).count();
+    Some(PairedComparison { diff: paired_interval(&d), wins, n: d.len() })
+}
+
+/// A sample's mean and sample standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanStd {
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation (n − 1 in the denominator; 0 for one value).
+    pub std: f64,
 }
 
 /// mean and sample standard deviation (n − 1; 0 for one value).
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
+pub fn mean_std(v: &[f64]) -> MeanStd {
     if v.is_empty() {
-        return (f64::NAN, f64::NAN);
+        return MeanStd { mean: f64::NAN, std: f64::NAN };
     }
     let n = v.len() as f64;
     let m = v.iter().sum::<f64>() / n;
     if v.len() < 2 {
-        return (m, 0.0);
+        return MeanStd { mean: m, std: 0.0 };
     }
     let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
-    (m, var.sqrt())
+    MeanStd { mean: m, std: var.sqrt() }
 }
 
 #[cfg(test)]
@@ -208,7 +258,7 @@ mod tests {
 
     #[test]
     fn paired_interval_uses_student_t() {
-        let (m, lo, hi) = paired_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        let TInterval { mean: m, lo, hi } = paired_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!(m, 3.0);
         // s = √2.5, t(0.975, 4) = 2.776.
         let h = 2.776 * 2.5f64.sqrt() / 5f64.sqrt();

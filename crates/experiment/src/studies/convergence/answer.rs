@@ -7,6 +7,7 @@ use super::cells::Regime;
 use super::report::{CellSummary, CompareRow};
 use super::sections::pct;
 use super::spec::EtaGrid;
+use crate::stats::TInterval;
 
 impl ConvergenceStudy {
     /// The generated answer (every number from the measurements).
@@ -97,7 +98,7 @@ impl ConvergenceStudy {
             let mut worse = Vec::new();
             let mut better = Vec::new();
             for r in at.iter().filter(|r| r.validation_budget == 0) {
-                let Some((d, lo, hi)) = r.diff else { continue };
+                let Some(TInterval { mean: d, lo, hi }) = r.diff else { continue };
                 let text = format!(
                     "{} ({} pp, 95 % CI [{}, {}])",
                     r.method,
@@ -117,7 +118,7 @@ impl ConvergenceStudy {
             let closest = at
                 .iter()
                 .filter(|r| r.validation_budget == 0)
-                .filter_map(|r| r.diff.map(|d| (r, d.0)))
+                .filter_map(|r| r.diff.map(|d| (r, d.mean)))
                 .max_by(|a, b| a.1.total_cmp(&b.1))
                 .map_or(String::new(), |(r, d)| {
                     format!(

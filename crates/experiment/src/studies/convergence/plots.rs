@@ -101,17 +101,17 @@ impl ConvergenceStudy {
             .map(|(v, var)| {
                 let runs = ran.over_seeds(JobKind::Compare(e, v));
                 let t = runs.iter().map(|r| r.test_accuracy.len()).min().unwrap_or(0);
-                let stats: Vec<(f64, f64)> = (0..t)
-                    .map(|i| crate::render::mean_std(&runs.iter().map(|r| r.test_accuracy[i]).collect::<Vec<_>>()))
+                let stats: Vec<crate::stats::MeanStd> = (0..t)
+                    .map(|i| crate::stats::mean_std(&runs.iter().map(|r| r.test_accuracy[i]).collect::<Vec<_>>()))
                     .collect();
                 Series {
                     name: var.name.clone(),
-                    points: stats.iter().enumerate().map(|(i, &(m, _))| ((i + 1) as f64, m)).collect(),
+                    points: stats.iter().enumerate().map(|(i, s)| ((i + 1) as f64, s.mean)).collect(),
                     band: Some(
                         stats
                             .iter()
                             .enumerate()
-                            .map(|(i, &(m, s))| ((i + 1) as f64, (m - s).max(0.0), (m + s).min(1.0)))
+                            .map(|(i, s)| ((i + 1) as f64, (s.mean - s.std).max(0.0), (s.mean + s.std).min(1.0)))
                             .collect(),
                     ),
                 }

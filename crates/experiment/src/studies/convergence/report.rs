@@ -8,6 +8,7 @@ use super::ConvergenceStudy;
 use super::cells::{GameCell, GameRun, JobKind, Regime, SeedSetup, mean, run_err};
 use crate::ExperimentError;
 use crate::frame::StudyOutput;
+use crate::stats::{MeanStd, TInterval};
 
 /// Everything a study run measured: `runs[seed][job]`.
 pub(super) struct Ran {
@@ -54,7 +55,7 @@ pub(super) fn cell_summary(runs: &[&GameRun], eta: f64, (k, pool): (usize, usize
     // Most common; ties go to the later (more severe) regime.
     let regime = Regime::ALL.into_iter().max_by_key(|&g| (counts[g as usize], g as usize)).unwrap_or(Regime::Converges);
     let col = |f: fn(&GameRun) -> f64| runs.iter().map(|r| f(r)).collect::<Vec<f64>>();
-    let (last_mean, last_std) = crate::render::mean_std(&col(|r| r.last));
+    let MeanStd { mean: last_mean, std: last_std } = crate::stats::mean_std(&col(|r| r.last));
     CellSummary {
         eta,
         k,
@@ -80,7 +81,7 @@ pub(super) struct CompareRow {
     pub(super) mean: f64,
     pub(super) std: f64,
     /// Paired difference to the best-validation round: mean and 95 % t interval.
-    pub(super) diff: Option<(f64, f64, f64)>,
+    pub(super) diff: Option<TInterval>,
     /// Seeds where the method is better / worse than the best-validation round.
     pub(super) better: usize,
     pub(super) worse: usize,
@@ -89,7 +90,7 @@ pub(super) struct CompareRow {
 /// One comparison row: mean ± std of `acc` and, unless it is the best-validation round itself,
 /// the paired difference to `best` (mean and 95 % t interval) and the seeds better / worse.
 fn compare_row(eta: f64, method: String, budget: usize, acc: Vec<f64>, best: &[f64], is_best: bool) -> CompareRow {
-    let (mean, std) = crate::render::mean_std(&acc);
+    let MeanStd { mean, std } = crate::stats::mean_std(&acc);
     let d: Vec<f64> = acc.iter().zip(best).map(|(a, b)| a - b).collect();
     CompareRow {
         eta,

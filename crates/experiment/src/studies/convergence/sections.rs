@@ -8,6 +8,7 @@ use super::plots::{HeatmapKind, column_position};
 use super::report::{CellSummary, CompareRow, Ran};
 use super::spec::EtaGrid;
 use crate::spec::PoisonSpec;
+use crate::stats::TInterval;
 
 /// A fraction as a percentage, formatted.
 pub(super) fn pct(v: f64) -> String {
@@ -218,7 +219,7 @@ impl ConvergenceStudy {
                         Cell::Text(r.method.clone()),
                         Cell::Text(data),
                         Cell::MeanStdFixed { mean: 100.0 * r.mean, std: 100.0 * r.std, decimals: 1 },
-                        r.diff.map_or(Cell::Missing, |(d, lo, hi)| {
+                        r.diff.map_or(Cell::Missing, |TInterval { mean: d, lo, hi }| {
                             Cell::Text(format!(
                                 "{} [{}, {}]",
                                 fmt_num(100.0 * d),

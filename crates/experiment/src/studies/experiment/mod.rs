@@ -1,7 +1,11 @@
 //! The `Experiment` kind: methods × poison levels × seeds, each (method, variant, level, seed)
-//! one cell ([`crate::run`]), seeds sharing their points one group (one set of kernel matrices,
-//! the poisoned labels of every level), and the comparison report ([`crate::render`],
-//! [`crate::evaluation`]).
+//! one cell ([`run`]), seeds sharing their points one group (one set of kernel matrices,
+//! the poisoned labels of every level), and the comparison report ([`render`],
+//! [`evaluation`]).
+
+pub mod evaluation;
+pub mod render;
+pub mod run;
 
 use std::path::Path;
 use std::sync::Arc;

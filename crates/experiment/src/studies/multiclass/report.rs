@@ -12,7 +12,7 @@ use super::cells::{Run, SeedRecord};
 use super::spec::MulticlassPoison;
 use crate::ExperimentError;
 use crate::frame::StudyOutput;
-use crate::render::mean_std;
+use crate::stats::{MeanStd, mean_std};
 
 /// The methods, in the order of a [`Run`]'s arrays.
 pub(super) const METHODS: [&str; 4] = ["OvR SVM", "OvO SVM", "FLORAL (last)", "FLORAL (avg)"];
@@ -147,7 +147,7 @@ impl MulticlassStudy {
         for (li, (name, _)) in self.levels.iter().enumerate() {
             let mut row = vec![Cell::Text(name.clone()), Cell::Int(runs[0][li].flips as i64)];
             for m in 0..4 {
-                let (mean, std) = mean_std(&acc(runs, li, m));
+                let MeanStd { mean, std } = mean_std(&acc(runs, li, m));
                 row.push(Cell::MeanStdFixed { mean, std, decimals: 3 });
             }
             rows.push(row);
@@ -165,7 +165,7 @@ impl MulticlassStudy {
         let mut diffs_by_level = Vec::new();
         for (li, (name, _)) in self.levels.iter().enumerate() {
             let d: Vec<f64> = runs.iter().map(|r| r[li].accuracy[3] - r[li].accuracy[0]).collect();
-            let (mean, std) = mean_std(&d);
+            let MeanStd { mean, std } = mean_std(&d);
             let half = crate::stats::t975(n_seeds.saturating_sub(1)) * std / (n_seeds as f64).sqrt();
             let wins = d.iter().filter(|&&v| v > 0.0).count();
             let losses = d.iter().filter(|&&v| v < 0.0).count();
@@ -199,7 +199,7 @@ impl MulticlassStudy {
             .map(|(li, (name, _))| {
                 let cells: Vec<String> = (0..4)
                     .map(|m| {
-                        let (a, b) = mean_std(&acc(runs, li, m));
+                        let MeanStd { mean: a, std: b } = mean_std(&acc(runs, li, m));
                         format!("{} {} ± {}", METHODS[m], fmt_fixed(a, 3), fmt_fixed(b, 3))
                     })
                     .collect();

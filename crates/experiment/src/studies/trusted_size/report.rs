@@ -6,11 +6,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::TrustedSize;
-use crate::evaluation::{RowKey, paired, row_accuracies, row_keys};
+use crate::evaluation::{RowKey, row_accuracies, row_keys};
 use crate::frame::StudyOutput;
 use crate::names::slug;
-use crate::render::mean_std;
 use crate::spec::{DefenceSpec, MethodSpec};
+use crate::stats::{MeanStd, PairedComparison, TInterval, mean_std, paired};
 use crate::{Plan, RunResult};
 
 /// One measured point: a row at a poison level and a trusted size.
@@ -36,7 +36,7 @@ impl TrustedSize {
             for k in &keys {
                 for ((plan, results), &size) in per_size.iter().zip(sizes) {
                     let a = row_accuracies(plan, results, k, p);
-                    let (mean, std) = mean_std(&a);
+                    let MeanStd { mean, std } = mean_std(&a);
                     points.push(Point {
                         method: k.label.clone(),
                         poison: pname.clone(),
@@ -222,7 +222,7 @@ impl TrustedSize {
                 .max_by(|a, b| a.mean.total_cmp(&b.mean));
             let Some(best) = best else { continue };
             let v = match paired(&best.test_accuracy, &tap.test_accuracy) {
-                Some((d, lo, hi, wins, n)) => format!(
+                Some(PairedComparison { diff: TInterval { mean: d, lo, hi }, wins, n }) => format!(
                     "{size}: best other row {} {} vs {} {} (paired difference {}, 95 % t interval [{}, {}], better on {wins} of {n} seeds{})",
                     best.method,
                     acc(best.mean),

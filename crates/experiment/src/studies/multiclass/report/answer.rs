@@ -1,7 +1,7 @@
 //! The generated answer, the limits and `results.json` of a `Multiclass` report.
 
 use super::{METHODS, Runs, acc, pct};
-use crate::render::mean_std;
+use crate::stats::mean_std;
 use crate::studies::multiclass::MulticlassStudy;
 
 /// One level's paired difference FLORAL (avg) − OvR SVM: (level, mean, 95 % interval low,
@@ -25,7 +25,7 @@ impl MulticlassStudy {
             list(&worse),
             list(&same)
         );
-        let mean = |li: usize, m: usize| mean_std(&acc(runs, li, m)).0;
+        let mean = |li: usize, m: usize| mean_std(&acc(runs, li, m)).mean;
         if let Some(worst) = (0..self.levels.len()).min_by(|&a, &b| mean(a, 0).total_cmp(&mean(b, 0))) {
             answer.push_str(&format!(
                 " The hardest level for the one-vs-rest SVM is {} ({} mean accuracy; one-vs-one {}, FLORAL last {}, FLORAL avg {}).",

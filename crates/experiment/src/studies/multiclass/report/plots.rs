@@ -3,7 +3,7 @@
 use floral_report::{Block, Cell, ColorScale, Document, Figure, HeatmapPlot, LinePlot, Plot, Series, Table};
 
 use super::{METHODS, Runs, acc};
-use crate::render::mean_std;
+use crate::stats::mean_std;
 use crate::studies::multiclass::MulticlassStudy;
 use crate::studies::multiclass::spec::MulticlassPoison;
 
@@ -23,7 +23,7 @@ impl MulticlassStudy {
                         | (MulticlassPoison::Targeted { fraction, .. }, 1) => 100.0 * fraction,
                         _ => continue,
                     };
-                    pts.push((x, mean_std(&acc(runs, li, m)).0));
+                    pts.push((x, mean_std(&acc(runs, li, m)).mean));
                 }
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 series.push(Series { name: format!("{method}, {kind}"), points: pts, band: None });

@@ -15,7 +15,7 @@ pub use crate::rows::select;
 use crate::rows::{accs, runs_of};
 use crate::run::Executed;
 use crate::run::{GRID, RunResult, grid_range};
-pub use crate::stats::mean_std;
+use crate::stats::{MeanStd, mean_std};
 
 /// One row of the summary: a method (with its output rule) at one poison level.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -41,13 +41,13 @@ fn row(method: String, poison: &str, runs: &[&RunResult], rule: &str, selected: 
     if t.is_empty() {
         return None;
     }
-    let (m, s) = mean_std(&t);
+    let MeanStd { mean: m, std: s } = mean_std(&t);
     Some(SummaryRow {
         method,
         poison: poison.to_string(),
         test_accuracy_mean: m,
         test_accuracy_std: s,
-        validation_accuracy_mean: (v.len() == t.len()).then(|| mean_std(&v).0),
+        validation_accuracy_mean: (v.len() == t.len()).then(|| mean_std(&v).mean),
         n_seeds: t.len(),
         selected,
     })
@@ -163,7 +163,7 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
         let mut band = Vec::new();
         for (ri, m) in first.trace.iter().enumerate() {
             let vals: Vec<f64> = runs.iter().filter_map(|r| r.trace.get(ri)).map(|t| t.scores.test.accuracy).collect();
-            let (mu, sd) = mean_std(&vals);
+            let MeanStd { mean: mu, std: sd } = mean_std(&vals);
             let x = m.round as f64;
             max_round = max_round.max(x);
             pts.push((x, mu));
@@ -177,7 +177,7 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
         // The other output models (averaged, best-validation round) as levels.
         for o in first.outputs.iter().filter(|o| o.rule != "last") {
             let (t, _) = accs(&runs, &o.rule);
-            levels.push((format!("{name} ({}, test)", o.rule), mean_std(&t).0));
+            levels.push((format!("{name} ({}, test)", o.rule), mean_std(&t).mean));
         }
     }
     if series.is_empty() {
@@ -191,7 +191,7 @@ fn accuracy_plot(plan: &Plan, results: &[RunResult], p: usize) -> Option<Figure>
             let (name, tuned) = (&m.name, &m.tuned);
             let vi = svm_variant(plan, results, name, cs.len(), *tuned, p);
             let (t, _) = accs(&runs_of(results, name, vi, p), "svm");
-            let mu = mean_std(&t).0;
+            let mu = mean_std(&t).mean;
             series.push(Series {
                 name: format!("{name} (test)"),
                 points: vec![(1.0, mu), (max_round, mu)],
@@ -297,19 +297,19 @@ fn diagnostics(plan: &Plan, results: &[RunResult]) -> Option<Table> {
                 if san.is_empty() {
                     Cell::Missing
                 } else {
-                    let (m, s) = mean_std(&san);
+                    let MeanStd { mean: m, std: s } = mean_std(&san);
                     Cell::MeanStdFixed { mean: m, std: s, decimals: ACC_DECIMALS }
                 },
                 {
-                    let (m, s) = mean_std(&nsv);
+                    let MeanStd { mean: m, std: s } = mean_std(&nsv);
                     Cell::MeanStdFixed { mean: m, std: s, decimals: 1 }
                 },
                 {
-                    let (m, s) = mean_std(&maxl);
+                    let MeanStd { mean: m, std: s } = mean_std(&maxl);
                     Cell::MeanStd { mean: m, std: s }
                 },
                 Cell::Num(res),
-                if bv.is_empty() { Cell::Missing } else { Cell::Fixed { value: mean_std(&bv).0, decimals: 1 } },
+                if bv.is_empty() { Cell::Missing } else { Cell::Fixed { value: mean_std(&bv).mean, decimals: 1 } },
                 Cell::Text(status.join(", ")),
             ]);
         }
@@ -404,13 +404,13 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
                     let chosen =
                         select(plan, results, name, variants.len(), p).is_some_and(|s| s.0 == vi && s.1 == rule);
                     let (t, va) = accs(&runs_of(results, name, vi, p), &rule);
-                    let vm = mean_std(&va).0;
+                    let vm = mean_std(&va).mean;
                     cells.push(Cell::Text(format!(
                         "{}{}",
                         fmt_fixed(vm, ACC_DECIMALS),
                         if chosen { " ◀" } else { "" }
                     )));
-                    cells.push(Cell::Fixed { value: mean_std(&t).0, decimals: ACC_DECIMALS });
+                    cells.push(Cell::Fixed { value: mean_std(&t).mean, decimals: ACC_DECIMALS });
                 }
                 rows.push(cells);
             }

@@ -11,7 +11,7 @@ use crate::registry::{PoisonBudget, attack_name};
 use crate::rows::{accs, runs_of, select};
 use crate::run::RunResult;
 use crate::spec::{DataSpec, DefenceSpec, MethodSpec, OfflineAttack, PoisonSpec};
-use crate::stats::mean_std;
+use crate::stats::{PairedComparison, TInterval, mean_std, paired};
 
 const ACC_DECIMALS: u8 = 3;
 
@@ -231,7 +231,10 @@ pub fn variation_text(plan: &Plan) -> String {
 fn audit_means(runs: &[&RunResult]) -> [Option<(f64, f64)>; 4] {
     let col = |f: &dyn Fn(&RunResult) -> Option<f64>| {
         let v: Vec<f64> = runs.iter().filter_map(|r| f(r)).collect();
-        (!v.is_empty()).then(|| mean_std(&v))
+        (!v.is_empty()).then(|| {
+            let s = mean_std(&v);
+            (s.mean, s.std)
+        })
     };
     [col(&|r| r.sanitisation), col(&|r| r.broken), col(&|r| r.dropped_poisoned), col(&|r| r.dropped_clean)]
 }
@@ -336,7 +339,7 @@ pub fn budget_plots(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<
                     .iter()
                     .filter_map(|&(x, p)| {
                         let a = row_accuracies(plan, results, k, p);
-                        (!a.is_empty()).then(|| (100.0 * x, mean_std(&a).0))
+                        (!a.is_empty()).then(|| (100.0 * x, mean_std(&a).mean))
                     })
                     .collect(),
                 band: None,
@@ -358,18 +361,6 @@ pub fn budget_plots(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<
         });
     }
     figs
-}
-
-/// Paired comparison of a and b (same seeds): mean of a_s − b_s, its 95 % t interval
-/// mean ± t₀.₉₇₅(n−1)·sd/√n, and how many seeds a wins.
-pub fn paired(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64, usize, usize)> {
-    if a.len() != b.len() || a.len() < 2 {
-        return None;
-    }
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    let (m, lo, hi) = crate::stats::paired_interval(&d);
-    let wins = d.iter().filter(|&&x| x > 0.0).count();
-    Some((m, lo, hi, wins, d.len()))
 }
 
 fn acc(v: f64) -> String {
@@ -407,7 +398,7 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
             .filter_map(|k| {
                 let a = row_accuracies(plan, results, k, p);
                 (!a.is_empty()).then(|| {
-                    let m = mean_std(&a).0;
+                    let m = mean_std(&a).mean;
                     (k, a, m)
                 })
             })
@@ -434,7 +425,7 @@ pub fn findings(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Vec<Bloc
                 x.0.label != ta.0.label && trusted_use(plan, x.0, validation_budget(plan, results, x.0)) != "none"
             });
             if let Some(u) = users.max_by(|a, b| a.2.total_cmp(&b.2)) {
-                if let Some((d, lo, hi, wins, n)) = paired(&u.1, &ta.1) {
+                if let Some(PairedComparison { diff: TInterval { mean: d, lo, hi }, wins, n }) = paired(&u.1, &ta.1) {
                     compared += 1;
                     let verdict = if lo > 0.0 {
                         beat += 1;
