@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use floral::data::Streams;
 use floral::defense::{Defence, FitInput, SvmDefence, SvmDefenceParams};
-use floral::experiment::frame::{CellId, Kind, StudyOutput, load};
+use floral::experiment::frame::{CellId, Kind, StudyHeader, StudyOutput, load};
 use floral::experiment::spec::{DataSpec, KernelSpec, PoisonSpec};
 use floral::experiment::{ExperimentError, Plan};
 use floral::game::{Evaluator, SplitKernels};
-use floral::report::{Block, Cell, Document, Table};
+use floral::report::{Block, Cell, Table};
 use serde::{Deserialize, Serialize};
 
 /// `SvCount(...)`: the RON spec (the shared fields, plus the SVM's C).
@@ -64,17 +64,8 @@ impl Kind for SvCount {
     type Cell = SvCell;
     const KIND: &'static str = "SvCount";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.plan.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.plan.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         vec![format!("{} cells", self.cells().len())]
@@ -111,7 +102,12 @@ impl Kind for SvCount {
         Ok(SvCell { level, seed, n_sv: fitted.n_sv, test_accuracy })
     }
     fn report(&self, sizes: Vec<usize>, cells: Vec<SvCell>) -> Result<StudyOutput, ExperimentError> {
-        let mut document = Document::new(format!("{}: support vectors under poisoning", self.spec.name));
+        let (title, varies) =
+            (format!("floral sv count: {}", self.spec.name), "One row per seed: nothing is averaged.");
+        let mut frame = floral::experiment::render::report_frame(&self.plan, title, varies.into());
+        frame.header = self.header();
+        frame.budgets = "the SVM uses no validation or trusted data.".into();
+        let mut document = frame.document();
         let headers = ["poison", "seed", "n train", "support vectors", "test accuracy"];
         let rows = cells
             .iter()
@@ -123,6 +119,7 @@ impl Kind for SvCount {
             .collect();
         let headers = headers.map(String::from).to_vec();
         document.push(Block::Table(Table { caption: None, headers, rows }));
+        frame.close(&mut document);
         let results = serde_json::json!({ "kind": Self::KIND, "hash": self.hash, "cells": cells });
         Ok(StudyOutput { document, results, summary: Vec::new(), warnings: Vec::new() })
     }
@@ -148,6 +145,9 @@ fn the_worked_example_kind_runs_in_memory_through_the_store_and_in_shards() {
     let stored = run_stored(study.as_ref(), &b, None, false, &|_| {}).unwrap().output.unwrap();
     assert_eq!(memory.results, stored.results);
     assert_eq!(std::fs::read(a.join("report.md")).unwrap(), std::fs::read(b.join("report.md")).unwrap());
+    let md = std::fs::read_to_string(a.join("report.md")).unwrap();
+    assert!(md.starts_with("# floral sv count: sv") && md.contains("## Setup") && md.contains("## Study file"), "{md}");
+    assert!(md.contains("One test point is worth") && md.contains(&format!("`{}`", study.hash())), "{md}");
     let cells = stored.results["cells"].as_array().unwrap();
     assert!(cells.iter().all(|c| c["n_sv"].as_u64().unwrap() > 0 && c["test_accuracy"].as_f64().unwrap() > 0.5));
     for index in 0..2 {

@@ -193,6 +193,45 @@ fn document(a: &BenchScaleArgs, plan: &floral_experiment::Plan, m: &Measured<'_>
         display_path(&a.out),
         plan.hash
     )));
+    doc.push(Block::Heading { level: 2, text: "Measurements".into() });
+    doc.push(Block::Table(measurements(m, cores)));
+    let acc: Vec<String> = m
+        .fits
+        .iter()
+        .flat_map(|f| f.test_accuracy.iter().map(move |(r, a)| format!("`{}` ({r}): {}", f.name, fmt_num(*a))))
+        .collect();
+    if !acc.is_empty() {
+        doc.push(Block::Paragraph(format!(
+            "Test accuracy of the fitted models (a sanity check, one seed): {}.",
+            acc.join("; ")
+        )));
+    }
+    let est = plan.memory.total_bytes as f64;
+    doc.push(Block::Paragraph(match m.peak {
+        Some(p) => format!(
+            "Peak resident memory (VmHWM) {}; `floral check` estimated {} for a run of this experiment; K alone is {}.",
+            mib(p as f64),
+            mib(est),
+            mib(m.bytes)
+        ),
+        None => format!("Peak resident memory: not readable here (/proc); `floral check` estimated {}.", mib(est)),
+    }));
+    doc.push(Block::Heading { level: 2, text: "Answer".into() });
+    doc.push(Block::Paragraph(answer(m)));
+    doc.push(Block::Heading { level: 2, text: "Limits".into() });
+    doc.push(Block::List(vec![
+        "One seed, one poison level, one run per method: no spread; the times are of this run on a machine shared with other jobs (see the load averages), not a controlled benchmark.".into(),
+        "The streaming pass and the product are minima over repetitions, the fits single runs, so the ratios are if anything pessimistic for the fits.".into(),
+        "The data are a Gaussian mixture standing in for sentence embeddings, and an easy one (the accuracies above are near 1): it measures cost, which depends on n and d only, not how well FLORAL defends on real embeddings.".into(),
+        "A full `floral run` of the experiment also computes λ_max(K) for the step-size warning and runs the methods in parallel, so its wall time differs from the sum of the fits.".into(),
+    ]));
+    doc.push(Block::Heading { level: 2, text: "Experiment".into() });
+    doc.push(Block::Code { lang: "ron".into(), text: plan.canonical.clone() });
+    doc
+}
+
+/// The measurements table: check, kernels, a pass over K, a product, every fit.
+fn measurements(m: &Measured<'_>, cores: usize) -> Table {
     let mut rows = vec![
         vec![
             Cell::Text("check (data generation and checks)".into()),
@@ -230,8 +269,7 @@ fn document(a: &BenchScaleArgs, plan: &floral_experiment::Plan, m: &Measured<'_>
         };
         rows.push(vec![Cell::Text(format!("fit `{}`", f.name)), Cell::Num(f.seconds), Cell::Text(extra)]);
     }
-    doc.push(Block::Heading { level: 2, text: "Measurements".into() });
-    doc.push(Block::Table(Table {
+    Table {
         caption: Some(format!(
             "Wall-clock seconds on {cores} cores; machine load average (1, 5, 15 min) {} at the start and {} at the end (other processes shared the cores).",
             m.load_at_start.as_deref().unwrap_or("unknown"),
@@ -239,31 +277,13 @@ fn document(a: &BenchScaleArgs, plan: &floral_experiment::Plan, m: &Measured<'_>
         )),
         headers: vec!["step".into(), "seconds".into(), "notes".into()],
         rows,
-    }));
-    let acc: Vec<String> = m
-        .fits
-        .iter()
-        .flat_map(|f| f.test_accuracy.iter().map(move |(r, a)| format!("`{}` ({r}): {}", f.name, fmt_num(*a))))
-        .collect();
-    if !acc.is_empty() {
-        doc.push(Block::Paragraph(format!(
-            "Test accuracy of the fitted models (a sanity check, one seed): {}.",
-            acc.join("; ")
-        )));
     }
-    let est = plan.memory.total_bytes as f64;
-    doc.push(Block::Paragraph(match m.peak {
-        Some(p) => format!(
-            "Peak resident memory (VmHWM) {}; `floral check` estimated {} for a run of this experiment; K alone is {}.",
-            mib(p as f64),
-            mib(est),
-            mib(m.bytes)
-        ),
-        None => format!("Peak resident memory: not readable here (/proc); `floral check` estimated {}.", mib(est)),
-    }));
-    doc.push(Block::Heading { level: 2, text: "Answer".into() });
+}
+
+/// The answer: the measured (or projected) time of the goal's rounds against the goal.
+fn answer(m: &Measured<'_>) -> String {
     let floral = m.fits.iter().find(|f| f.floral && f.iterations > 0);
-    doc.push(Block::Paragraph(match floral {
+    match floral {
         Some(f) => {
             let per_round = f.seconds / f.iterations as f64;
             let projected = per_round * GOAL_ROUNDS;
@@ -299,18 +319,11 @@ fn document(a: &BenchScaleArgs, plan: &floral_experiment::Plan, m: &Measured<'_>
                 }
             )
         }
-        None => "**Answer.** The experiment has no FLORAL method that played a round, so there is no round time to report.".into(),
-    }));
-    doc.push(Block::Heading { level: 2, text: "Limits".into() });
-    doc.push(Block::List(vec![
-        "One seed, one poison level, one run per method: no spread; the times are of this run on a machine shared with other jobs (see the load averages), not a controlled benchmark.".into(),
-        "The streaming pass and the product are minima over repetitions, the fits single runs, so the ratios are if anything pessimistic for the fits.".into(),
-        "The data are a Gaussian mixture standing in for sentence embeddings, and an easy one (the accuracies above are near 1): it measures cost, which depends on n and d only, not how well FLORAL defends on real embeddings.".into(),
-        "A full `floral run` of the experiment also computes λ_max(K) for the step-size warning and runs the methods in parallel, so its wall time differs from the sum of the fits.".into(),
-    ]));
-    doc.push(Block::Heading { level: 2, text: "Experiment".into() });
-    doc.push(Block::Code { lang: "ron".into(), text: plan.canonical.clone() });
-    doc
+        None => {
+            "**Answer.** The experiment has no FLORAL method that played a round, so there is no round time to report."
+                .into()
+        }
+    }
 }
 
 fn display_path(p: &Path) -> String {

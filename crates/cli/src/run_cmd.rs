@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use floral_experiment::{
-    ExperimentError, QUICKSTART, Shard, Study, StudyOutput, load_study, load_study_file, run_stored, run_study,
+    ExperimentError, QUICKSTART, Shard, Study, StudyOutput, load_study, load_study_file, run_stored,
 };
 
 use crate::{CheckArgs, CliError, MergeArgs, RunArgs};
@@ -89,21 +89,6 @@ fn print_output(name: &str, cells: usize, out: &Path, output: &StudyOutput) {
 pub(crate) fn run(a: &RunArgs) -> Result<(), CliError> {
     let study = study_for(a.file.as_deref())?;
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(study.name()));
-    if study.stored().is_none() {
-        if a.shard.is_some() {
-            return Err(CliError::Input(anyhow!(
-                "{}: --shard applies to studies with a cell store; a {} study runs whole (drop --shard)",
-                a.file.as_deref().map_or_else(|| "<built-in quickstart>".into(), |f| f.display().to_string()),
-                study.kind()
-            )));
-        }
-        let total = study.jobs() as u64;
-        let progress = Progress::new(total, a.quiet);
-        let output = run_study(study.as_ref(), &out, &|w: &str| progress.tick(w)).map_err(classify)?;
-        progress.finish();
-        print_output(study.name(), total as usize, &out, &output);
-        return Ok(());
-    }
     let total = (0..study.jobs()).filter(|&j| a.shard.unwrap_or(Shard::ALL).owns(j)).count();
     let progress = Progress::new(total as u64, a.quiet);
     let ran = run_stored(study.as_ref(), &out, a.shard, a.keep_cells, &|w: &str| progress.tick(w)).map_err(classify)?;

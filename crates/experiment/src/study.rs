@@ -228,7 +228,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Merged, ExperimentError> {
             format!("the manifest names a {} study but its text loads as {}", manifest.kind, study.kind()),
         ));
     }
-    let hash = study.hash().unwrap_or_default().to_string();
+    let hash = study.hash().to_string();
     if hash != manifest.hash {
         return Err(store_err(
             first_dir,

@@ -14,6 +14,7 @@
 //! `floral merge` and `floral submit` drive.
 
 pub mod load;
+pub mod report_frame;
 pub mod runner;
 pub mod store;
 
@@ -22,6 +23,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use report_frame::{DataSizes, ReportFrame};
 pub use runner::ShardRun;
 pub use store::{CellStore, Shard};
 
@@ -46,7 +48,9 @@ pub trait Study: Send + Sync {
     /// The RON kind (`Experiment`, `Convergence`, …).
     fn kind(&self) -> &'static str;
     /// The study's name; the default output directory is `reports/<name>`.
-    fn name(&self) -> &str;
+    fn name(&self) -> &str {
+        self.header().name
+    }
     /// Units of work the progress callback will be called for (0: no progress reporting).
     fn jobs(&self) -> usize;
     /// Lines `floral check` prints under its `ok` line (sizes, memory estimate, …).
@@ -57,9 +61,9 @@ pub trait Study: Send + Sync {
     /// # Errors
     /// A numerical or internal failure.
     fn run(&self, progress: &(dyn Fn(&str) + Sync)) -> Result<StudyOutput, ExperimentError>;
-    /// The content hash of the study (spec and data files), when it has one.
-    fn hash(&self) -> Option<&str> {
-        None
+    /// The content hash of the study (spec and data files).
+    fn hash(&self) -> &str {
+        self.header().hash
     }
     /// The experiment plan, for the `Experiment` kind (`floral bench scale` times its parts).
     fn as_plan(&self) -> Option<&Plan> {
@@ -69,39 +73,24 @@ pub trait Study: Send + Sync {
     fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
         None
     }
-    /// What the cell store's manifest needs, for a kind on the study frame ([`crate::frame`]):
-    /// such a kind runs through the cell store (resumable, `--shard`, `floral merge`). None for
-    /// a kind that runs whole.
-    fn stored(&self) -> Option<crate::frame::StoreInfo<'_>> {
-        None
-    }
+    /// The study's name, source, canonical RON and content hash (the cell store's manifest
+    /// records them, so `floral merge` can load the study again and check nothing changed).
+    fn header(&self) -> StudyHeader<'_>;
     /// Compute the cells of `shard` missing from `store` (see [`crate::frame::runner::run_stored`]).
     ///
     /// # Errors
-    /// A numerical or internal failure, a store write error, or [`ExperimentError::Store`] for a
-    /// kind that runs whole.
+    /// A numerical or internal failure, or a store write error.
     fn run_cells(
         &self,
         store: &CellStore,
         shard: Shard,
         progress: &(dyn Fn(&str) + Sync),
-    ) -> Result<ShardRun, ExperimentError> {
-        let _ = (shard, progress);
-        Err(ExperimentError::Store {
-            path: store.dir().to_path_buf(),
-            message: format!("a {} study runs whole (no cell store)", self.kind()),
-        })
-    }
+    ) -> Result<ShardRun, ExperimentError>;
     /// The report assembled from the cells in `stores` (see [`crate::frame::runner::assemble`]).
     ///
     /// # Errors
-    /// [`ExperimentError::Store`] when cells are missing or the kind runs whole.
-    fn assemble(&self, stores: &[CellStore]) -> Result<StudyOutput, ExperimentError> {
-        Err(ExperimentError::Store {
-            path: stores.first().map_or_else(std::path::PathBuf::new, |s| s.dir().to_path_buf()),
-            message: format!("a {} study runs whole (no cell store)", self.kind()),
-        })
-    }
+    /// [`ExperimentError::Store`] when cells are missing.
+    fn assemble(&self, stores: &[CellStore]) -> Result<StudyOutput, ExperimentError>;
 }
 
 /// One cell of a study: which group's shared state it reads, its key in the cell store, and
@@ -135,14 +124,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// The RON kind (`Experiment`, `Convergence`, …).
     const KIND: &'static str;
 
-    /// The study's name; the default output directory is `reports/<name>`.
-    fn name(&self) -> &str;
-    /// Where the study was read from (relative data paths resolve against it).
-    fn source(&self) -> &Path;
-    /// The canonical RON of the spec ([`load::canonical`]): a merge re-parses it.
-    fn canonical(&self) -> &str;
-    /// The content hash ([`load::content_hash`]).
-    fn hash(&self) -> &str;
+    /// The study's name, where it was read from (relative data paths resolve against it), its
+    /// canonical RON ([`load::canonical`]; a merge re-parses it) and content hash
+    /// ([`load::content_hash`]).
+    fn header(&self) -> StudyHeader<'_>;
     /// Lines `floral check` prints under its `ok` line (sizes, memory estimate, …).
     fn describe(&self) -> Vec<String>;
     /// The number of groups.
@@ -188,9 +173,6 @@ impl<K: Kind> Study for Framed<K> {
     fn kind(&self) -> &'static str {
         K::KIND
     }
-    fn name(&self) -> &str {
-        self.0.name()
-    }
     fn jobs(&self) -> usize {
         self.0.cells().len()
     }
@@ -201,17 +183,14 @@ impl<K: Kind> Study for Framed<K> {
         let (groups, cells) = runner::run_in_memory(&self.0, progress)?;
         self.0.report(groups, cells)
     }
-    fn hash(&self) -> Option<&str> {
-        Some(self.0.hash())
-    }
     fn as_plan(&self) -> Option<&Plan> {
         self.0.as_plan()
     }
     fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
         self.0.memory()
     }
-    fn stored(&self) -> Option<StoreInfo<'_>> {
-        Some(StoreInfo { source: self.0.source(), canonical: self.0.canonical(), hash: self.0.hash() })
+    fn header(&self) -> StudyHeader<'_> {
+        self.0.header()
     }
     fn run_cells(
         &self,
@@ -227,10 +206,14 @@ impl<K: Kind> Study for Framed<K> {
     }
 }
 
-/// What the cell store's manifest records of a study: enough for `floral merge` to load it
-/// again ([`crate::study::load`] on the canonical text) and check that nothing changed.
+/// What every checked study holds the same way: its name, where it was read from, its canonical
+/// RON and its content hash. The cell store's manifest records it (enough for `floral merge` to
+/// load the study again, [`crate::study::load`] on the canonical text, and check that nothing
+/// changed); the [`ReportFrame`] states it.
 #[derive(Debug, Clone, Copy)]
-pub struct StoreInfo<'a> {
+pub struct StudyHeader<'a> {
+    /// The study's name; the default output directory is `reports/<name>`.
+    pub name: &'a str,
     /// The study file.
     pub source: &'a Path,
     /// Its canonical RON.

@@ -140,12 +140,9 @@ impl CellStore {
     /// Open (creating it when needed) the store of `study` under `out` and write its manifest.
     ///
     /// # Errors
-    /// [`ExperimentError::Report`] when the directory or the manifest cannot be written;
-    /// [`ExperimentError::Store`] for a kind that runs whole.
+    /// [`ExperimentError::Report`] when the directory or the manifest cannot be written.
     pub fn open(out: &Path, study: &dyn Study) -> Result<CellStore, ExperimentError> {
-        let Some(info) = study.stored() else {
-            return Err(store_err(out, format!("a {} study runs whole (no cell store)", study.kind())));
-        };
+        let info = study.header();
         let dir = store_dir(out, info.hash);
         std::fs::create_dir_all(&dir).map_err(|source| {
             ExperimentError::Report(floral_report::ReportError::Io {

@@ -14,7 +14,7 @@ use std::path::Path;
 pub use spec::{AnswerSpec, AttackStudySpec, Comparison};
 
 use crate::frame::{CellId, Kind};
-use crate::frame::{Study, StudyOutput};
+use crate::frame::{Study, StudyHeader, StudyOutput};
 use crate::run::{CellRecord, ExperimentGroup, GroupRecord, Job};
 use crate::spec::{ExperimentSpec, MethodSpec};
 use crate::{ExperimentError, Plan};
@@ -110,17 +110,13 @@ impl Kind for AttackStudy {
     type Cell = CellRecord;
     const KIND: &'static str = "AttackStudy";
 
-    fn name(&self) -> &str {
-        &self.plan.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.plan.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader {
+            name: &self.plan.spec.name,
+            source: &self.plan.source,
+            canonical: &self.canonical,
+            hash: &self.hash,
+        }
     }
     fn describe(&self) -> Vec<String> {
         self.plan.describe()
@@ -189,7 +185,7 @@ mod tests {
         let s = load(&t, Path::new("a.ron")).unwrap();
         let out = s.run(&|_| {}).unwrap();
         let md = floral_report::render_markdown(&out.document);
-        assert!(md.contains("## Answer") && md.contains("## Limits") && md.contains("## Budgets"), "{md}");
+        assert!(md.contains("## Answer") && md.contains("## Limits") && md.contains("- Budgets: "), "{md}");
         let answer = out.results["answer"]["numbers"].as_object().unwrap();
         // One entry per method, each a measured difference.
         assert_eq!(answer.len(), 2);

@@ -242,28 +242,30 @@ impl AttackStudy {
     /// A failing replay of the flip-location section.
     pub(super) fn render(&self, ran: &crate::Executed) -> Result<StudyOutput, ExperimentError> {
         let rows = crate::summary(&self.plan, &ran.results);
-        let base = crate::document(&self.plan, ran);
-        let mut doc = Document::new(format!("floral attack study: {}", self.plan.spec.name));
-        doc.push(Block::Heading { level: 2, text: "Question".into() });
-        doc.push(Block::Paragraph(self.spec.question.clone()));
-        doc.push(Block::Heading { level: 2, text: "Budgets".into() });
-        doc.push(Block::List(self.spec.budgets.clone()));
-        doc.push(Block::Paragraph(format!("Every ± in this report: {}", self.spec.variation)));
+        let mut frame = crate::render::report_frame(
+            &self.plan,
+            format!("floral attack study: {}", self.plan.spec.name),
+            format!(
+                "Every ± in this report: {} {}",
+                self.spec.variation,
+                crate::evaluation::variation_text(&self.plan)
+            ),
+        );
+        frame.header = crate::frame::Kind::header(self);
+        frame.question = Some(self.spec.question.clone());
+        frame.budgets = format!("{} {}", self.spec.budgets.join(" "), frame.budgets);
+        let mut doc = frame.document();
         doc.push(Block::Heading { level: 2, text: "Comparison".into() });
         let (answer, extra) = match &self.spec.answer {
             AnswerSpec::Formulations { .. } => self.formulations(&rows, ran, &mut doc)?,
             AnswerSpec::Adaptive { rule, comparisons } => self.adaptive(&rows, &mut doc, rule, comparisons),
         };
-        for b in base.blocks {
-            doc.push(match b {
-                Block::Heading { level: 1, text } => Block::Heading { level: 2, text },
-                b => b,
-            });
-        }
+        doc.blocks.extend(crate::render::document_body(&self.plan, ran));
         doc.push(Block::Heading { level: 2, text: "Answer".into() });
         doc.push(Block::Paragraph(answer.join(" ")));
         doc.push(Block::Heading { level: 2, text: "Limits".into() });
         doc.push(Block::List(self.spec.limits.clone()));
+        frame.close(&mut doc);
         let mut results = crate::results_json(&self.plan, ran);
         if let Some(o) = results.as_object_mut() {
             o.insert("answer".into(), serde_json::json!({"text": answer, "numbers": extra}));

@@ -52,7 +52,7 @@ pub use spec::{CompareSpec, ConvergenceSpec, EtaGrid};
 
 use crate::ExperimentError;
 use crate::frame::CellId;
-use crate::frame::{Study, StudyOutput};
+use crate::frame::{Study, StudyHeader, StudyOutput};
 
 /// The `Convergence` loader of [`crate::study::KINDS`].
 ///
@@ -77,17 +77,8 @@ impl crate::frame::Kind for ConvergenceStudy {
     type Cell = GameCell;
     const KIND: &'static str = "Convergence";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.plan.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.plan.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         let s = &self.spec;

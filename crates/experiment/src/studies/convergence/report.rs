@@ -206,21 +206,8 @@ impl ConvergenceStudy {
         boundary: Option<f64>,
         answer: &[String],
     ) -> Document {
-        let spec = &self.spec;
-        let mut doc = Document::new(format!("floral convergence study: {}", spec.name));
-        if !spec.description.is_empty() {
-            doc.push(Block::Paragraph(spec.description.clone()));
-        }
-        doc.push(Block::Paragraph(
-            "**Question.** For which step sizes η and attacker settings (k flips drawn from the top B support vectors) \
-             does the last iterate of the FLORAL game converge, cycle or diverge; does the boundary sit at the \
-             fixed-label prediction η = 2/μ_max; and does a step-size schedule, iterate averaging, or an \
-             extragradient / optimistic learner give a last iterate as good as the best-validation round without \
-             validation data?"
-                .into(),
-        ));
-        doc.push(Block::Heading { level: 2, text: "Setup".into() });
-        doc.push(Block::List(self.setup_list(&ran.setups[0])));
+        let frame = self.frame(&ran.setups[0]);
+        let mut doc = frame.document();
         self.push_boundary(&mut doc, ran);
         self.push_phase_diagram(&mut doc, cells, boundary);
         self.push_comparison(&mut doc, ran, rows);
@@ -228,8 +215,7 @@ impl ConvergenceStudy {
         doc.push(Block::List(answer.to_vec()));
         doc.push(Block::Heading { level: 2, text: "Limits".into() });
         doc.push(Block::List(self.limits()));
-        doc.push(Block::Heading { level: 2, text: "Study".into() });
-        doc.push(Block::Code { lang: "ron".into(), text: self.canonical.clone() });
+        frame.close(&mut doc);
         doc
     }
 

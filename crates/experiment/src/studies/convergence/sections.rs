@@ -7,6 +7,8 @@ use super::cells::{DRIFT_NET, SeedSetup};
 use super::plots::{HeatmapKind, column_position};
 use super::report::{CellSummary, CompareRow, Ran};
 use super::spec::EtaGrid;
+use crate::frame::report_frame::hashed_data_files;
+use crate::frame::{DataSizes, ReportFrame};
 use crate::spec::PoisonSpec;
 use crate::stats::TInterval;
 
@@ -16,61 +18,65 @@ pub(super) fn pct(v: f64) -> String {
 }
 
 impl ConvergenceStudy {
-    /// The setup list: command, data, learner, η axis, seeds, budgets (`s0`: the first seed).
-    pub(super) fn setup_list(&self, s0: &SeedSetup) -> Vec<String> {
+    /// The report frame: question, data (`s0`: the first seed), learner, η axis, seeds, budgets.
+    pub(super) fn frame(&self, s0: &SeedSetup) -> ReportFrame<'_> {
         let spec = &self.spec;
-        vec![
-            format!(
-                "Command: `floral run experiments/{}.ron`; floral {}; content hash `{}`.",
-                spec.name,
-                env!("CARGO_PKG_VERSION"),
-                self.hash
+        ReportFrame {
+            title: format!("floral convergence study: {}", spec.name),
+            header: crate::frame::Kind::header(self),
+            description: &spec.description,
+            question: Some(
+                "For which step sizes η and attacker settings (k flips drawn from the top B support vectors) does the \
+                 last iterate of the FLORAL game converge, cycle or diverge; does the boundary sit at the fixed-label \
+                 prediction η = 2/μ_max; and does a step-size schedule, iterate averaging, or an extragradient / \
+                 optimistic learner give a last iterate as good as the best-validation round without validation data?"
+                    .into(),
             ),
-            format!(
-                "Data: {} training points ({} with poisoned labels: {}), {} validation, {} test (clean labels) for seed {}; {} features.",
-                s0.n_train,
-                s0.n_poisoned,
-                self.plan.poison_names[0],
-                s0.n_validation,
-                s0.n_test,
-                s0.seed,
-                self.plan.clean[0].train.dim()
-            ),
-            format!(
-                "Learner: C = {}, λ⁰ = {:?}, T = {} rounds ({} unattacked); exact projection. The map plays constant-step \
-                 projected gradient descent (FLORAL's learner); the tail is the last {} rounds; spectral samples every {} \
-                 tail rounds; a tail whose test accuracy spans more than {} pp cycles.",
-                fmt_num(spec.c),
-                spec.init,
-                spec.rounds,
-                spec.unattacked_rounds,
-                spec.tail,
-                spec.monitor_every,
-                pct(spec.spread_tol)
-            ),
-            format!(
-                "η axis: {}. 2/λ_max(K) = {} (λ_max(K) = {}) for seed {}.",
-                match spec.eta {
-                    EtaGrid::KernelBound(_) => "multiples of each seed's label-independent bound 2/λ_max(K)",
-                    EtaGrid::Absolute(_) => "absolute steps",
-                },
-                fmt_num(s0.kernel_bound),
-                fmt_num(s0.lambda_max_k),
-                s0.seed
-            ),
-            format!(
-                "Seeds: {} ({}). Every ± is the sample standard deviation over the seeds; what varies across seeds: {}.",
-                spec.seeds.len(),
-                spec.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            hash_covers: hashed_data_files(&self.plan.data_files),
+            data: DataSizes {
+                train: s0.n_train,
+                validation: s0.n_validation,
+                test: s0.n_test,
+                features: self.plan.clean[0].train.dim(),
+                scope: format!("for seed {}", s0.seed),
+                note: Some(format!("{} training labels are poisoned ({}).", s0.n_poisoned, self.plan.poison_names[0])),
+            },
+            setup: vec![
+                format!(
+                    "Learner: C = {}, λ⁰ = {:?}, T = {} rounds ({} unattacked); exact projection. The map plays \
+                     constant-step projected gradient descent (FLORAL's learner); the tail is the last {} rounds; \
+                     spectral samples every {} tail rounds; a tail whose test accuracy spans more than {} pp cycles.",
+                    fmt_num(spec.c),
+                    spec.init,
+                    spec.rounds,
+                    spec.unattacked_rounds,
+                    spec.tail,
+                    spec.monitor_every,
+                    pct(spec.spread_tol)
+                ),
+                format!(
+                    "η axis: {}. 2/λ_max(K) = {} (λ_max(K) = {}) for seed {}.",
+                    match spec.eta {
+                        EtaGrid::KernelBound(_) => "multiples of each seed's label-independent bound 2/λ_max(K)",
+                        EtaGrid::Absolute(_) => "absolute steps",
+                    },
+                    fmt_num(s0.kernel_bound),
+                    fmt_num(s0.lambda_max_k),
+                    s0.seed
+                ),
+            ],
+            seeds: &spec.seeds,
+            varies: format!(
+                "Every ± is the sample standard deviation over the seeds; what varies across seeds: {}.",
                 self.seeds_vary()
             ),
-            format!(
-                "Budgets: the best-validation round scores every one of the {} rounds on the {} validation points \
+            budgets: format!(
+                "the best-validation round scores every one of the {} rounds on the {} validation points \
                  (validation budget {}); the SVM on the validation points trains on those {} trusted points; the last \
                  iterate, the average, the schedules and the other solvers use no validation or trusted data.",
                 spec.rounds, s0.n_validation, spec.rounds, s0.n_validation
             ),
-        ]
+        }
     }
 
     /// The predicted boundary: one row per seed.

@@ -14,7 +14,7 @@ use floral_data::FlipSet;
 use floral_game::SplitKernels;
 use rayon::prelude::*;
 
-use crate::frame::{CellId, Kind, Study, StudyOutput};
+use crate::frame::{CellId, Kind, Study, StudyHeader, StudyOutput};
 use crate::run::{
     CellRecord, ExperimentGroup, GroupRecord, Job, cell_key, describe_job, group_bound, group_kernels, jobs,
     poison_flips, run_err, run_job, split_with_flips,
@@ -59,17 +59,8 @@ impl Kind for Plan {
     type Cell = CellRecord;
     const KIND: &'static str = "Experiment";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         let m = &self.memory;

@@ -9,6 +9,8 @@ use serde_json::json;
 
 use floral_data::Split;
 
+use crate::frame::report_frame::hashed_data_files;
+use crate::frame::{DataSizes, ReportFrame, StudyHeader};
 use crate::names::slug;
 use crate::plan::{Family, Plan};
 pub use crate::rows::select;
@@ -425,35 +427,24 @@ fn tuning_table(plan: &Plan, results: &[RunResult]) -> Vec<Block> {
     blocks
 }
 
-/// Build the report document.
+/// Build the report document: the [`report_frame`] around [`document_body`].
 pub fn document(plan: &Plan, ran: &Executed) -> Document {
+    let frame =
+        report_frame(plan, format!("floral experiment: {}", plan.spec.name), crate::evaluation::variation_text(plan));
+    let mut doc = frame.document();
+    doc.blocks.extend(document_body(plan, ran));
+    frame.close(&mut doc);
+    doc
+}
+
+/// The report's sections between its frame's head and tail: test accuracy, budgets, labels
+/// restored and broken, findings, FLORAL diagnostics, tuning, plots.
+pub fn document_body(plan: &Plan, ran: &Executed) -> Vec<Block> {
     let (splits, results) = (&ran.splits, &ran.results[..]);
     let rows = summary(plan, results);
-    let mut doc = Document::new(format!("floral report: {}", plan.spec.name));
-    if !plan.spec.description.is_empty() {
-        doc.push(Block::Paragraph(plan.spec.description.clone()));
-    }
-    let s0 = &plan.clean[0];
-    doc.push(Block::Paragraph(format!(
-        "Training points: {}, validation: {}, test: {}, features: {}. Seeds: {}. Content hash (sha256 of the canonical experiment below{}): `{}`.",
-        s0.train.n(),
-        s0.validation.as_ref().map_or(0, |v| v.n()),
-        s0.test.n(),
-        s0.train.dim(),
-        plan.spec.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
-        if plan.data_files.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " and of the data files: {}",
-                plan.data_files.iter().map(|d| format!("{} `{}` sha256 {}", d.role, d.path, d.sha256)).collect::<Vec<_>>().join(", ")
-            )
-        },
-        plan.hash
-    )));
+    let mut doc = Document::new("");
     doc.push(Block::Heading { level: 2, text: "Test accuracy".into() });
     doc.push(Block::Table(summary_table(plan, &rows, false)));
-    doc.push(Block::Paragraph(crate::evaluation::variation_text(plan)));
     let keys = crate::evaluation::row_keys(plan, results);
     doc.push(Block::Table(crate::evaluation::budget_table(plan, results, &keys)));
     if rows.iter().any(|r| r.validation_accuracy_mean.is_some()) {
@@ -496,9 +487,46 @@ pub fn document(plan: &Plan, ran: &Executed) -> Document {
             doc.push(Block::Figure(f));
         }
     }
-    doc.push(Block::Heading { level: 2, text: "Experiment".into() });
-    doc.push(Block::Code { lang: "ron".into(), text: plan.canonical.clone() });
-    doc
+    doc.blocks
+}
+
+/// The data sizes of a plan's clean splits: the first seed's, stated `per seed` when every seed
+/// has the same sizes.
+pub fn data_sizes(plan: &Plan) -> DataSizes {
+    let size = |s: &Split| (s.train.n(), s.validation.as_ref().map_or(0, |v| v.n()), s.test.n());
+    let s0 = &plan.clean[0];
+    let same = plan.clean.iter().all(|s| size(s) == size(s0));
+    let (train, validation, test) = size(s0);
+    DataSizes {
+        train,
+        validation,
+        test,
+        features: s0.train.dim(),
+        scope: if same { "per seed".into() } else { format!("for seed {}", plan.spec.seeds[0]) },
+        note: None,
+    }
+}
+
+/// The report frame of an experiment plan: `varies` says what its ± varies over; the data files
+/// are hashed with the study; each row's budget is in the budget table.
+pub fn report_frame(plan: &Plan, title: String, varies: String) -> ReportFrame<'_> {
+    ReportFrame {
+        title,
+        header: StudyHeader {
+            name: &plan.spec.name,
+            source: &plan.source,
+            canonical: &plan.canonical,
+            hash: &plan.hash,
+        },
+        description: &plan.spec.description,
+        question: None,
+        hash_covers: hashed_data_files(&plan.data_files),
+        data: data_sizes(plan),
+        setup: Vec::new(),
+        seeds: &plan.spec.seeds,
+        varies,
+        budgets: "each row's validation budget (the candidates it chooses among on the validation split) and the trusted clean data it uses are in the table under the test accuracies.".into(),
+    }
 }
 
 /// All numbers of the report, machine-readable. Per-round traces are kept for untuned methods

@@ -8,7 +8,7 @@ use floral_defense::FloralLearner;
 
 use super::{InfluenceSpec, InfluenceStudy};
 use crate::ExperimentError;
-use crate::frame::load::{canonical, content_hash};
+use crate::frame::load::canonical_and_hash;
 use crate::spec::AttackerSpec;
 
 /// Check a parsed influence spec and load its data.
@@ -74,9 +74,6 @@ pub fn check(spec: InfluenceSpec, path: &Path) -> Result<InfluenceStudy, Experim
     }
     let mut rounds: BTreeSet<usize> = spec.rounds.iter().copied().collect();
     rounds.insert(f.rounds);
-    let canonical = canonical(&spec)?;
-    // The content hash chains the study's canonical RON, the hash of its shared part (which
-    // covers the data files it reads) and the kind, as the reports under `reports/` record it.
-    let hash = content_hash(&format!("{canonical}\n{}\ninfluence", plan.hash), &[]);
+    let (canonical, hash) = canonical_and_hash(&spec, &plan.data_files)?;
     Ok(InfluenceStudy { spec, plan, canonical, hash, rounds: rounds.into_iter().collect() })
 }

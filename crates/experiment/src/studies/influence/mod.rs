@@ -34,7 +34,7 @@ pub use check::check;
 pub use spec::InfluenceSpec;
 
 use crate::frame::CellId;
-use crate::frame::{Study, StudyOutput};
+use crate::frame::{Study, StudyHeader, StudyOutput};
 use crate::{ExperimentError, Plan};
 
 /// A checked influence study.
@@ -65,17 +65,8 @@ impl crate::frame::Kind for InfluenceStudy {
     type Cell = CellResult;
     const KIND: &'static str = "Influence";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.plan.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.plan.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         let n = self.plan.clean.first().map_or(0, |s| s.train.n());

@@ -5,7 +5,8 @@ use floral_report::{Block, Cell, DecisionPlot, Document, Figure, LinePlot, Plot,
 
 use super::numbers::{LevelNumbers, MEASURES};
 use super::{CellResult, InfluenceStudy};
-use crate::frame::StudyOutput;
+use crate::frame::report_frame::hashed_data_files;
+use crate::frame::{DataSizes, ReportFrame, StudyOutput};
 use crate::spec::{DataSpec, PoisonSpec};
 use crate::stats::Estimate;
 
@@ -26,19 +27,8 @@ impl InfluenceStudy {
         let s = &self.spec;
         let with_ci = s.bootstrap > 0;
         let measured = cells.first().map_or(0, |c| c.points.len());
-        let mut doc = Document::new(format!("Influence study: {}", s.name));
-        if !s.description.is_empty() {
-            doc.push(Block::Paragraph(s.description.clone()));
-        }
-        doc.push(Block::Heading { level: 2, text: "Question".into() });
-        doc.push(Block::Paragraph(
-            "FLORAL's attacker flips the labels of the support vectors with the largest dual variables λ_i, on the \
-             premise that a large λ_i marks a point that moves the decision boundary. Does it? For every training \
-             point we measure its actual influence by exact retraining and compare the rankings."
-                .into(),
-        ));
-        doc.push(Block::Heading { level: 2, text: "Setup".into() });
-        doc.push(self.setup(cells));
+        let frame = self.frame(cells);
+        let mut doc = frame.document();
         self.correlations(&mut doc, &nums, with_ci);
         self.overlap(&mut doc, &nums, measured, with_ci);
         self.along_rounds(&mut doc, &nums, with_ci);
@@ -48,9 +38,7 @@ impl InfluenceStudy {
         doc.push(Block::List(self.answer(&nums)));
         doc.push(Block::Heading { level: 2, text: "Limits".into() });
         doc.push(limits());
-        doc.push(Block::Heading { level: 2, text: "Specification".into() });
-        doc.push(Block::Paragraph(format!("Content hash `{}`.", self.hash)));
-        doc.push(Block::Code { lang: "ron".into(), text: self.canonical.clone() });
+        frame.close(&mut doc);
 
         let results = self.results_json(cells, &nums);
         let summary = nums
@@ -68,24 +56,15 @@ impl InfluenceStudy {
         StudyOutput { document: doc, results, summary, warnings: Vec::new() }
     }
 
-    /// The setup: data, λ, influence, budgets, intervals, baselines.
-    fn setup(&self, cells: &[CellResult]) -> Block {
+    /// The report frame: question, data, λ, influence, baselines, intervals, budgets.
+    fn frame(&self, cells: &[CellResult]) -> ReportFrame<'_> {
         let s = &self.spec;
         let names = &self.plan.poison_names;
         let first = cells.first();
         let n_train = first.map_or(0, |c| c.n_train);
         let measured = first.map_or(0, |c| c.points.len());
         let fl = &s.floral;
-        Block::List(vec![
-            format!(
-                "Data: {} training, {} validation, {} test points per cell; {} seeds × {} poison levels ({}).",
-                n_train,
-                first.map_or(0, |c| c.n_validation),
-                first.map_or(0, |c| c.n_test),
-                s.seeds.len(),
-                names.len(),
-                names.join(", ")
-            ),
+        let setup = vec![
             format!(
                 "λ: the dual variables of the SVM (exact SMO, C = {}) trained on the cell's training labels; \
                  FLORAL's λ: the learner's λ_i after round {} of the game `{}` ({} rounds, η = {}, C = {}) played on \
@@ -108,33 +87,61 @@ impl InfluenceStudy {
                 if s.sample.is_some() { ", a seeded sample" } else { "" },
                 if s.warm_start { "" } else { " (here: cold, from λ = 0)" }
             ),
-            "Budgets: no method is selected on data here; the validation split (clean labels) is used only to \
-             measure influence, and no trusted data enters λ or FLORAL."
-                .into(),
-            format!(
-                "Intervals: [lo, hi] are 95% percentile intervals of a two-level bootstrap ({} replicates): the \
-                 seeds are resampled, then the points within each seed (top-B overlaps: the seeds only, as a \
-                 top-B set is not defined on a sample with repeated points); a value is the mean over seeds of \
-                 the per-seed statistic. Seeds vary {}.",
-                s.bootstrap,
-                match s.data {
-                    DataSpec::Shipped { validation_fraction, .. } if validation_fraction > 0.0 => {
-                        "the validation split drawn from the training sheet, the poisoner's draws and FLORAL's attacker"
-                    }
-                    DataSpec::Moons { .. } | DataSpec::GaussianMixture { .. } => {
-                        "the data draw and split, the poisoner's draws and FLORAL's attacker"
-                    }
-                    _ if s.poison.iter().all(|p| matches!(p, PoisonSpec::Clean | PoisonSpec::Sheet(_))) => {
-                        "FLORAL's attacker only (the data and the poisoned sheets are fixed, so the SVM's numbers are \
-                         the same for every seed)"
-                    }
-                    _ => "the poisoner's draws and FLORAL's attacker (the data are fixed)",
-                }
-            ),
             "Baselines: a random ranking (expected overlap B/n, expected correlation 0) and the cheap first-order \
              estimate used as a score."
                 .into(),
-        ])
+        ];
+        let varies = format!(
+            "Intervals: [lo, hi] are 95% percentile intervals of a two-level bootstrap ({} replicates): the \
+                 seeds are resampled, then the points within each seed (top-B overlaps: the seeds only, as a \
+                 top-B set is not defined on a sample with repeated points); a value is the mean over seeds of \
+                 the per-seed statistic. Seeds vary {}.",
+            s.bootstrap,
+            match s.data {
+                DataSpec::Shipped { validation_fraction, .. } if validation_fraction > 0.0 => {
+                    "the validation split drawn from the training sheet, the poisoner's draws and FLORAL's attacker"
+                }
+                DataSpec::Moons { .. } | DataSpec::GaussianMixture { .. } => {
+                    "the data draw and split, the poisoner's draws and FLORAL's attacker"
+                }
+                _ if s.poison.iter().all(|p| matches!(p, PoisonSpec::Clean | PoisonSpec::Sheet(_))) => {
+                    "FLORAL's attacker only (the data and the poisoned sheets are fixed, so the SVM's numbers are \
+                         the same for every seed)"
+                }
+                _ => "the poisoner's draws and FLORAL's attacker (the data are fixed)",
+            }
+        );
+        ReportFrame {
+            title: format!("floral influence study: {}", s.name),
+            header: crate::frame::Kind::header(self),
+            description: &s.description,
+            question: Some(
+                "FLORAL's attacker flips the labels of the support vectors with the largest dual variables λ_i, on \
+                 the premise that a large λ_i marks a point that moves the decision boundary. Does it? For every \
+                 training point we measure its actual influence by exact retraining and compare the rankings."
+                    .into(),
+            ),
+            hash_covers: hashed_data_files(&self.plan.data_files),
+            data: DataSizes {
+                train: n_train,
+                validation: first.map_or(0, |c| c.n_validation),
+                test: first.map_or(0, |c| c.n_test),
+                features: self.plan.clean[0].train.dim(),
+                scope: "per cell".into(),
+                note: Some(format!(
+                    "A cell is one seed at one poison level: {} seeds × {} poison levels ({}).",
+                    s.seeds.len(),
+                    names.len(),
+                    names.join(", ")
+                )),
+            },
+            setup,
+            seeds: &s.seeds,
+            varies,
+            budgets: "no method is selected on data here; the validation split (clean labels) is used only to \
+                      measure influence, and no trusted data enters λ or FLORAL."
+                .into(),
+        }
     }
 
     /// The rank correlations of SVM λ and FLORAL λ with each influence measure.

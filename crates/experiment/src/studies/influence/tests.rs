@@ -133,12 +133,14 @@ fn a_cell_is_the_same_whether_the_groups_memo_holds_its_influence_or_not() {
 }
 
 #[test]
-fn the_canonical_text_and_hash_are_todays() {
-    use sha2::{Digest, Sha256};
+fn the_hash_covers_the_canonical_text_and_the_data_files() {
     let spec: InfluenceSpec = crate::frame::load::parse_ron(SMALL, Path::new("inf.ron")).unwrap();
     let study = check(spec.clone(), Path::new("inf.ron")).unwrap();
     let canonical = ron::ser::to_string_pretty(&spec, ron::ser::PrettyConfig::new().struct_names(true)).unwrap();
-    assert_eq!(study.canonical(), canonical);
-    let hashed = format!("{canonical}\n{}\ninfluence", study.plan.hash);
-    assert_eq!(Kind::hash(&study), format!("{:x}", Sha256::digest(hashed.as_bytes())));
+    assert_eq!(study.header().canonical, canonical);
+    assert_eq!(study.header().hash, crate::frame::load::content_hash(&canonical, &study.plan.data_files));
+    let other = SMALL.replacen("bootstrap: 50", "bootstrap: 150", 1);
+    assert_ne!(other, SMALL);
+    let s2 = check(crate::frame::load::parse_ron(&other, Path::new("inf.ron")).unwrap(), Path::new("inf.ron")).unwrap();
+    assert_ne!(s2.header().hash, study.header().hash, "a changed field changes the hash");
 }

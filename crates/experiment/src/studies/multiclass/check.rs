@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::MulticlassStudy;
 use super::spec::{MulticlassPoison, MulticlassSpec};
 use crate::ExperimentError;
+use crate::plan::DataFile;
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
     ExperimentError::invalid(path, field, expected, got)
@@ -72,9 +73,9 @@ pub fn check(spec: MulticlassSpec, path: &Path) -> Result<MulticlassStudy, Exper
         }
         levels.push((name, pairs));
     }
-    let canonical = crate::frame::load::canonical(&spec)?;
-    let hash = content_hash(&canonical, &files)?;
-    Ok(MulticlassStudy { spec, train, test, kernel, levels, hash, canonical, source: path.to_path_buf() })
+    let data_files = hashed_files(&spec, &files)?;
+    let (canonical, hash) = crate::frame::load::canonical_and_hash(&spec, &data_files)?;
+    Ok(MulticlassStudy { spec, train, test, kernel, levels, hash, canonical, data_files, source: path.to_path_buf() })
 }
 
 /// The scalar fields: name, seeds, C, at least one level.
@@ -201,15 +202,12 @@ fn check_level(
     Ok(pairs)
 }
 
-/// The study's content hash: sha256 (hex) of the canonical RON followed, per data file (train,
-/// then test), by a line holding the sha256 of the file's bytes. This is the kind's own formula
-/// (older than [`crate::frame::load::content_hash`], whose lines also name the role and path);
-/// it is kept so that the committed reports, which print the hash, stay byte for byte the same.
-fn content_hash(canonical: &str, files: &[PathBuf]) -> Result<String, ExperimentError> {
-    let mut hashed = canonical.to_string();
-    for p in files {
+/// The train and test files with the sha256 of their bytes, for the content hash.
+fn hashed_files(spec: &MulticlassSpec, files: &[PathBuf; 2]) -> Result<Vec<DataFile>, ExperimentError> {
+    let mut out = Vec::new();
+    for ((role, written), p) in [("train", &spec.train), ("test", &spec.test)].into_iter().zip(files) {
         let bytes = std::fs::read(p).map_err(|source| ExperimentError::Io { path: p.clone(), source })?;
-        hashed.push_str(&format!("\n{:x}", Sha256::digest(&bytes)));
+        out.push(DataFile { role, path: written.clone(), sha256: format!("{:x}", Sha256::digest(&bytes)) });
     }
-    Ok(format!("{:x}", Sha256::digest(hashed.as_bytes())))
+    Ok(out)
 }

@@ -27,7 +27,7 @@ pub use spec::{MulticlassPoison, MulticlassSpec};
 
 use crate::ExperimentError;
 use crate::frame::CellId;
-use crate::frame::{Study, StudyOutput};
+use crate::frame::{Study, StudyHeader, StudyOutput};
 use cells::{LevelAtSeed, Run, SeedGroup, SeedRecord};
 
 /// A checked `Multiclass` study: the spec, the loaded data and the kernel.
@@ -40,6 +40,8 @@ pub struct MulticlassStudy {
     levels: Vec<(String, Vec<(usize, usize)>)>,
     hash: String,
     canonical: String,
+    /// The data files the hash covers.
+    data_files: Vec<crate::plan::DataFile>,
     source: PathBuf,
 }
 
@@ -60,17 +62,8 @@ impl crate::frame::Kind for MulticlassStudy {
     type Cell = Run;
     const KIND: &'static str = "Multiclass";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         let n = self.n_used();

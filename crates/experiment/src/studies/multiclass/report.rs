@@ -5,13 +5,14 @@ mod answer;
 mod plots;
 
 use floral_attack::NewClass;
-use floral_report::{Block, Cell, Document, Table, fmt_fixed, fmt_num};
+use floral_report::{Block, Cell, Table, fmt_fixed, fmt_num};
 
 use super::MulticlassStudy;
 use super::cells::{Run, SeedRecord};
 use super::spec::MulticlassPoison;
 use crate::ExperimentError;
-use crate::frame::StudyOutput;
+use crate::frame::report_frame::hashed_data_files;
+use crate::frame::{DataSizes, ReportFrame, StudyOutput};
 use crate::stats::{MeanStd, mean_std};
 
 /// The methods, in the order of a [`Run`]'s arrays.
@@ -51,15 +52,8 @@ impl MulticlassStudy {
     }
 
     fn output(&self, runs: &Runs) -> StudyOutput {
-        let s = &self.spec;
-        let mut doc = Document::new(format!("{}: multi-class label poisoning and multi-class FLORAL", s.name));
-        let question = "Under multi-class label flips, does multi-class FLORAL (one-vs-rest games on one kernel) keep more test accuracy than the plain one-vs-rest and one-vs-one SVMs trained on the received labels?";
-        doc.push(Block::Paragraph(format!("**Question.** {question}")));
-        if !s.description.is_empty() {
-            doc.push(Block::Paragraph(s.description.clone()));
-        }
-        doc.push(Block::Heading { level: 2, text: "Setup".into() });
-        doc.push(Block::List(self.setup()));
+        let frame = self.frame();
+        let mut doc = frame.document();
         doc.push(Block::Heading { level: 2, text: "Test accuracy".into() });
         doc.push(Block::Table(self.accuracy_table(runs)));
         doc.push(self.accuracy_figure(runs));
@@ -71,38 +65,19 @@ impl MulticlassStudy {
         doc.push(Block::Paragraph(self.answer(runs, &diffs_by_level)));
         doc.push(Block::Heading { level: 2, text: "Limits".into() });
         doc.push(Block::List(self.limits()));
-        doc.push(Block::Heading { level: 2, text: "Spec".into() });
-        doc.push(Block::Code { lang: "ron".into(), text: self.canonical.clone() });
+        frame.close(&mut doc);
         let results = self.results_json(runs, conf_json);
         StudyOutput { document: doc, results, summary: self.summary(runs), warnings: Vec::new() }
     }
 
-    /// The Setup list: command and hash, data, kernel, baselines, FLORAL, budgets, poisoning.
-    fn setup(&self) -> Vec<String> {
+    /// The report frame: question, data, kernel, baselines, FLORAL, poisoning, seeds, budgets.
+    fn frame(&self) -> ReportFrame<'_> {
         let s = &self.spec;
         let n_seeds = s.seeds.len();
         let nu = self.n_used();
         let f = &s.floral;
         let lp = &f.learner;
-        vec![
-            format!(
-                "Command: `floral run experiments/{}.ron --out reports/{}`; content hash `{}`; floral {}.",
-                s.name,
-                s.name,
-                self.hash,
-                env!("CARGO_PKG_VERSION")
-            ),
-            format!(
-                "Data: train `{}` ({} points, {} classes, {} features), test `{}` ({} points, clean labels). Each seed draws {} of the {} training points uniformly without replacement.",
-                s.train,
-                self.train.n(),
-                self.train.y().n_classes(),
-                self.train.dim(),
-                s.test,
-                self.test.n(),
-                nu,
-                self.train.n()
-            ),
+        let setup = vec![
             format!("Kernel: {:?}; SVM baselines: C = {}, LIBSVM's SMO (eps 1e-3).", s.kernel, fmt_num(s.c)),
             "Baselines: one-vs-rest SVM (argmax of the K decision values) and one-vs-one SVM (LIBSVM's pairs and voting, its tie rule: the class seen first in the training labels wins), both on the labels as received.".into(),
             format!(
@@ -121,7 +96,6 @@ impl MulticlassStudy {
                 },
                 f.average_last
             ),
-            "Budgets: no method uses validation or trusted data (validation budget 0 for every method; all settings fixed in the experiment file before the run).".into(),
             format!(
                 "Poisoning: a level relabels round(fraction·n) training points exactly; `random` moves each to a uniformly drawn other class, `targeted` draws among the source classes of its pairs and moves each to its target ({}).",
                 s.poison
@@ -134,10 +108,38 @@ impl MulticlassStudy {
                     })
                     .unwrap_or_else(|| "none in this study".into())
             ),
-            format!(
+        ];
+        ReportFrame {
+            title: format!("floral multi-class study: {}", s.name),
+            header: crate::frame::Kind::header(self),
+            description: &s.description,
+            question: Some(
+                "Under multi-class label flips, does multi-class FLORAL (one-vs-rest games on one kernel) keep more test accuracy than the plain one-vs-rest and one-vs-one SVMs trained on the received labels?".into(),
+            ),
+            hash_covers: hashed_data_files(&self.data_files),
+            data: DataSizes {
+                train: nu,
+                validation: 0,
+                test: self.test.n(),
+                features: self.train.dim(),
+                scope: "per seed".into(),
+                note: Some(format!(
+                    "Train `{}` ({} points, {} classes), test `{}`; each seed draws {} of the {} training points uniformly without replacement.",
+                    s.train,
+                    self.train.n(),
+                    self.train.y().n_classes(),
+                    s.test,
+                    nu,
+                    self.train.n()
+                )),
+            },
+            setup,
+            seeds: &s.seeds,
+            varies: format!(
                 "Every ± is the sample standard deviation over {n_seeds} seeds; a seed changes the training subsample, the poisoning draw and the in-game attacker's draws."
             ),
-        ]
+            budgets: "no method uses validation or trusted data (validation budget 0 for every method; all settings fixed in the experiment file before the run).".into(),
+        }
     }
 
     /// Test accuracy per level and method, mean ± std over the seeds.

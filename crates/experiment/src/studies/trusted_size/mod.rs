@@ -19,7 +19,7 @@ use rand::seq::SliceRandom;
 pub use spec::TrustedSizeSpec;
 
 use crate::frame::{CellId, Kind};
-use crate::frame::{Study, StudyOutput};
+use crate::frame::{Study, StudyHeader, StudyOutput};
 use crate::run::{CellRecord, ExperimentGroup, GroupRecord, Job};
 use crate::spec::{BaselineSpec, DefenceSpec, ExperimentSpec, MethodSpec};
 use crate::{ExperimentError, Plan};
@@ -239,17 +239,8 @@ impl Kind for TrustedSize {
     type Cell = CellRecord;
     const KIND: &'static str = "TrustedSize";
 
-    fn name(&self) -> &str {
-        &self.spec.name
-    }
-    fn source(&self) -> &Path {
-        &self.base.source
-    }
-    fn canonical(&self) -> &str {
-        &self.canonical
-    }
-    fn hash(&self) -> &str {
-        &self.hash
+    fn header(&self) -> StudyHeader<'_> {
+        StudyHeader { name: &self.spec.name, source: &self.base.source, canonical: &self.canonical, hash: &self.hash }
     }
     fn describe(&self) -> Vec<String> {
         let mut d = self.base.describe();

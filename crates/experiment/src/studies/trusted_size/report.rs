@@ -1,6 +1,5 @@
 //! The trusted-size study's report: every row's accuracy against the trusted-set size.
 
-use floral_data::Dataset;
 use floral_report::{Block, Cell, Document, Figure, LinePlot, Plot, Series, Table, fmt_fixed};
 use serde::Serialize;
 use serde_json::json;
@@ -86,25 +85,21 @@ impl TrustedSize {
     fn document(&self, keys: &[RowKey], per_size: &[(&Plan, &Vec<RunResult>)], points: &[Point]) -> Document {
         let sizes = &self.spec.sizes;
         let b = &self.base;
-        let mut doc = Document::new(format!("floral report: {}", self.spec.name));
-        if !self.spec.description.is_empty() {
-            doc.push(Block::Paragraph(self.spec.description.clone()));
-        }
-        let s0 = &b.clean[0];
-        doc.push(Block::Paragraph(format!(
-            "Command: `floral run` on this file. Training points: {}, full validation (trusted) split: {}, test: {} (clean labels), features: {}. Seeds: {}. Trusted sizes: {}; each seed's trusted set at size s is a stratified subset of its validation split, nested across sizes (drawn from a stream of the seed of its own). The offline attacks see the full validation split at every size, so the poisoned training labels are the same for every size. Content hash of the underlying experiment: `{}`.",
-            s0.train.n(),
-            s0.validation.as_ref().map_or(0, Dataset::n),
-            s0.test.n(),
-            s0.train.dim(),
-            b.spec.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+        let mut frame = crate::render::report_frame(
+            b,
+            format!("floral trusted-size study: {}", self.spec.name),
+            format!(
+                "{} At each size the trusted subset is drawn per seed as well.",
+                crate::evaluation::variation_text(b)
+            ),
+        );
+        frame.header = crate::frame::Kind::header(self);
+        frame.data.note = Some(format!(
+            "The validation split is the trusted set; the study varies its size over {}: each seed's trusted set at size s is a stratified subset of its validation split, nested across sizes (drawn from a stream of the seed of its own). The offline attacks see the full validation split at every size, so the poisoned training labels are the same for every size.",
             sizes.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
-            b.hash
-        )));
-        doc.push(Block::Paragraph(format!(
-            "{} At each size the trusted subset is drawn per seed as well.",
-            crate::evaluation::variation_text(b)
-        )));
+        ));
+        frame.budgets = "in the table below (at the largest size; at size s the trusted points are s).".into();
+        let mut doc = frame.document();
         if let Some((plan, results)) = per_size.last() {
             let mut t = crate::evaluation::budget_table(plan, results, keys);
             t.caption = Some(format!(
@@ -142,12 +137,7 @@ impl TrustedSize {
         for f in figs {
             doc.push(Block::Figure(f));
         }
-        doc.push(Block::Heading { level: 2, text: "Study".into() });
-        doc.push(Block::Code {
-            lang: "ron".into(),
-            text: ron::ser::to_string_pretty(&self.spec, ron::ser::PrettyConfig::new().struct_names(true))
-                .unwrap_or_default(),
-        });
+        frame.close(&mut doc);
         doc
     }
 
