@@ -11,6 +11,7 @@ use floral_svm::{BiasRule, Bounds, Gram, SignedGram, Smo, SmoParams};
 
 use super::{AttackStudy, floral_spec};
 use crate::ExperimentError;
+use crate::run::ExperimentGroup;
 
 /// Records what the wrapped attacker plays.
 #[derive(Debug)]
@@ -31,7 +32,8 @@ impl Attacker for Record {
 }
 
 /// Flip margins of one formulation: the clean SVM margin y_i f(x_i) of every flip of every round.
-struct FlipMargins {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FlipMargins {
     method: String,
     margins: Vec<f64>,
 }
@@ -41,20 +43,21 @@ fn pct(x: f64) -> String {
 }
 
 impl AttackStudy {
-    /// Replay each formulation's FLORAL game on the first poison level's training set of the
-    /// first seed, recording its flips, and measure them by the margin y_i f(x_i) of an exact SVM
-    /// (SMO, the Stackelberg method's C, LIBSVM's bias) trained on that level's labels.
-    fn flip_margins(&self, ran: &crate::Executed, methods: &[String]) -> Result<Vec<FlipMargins>, ExperimentError> {
+    /// Replay formulation `m`'s FLORAL game on the first poison level's training set of the
+    /// first seed (from `group`, which holds that seed), recording its flips, and measure them by
+    /// the margin y_i f(x_i) of an exact SVM (SMO, the Stackelberg method's C, LIBSVM's bias)
+    /// trained on that level's labels.
+    pub(super) fn flip_margins(&self, group: &ExperimentGroup, m: &str) -> Result<FlipMargins, ExperimentError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| ExperimentError::Run {
             what: format!("flip-location replay: {what}"),
             message: e.to_string(),
         };
-        let split = &ran.splits[0][0];
+        let split = group.split(0, 0).ok_or_else(|| fail("split", &"the first seed's split is not in its group"))?;
         let train = &split.train;
         let gram = Arc::new(Gram::new(self.plan.kernel.as_ref(), train.x()));
-        let mut out = Vec::new();
-        let Some(first) = methods.first().and_then(|m| floral_spec(&self.spec.experiment, m)) else {
-            return Ok(out);
+        let first = self.replayed().first().and_then(|s| floral_spec(&self.spec.experiment, s).cloned());
+        let (Some(first), Some(f)) = (first, floral_spec(&self.spec.experiment, m)) else {
+            return Err(fail("method", &format!("{m} is not a FLORAL method")));
         };
         let c = first.learner.c;
         let q = SignedGram::new(gram.clone(), train.y()).map_err(|e| fail("gram", &e))?;
@@ -65,8 +68,7 @@ impl AttackStudy {
         q.matvec_into(sol.lambda.as_ref(), ql.as_mut());
         let y = train.y().as_slice();
         let margin: Vec<f64> = (0..train.n()).map(|i| ql[i] + y[i] * b).collect();
-        for m in methods {
-            let Some(f) = floral_spec(&self.spec.experiment, m) else { continue };
+        {
             let (factory, budget) = crate::registry::attacker(&f.attacker)?;
             let mut rec = Record { inner: factory().map_err(|e| fail("attacker", &e))?, flips: Vec::new() };
             let projector = crate::registry::projector(&f.projector)?;
@@ -92,25 +94,20 @@ impl AttackStudy {
             )
             .map_err(|e| fail("game", &e))?;
             let margins = rec.flips.iter().flat_map(|fs| fs.indices().iter().map(|&i| margin[i])).collect();
-            out.push(FlipMargins { method: m.clone(), margins });
+            Ok(FlipMargins { method: m.to_string(), margins })
         }
-        Ok(out)
     }
 
     /// The "Where the flips lie" section: each formulation's flips placed by a clean SVM's
     /// margin y_i f(x_i) (table, histogram, one answer sentence, numbers in `json`).
     pub(super) fn flip_section(
         &self,
-        ran: &crate::Executed,
-        stackelberg: &str,
-        zero_sum: &[String],
+        fm: &[FlipMargins],
         doc: &mut Document,
         json: &mut serde_json::Map<String, serde_json::Value>,
         answer: &mut Vec<String>,
-    ) -> Result<(), ExperimentError> {
+    ) {
         let levels = &self.plan.poison_names;
-        let methods: Vec<String> = std::iter::once(stackelberg.to_string()).chain(zero_sum.iter().cloned()).collect();
-        let fm = self.flip_margins(ran, &methods)?;
         if !fm.is_empty() {
             doc.push(Block::Heading { level: 2, text: "Where the flips lie".into() });
             doc.push(Block::Paragraph(format!(
@@ -132,7 +129,7 @@ impl AttackStudy {
             };
             let mut series = Vec::new();
             let mut summary = Vec::new();
-            for f in &fm {
+            for f in fm {
                 let n = f.margins.len().max(1) as f64;
                 let mean = f.margins.iter().sum::<f64>() / n;
                 let neg = f.margins.iter().filter(|&&m| m < 0.0).count() as f64 / n;
@@ -180,6 +177,5 @@ impl AttackStudy {
                 summary.join(", ")
             ));
         }
-        Ok(())
     }
 }

@@ -3,7 +3,8 @@
 //! would (its cells, groups and store are the experiment's), keeps its report, and adds the
 //! question, the budgets, an answer written from the measured numbers, and the limits.
 //! `Formulations` also plots where each in-game attacker's flips lie relative to a clean SVM's
-//! boundary.
+//! boundary: one more cell per compared formulation, which replays its game with a recording
+//! attacker ([`flips`]), so the report only reads stored results.
 
 mod flips;
 mod report;
@@ -103,11 +104,41 @@ pub(crate) fn floral_spec<'a>(e: &'a ExperimentSpec, name: &str) -> Option<&'a c
     })
 }
 
+/// One cell of an attack study: a run of the experiment, or one formulation's flip replay.
+#[derive(Debug, Clone)]
+pub enum AttackWhat {
+    /// A cell of the embedded experiment.
+    Run(Job),
+    /// Replay the named FLORAL method's game and place its flips (Formulations only).
+    Flips(String),
+}
+
+/// A stored cell of an attack study.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub enum AttackCell {
+    /// A cell of the embedded experiment.
+    Run(Box<CellRecord>),
+    /// One formulation's flips placed by a clean SVM's margin.
+    Flips(flips::FlipMargins),
+}
+
+impl AttackStudy {
+    /// The FLORAL methods whose flips a Formulations answer places (none for Adaptive).
+    fn replayed(&self) -> Vec<String> {
+        match &self.spec.answer {
+            AnswerSpec::Formulations { stackelberg, zero_sum, .. } => {
+                std::iter::once(stackelberg.clone()).chain(zero_sum.iter().cloned()).collect()
+            }
+            AnswerSpec::Adaptive { .. } => Vec::new(),
+        }
+    }
+}
+
 impl Kind for AttackStudy {
-    type What = Job;
+    type What = AttackWhat;
     type Group = ExperimentGroup;
     type GroupRecord = GroupRecord;
-    type Cell = CellRecord;
+    type Cell = AttackCell;
     const KIND: &'static str = "AttackStudy";
 
     fn header(&self) -> StudyHeader<'_> {
@@ -124,17 +155,42 @@ impl Kind for AttackStudy {
     fn groups(&self) -> usize {
         self.plan.groups()
     }
-    fn cells(&self) -> Vec<CellId<Job>> {
-        self.plan.cells()
+    fn cells(&self) -> Vec<CellId<AttackWhat>> {
+        let mut cells: Vec<CellId<AttackWhat>> = self
+            .plan
+            .cells()
+            .into_iter()
+            .map(|c| CellId { group: c.group, key: c.key, label: c.label, what: AttackWhat::Run(c.what) })
+            .collect();
+        // The replays read the first poison level of the first seed: they join that seed's group.
+        let group = self.plan.groups.iter().position(|g| g.contains(&0)).unwrap_or(0);
+        for (i, m) in self.replayed().into_iter().enumerate() {
+            let label = format!("{m} / flip replay");
+            cells.push(CellId { group, key: format!("flips-{i}"), label, what: AttackWhat::Flips(m) });
+        }
+        cells
     }
     fn build_group(&self, g: usize) -> Result<(ExperimentGroup, GroupRecord), ExperimentError> {
         self.plan.build_group(g)
     }
-    fn compute(&self, group: &ExperimentGroup, cell: &CellId<Job>) -> Result<CellRecord, ExperimentError> {
-        self.plan.compute(group, cell)
+    fn compute(&self, group: &ExperimentGroup, cell: &CellId<AttackWhat>) -> Result<AttackCell, ExperimentError> {
+        match &cell.what {
+            AttackWhat::Run(job) => {
+                let c = CellId { group: cell.group, key: cell.key.clone(), label: cell.label.clone(), what: *job };
+                Ok(AttackCell::Run(Box::new(self.plan.compute(group, &c)?)))
+            }
+            AttackWhat::Flips(m) => Ok(AttackCell::Flips(self.flip_margins(group, m)?)),
+        }
     }
-    fn report(&self, groups: Vec<GroupRecord>, cells: Vec<CellRecord>) -> Result<StudyOutput, ExperimentError> {
-        self.render(&crate::run::executed(&self.plan, groups, cells)?)
+    fn report(&self, groups: Vec<GroupRecord>, cells: Vec<AttackCell>) -> Result<StudyOutput, ExperimentError> {
+        let (mut runs, mut flips) = (Vec::new(), Vec::new());
+        for c in cells {
+            match c {
+                AttackCell::Run(r) => runs.push(*r),
+                AttackCell::Flips(f) => flips.push(f),
+            }
+        }
+        Ok(self.render(&crate::run::executed(&self.plan, groups, runs)?, &flips))
     }
     fn memory(&self) -> Option<&crate::memory::MemoryEstimate> {
         Some(&self.plan.memory)

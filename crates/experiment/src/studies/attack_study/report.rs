@@ -3,9 +3,9 @@
 
 use floral_report::{Block, Cell, Document, Table, fmt_num};
 
+use super::flips::FlipMargins;
 use super::spec::{AnswerSpec, Comparison};
 use super::{AttackStudy, method_name};
-use crate::ExperimentError;
 use crate::frame::StudyOutput;
 use crate::render::SummaryRow;
 
@@ -19,11 +19,11 @@ impl AttackStudy {
     fn formulations(
         &self,
         rows: &[SummaryRow],
-        ran: &crate::Executed,
+        flips: &[FlipMargins],
         doc: &mut Document,
-    ) -> Result<(Vec<String>, serde_json::Value), ExperimentError> {
+    ) -> (Vec<String>, serde_json::Value) {
         let AnswerSpec::Formulations { rule, stackelberg, zero_sum, svm } = &self.spec.answer else {
-            return Ok((Vec::new(), serde_json::Value::Null));
+            return (Vec::new(), serde_json::Value::Null);
         };
         let levels = &self.plan.poison_names;
         let mut answer = Vec::new();
@@ -118,8 +118,8 @@ impl AttackStudy {
                 other.join(", ")
             ));
         }
-        self.flip_section(ran, stackelberg, zero_sum, doc, &mut json, &mut answer)?;
-        Ok((answer, serde_json::Value::Object(json)))
+        self.flip_section(flips, doc, &mut json, &mut answer);
+        (answer, serde_json::Value::Object(json))
     }
 
     fn adaptive(
@@ -236,11 +236,8 @@ impl AttackStudy {
         (answer, serde_json::Value::Object(json))
     }
 
-    /// The report from the experiment's results.
-    ///
-    /// # Errors
-    /// A failing replay of the flip-location section.
-    pub(super) fn render(&self, ran: &crate::Executed) -> Result<StudyOutput, ExperimentError> {
+    /// The report from the experiment's results and the formulations' stored flip replays.
+    pub(super) fn render(&self, ran: &crate::Executed, flips: &[FlipMargins]) -> StudyOutput {
         let rows = crate::summary(&self.plan, &ran.results);
         let mut frame = crate::render::report_frame(
             &self.plan,
@@ -257,7 +254,7 @@ impl AttackStudy {
         let mut doc = frame.document();
         doc.push(Block::Heading { level: 2, text: "Comparison".into() });
         let (answer, extra) = match &self.spec.answer {
-            AnswerSpec::Formulations { .. } => self.formulations(&rows, ran, &mut doc)?,
+            AnswerSpec::Formulations { .. } => self.formulations(&rows, flips, &mut doc),
             AnswerSpec::Adaptive { rule, comparisons } => self.adaptive(&rows, &mut doc, rule, comparisons),
         };
         doc.blocks.extend(crate::render::document_body(&self.plan, ran));
@@ -283,6 +280,6 @@ impl AttackStudy {
             })
             .chain(answer.iter().cloned())
             .collect();
-        Ok(StudyOutput { document: doc, results, summary, warnings: ran.step_warnings(&self.plan) })
+        StudyOutput { document: doc, results, summary, warnings: ran.step_warnings(&self.plan) }
     }
 }
