@@ -126,7 +126,8 @@ pub struct InfluenceParams {
 }
 
 /// The measured influence of one training point i (all deltas are retrained minus base).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Serialisable: a study stores it as it is (RON and JSON read every f64 back to the same bits).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PointInfluence {
     /// The point's index in the training set.
     pub index: usize,

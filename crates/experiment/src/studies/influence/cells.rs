@@ -47,53 +47,8 @@ pub struct GroupRecord {
     pub seeds: Vec<u64>,
 }
 
-/// The measured influence of one training point: [`PointInfluence`] as stored in a cell.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    /// The point's index in the training set.
-    pub index: usize,
-    /// λ_i of the base SVM.
-    pub lambda: f64,
-    /// Δ mean validation hinge loss when y_i is flipped.
-    pub flip_val_hinge_delta: f64,
-    /// Δ validation 0-1 error when y_i is flipped.
-    pub flip_val_error_delta: f64,
-    /// (1/t) Σ_test |f′(x) − f(x)| when y_i is flipped.
-    pub flip_test_df: f64,
-    /// Δ mean validation hinge loss when point i is removed (leave-one-out).
-    pub loo_val_hinge_delta: f64,
-    /// Δ validation 0-1 error when point i is removed.
-    pub loo_val_error_delta: f64,
-    /// (1/t) Σ_test |f′(x) − f(x)| when point i is removed.
-    pub loo_test_df: f64,
-    /// The first-order estimate of `flip_val_hinge_delta`.
-    pub first_order_flip_val_hinge_delta: f64,
-    /// The first-order estimate of `flip_test_df`.
-    pub first_order_flip_test_df: f64,
-    /// SMO iterations of the flip retrain.
-    pub flip_iterations: usize,
-    /// SMO iterations of the removal retrain.
-    pub loo_iterations: usize,
-}
-
-impl From<&PointInfluence> for Point {
-    fn from(p: &PointInfluence) -> Self {
-        Self {
-            index: p.index,
-            lambda: p.lambda,
-            flip_val_hinge_delta: p.flip_val_hinge_delta,
-            flip_val_error_delta: p.flip_val_error_delta,
-            flip_test_df: p.flip_test_df,
-            loo_val_hinge_delta: p.loo_val_hinge_delta,
-            loo_val_error_delta: p.loo_val_error_delta,
-            loo_test_df: p.loo_test_df,
-            first_order_flip_val_hinge_delta: p.first_order_flip_val_hinge_delta,
-            first_order_flip_test_df: p.first_order_flip_test_df,
-            flip_iterations: p.flip_iterations,
-            loo_iterations: p.loo_iterations,
-        }
-    }
-}
+/// The measured influence of one training point, as a cell stores it.
+pub type Point = PointInfluence;
 
 /// One cell's measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,7 +239,7 @@ impl InfluenceStudy {
             base_hinge: inf.base_validation.hinge,
             base_error: inf.base_validation.error,
             flipped,
-            points: inf.points.iter().map(Point::from).collect(),
+            points: inf.points.clone(),
             floral,
             floral_rounds_played,
         })
