@@ -2,8 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! the same seed gives the same flips, and degenerate sizes cause no panic.
 
-mod common;
-
 use faer::{Col, Mat};
 use floral_data::{FloralRng, Labels, Stream, stream};
 use floral_game::{Attacker, Budget, FrozenLearner, RoundView};
@@ -181,7 +179,7 @@ mod poisoners {
         knn_aware => |_t: &Dataset| floral_attack::KnnAwareFlips::new(floral_attack::KnnAwareFlipsParams { k: 5 }).unwrap(), budget = |t: &Dataset| t.n() / 3;
         look_ahead_floral_dynamics => |_t: &Dataset| floral_attack::LookAheadPoisoner::new(
             floral_attack::LookAheadPoisonParams { per_round: 2, warmup: 5, steps_between: 2, data: floral_attack::AttackerData::Train, ..Default::default() },
-            std::sync::Arc::new(|| Ok(Box::new(crate::common::PgdLearner::new(0.05, 1.0)) as Box<dyn floral_game::Learner>)),
+            std::sync::Arc::new(|| Ok(Box::new(crate::attack::common::PgdLearner::new(0.05, 1.0)) as Box<dyn floral_game::Learner>)),
         ).unwrap(), budget = |t: &Dataset| t.n() / 3;
         lfa_sampled_cold => |_t: &Dataset| Lfa::new(LfaParams { candidates: Some(4), warm_start: false, loss: LfaLoss::Hinge, ..Default::default() }).unwrap(), budget = |t: &Dataset| t.n() / 3;
     }

@@ -16,7 +16,7 @@ fn temp_path(name: &str) -> PathBuf {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fixtures").join(name)
 }
 
 /// A `.npy` file written by hand: magic, version 1.0, u16 little-endian header length, the

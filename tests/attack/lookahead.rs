@@ -2,7 +2,7 @@
 //! defence-aware poisoners.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use super::common;
 
 use std::sync::Arc;
 

@@ -1,0 +1,3 @@
+//! floral-game's public contract: the play loop.
+
+mod play;

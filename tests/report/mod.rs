@@ -1,0 +1,3 @@
+//! floral-report's public contract (insta snapshots under `snapshots/`).
+
+mod report;
