@@ -1,3 +1,3 @@
 //! floral-report's public contract (insta snapshots under `snapshots/`).
 
-mod report;
+mod render;
