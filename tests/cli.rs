@@ -61,7 +61,23 @@ fn wrong_type_names_line() {
 fn k_above_pool_is_rejected() {
     let (code, err) = check_text("kpool", &GOOD.replace("k: 2, pool: Some(4)", "k: 5, pool: Some(4)"));
     assert_eq!(code, 1);
-    assert!(err.contains("methods[0].attacker.pool") && err.contains(">= k = 5"), "{err}");
+    assert!(err.contains("methods[0].attacker.pool") && err.contains(">= k") && err.contains("4 (k = 5)"), "{err}");
+}
+
+#[test]
+fn a_projector_parameter_is_checked_once_by_the_projector_and_named_by_its_field() {
+    let bad =
+        GOOD.replace("rounds: 5)", "rounds: 5, projector: FixedPoint(tol: -1.0, max_iter: 10, finish_exact: false))");
+    assert_ne!(bad, GOOD);
+    let (code, err) = check_text("projtol", &bad);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("methods[0].projector.tol") && err.contains("a finite number >= 0") && err.contains("-1"),
+        "{err}"
+    );
+    let (code, err) = check_text("projiter", &bad.replace("tol: -1.0, max_iter: 10", "tol: 1e-9, max_iter: 0"));
+    assert_eq!(code, 1);
+    assert!(err.contains("methods[0].projector.max_iter") && err.contains(">= 1"), "{err}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use faer::Col;
 use floral::attack::{RandomTopK, RandomTopKParams};
 use floral::data::{FlipSet, FloralRng, Labels, Stream, Streams, stream};
 use floral::defense::{FloralLearner, FloralParams, Init, Schedule};
-use floral::game::{Attacker, Budget, Control, GameError, GameParams, Observer, RoundRecord, RoundView, play};
+use floral::game::{Attacker, Control, GameError, GameParams, Observer, RoundRecord, RoundView, play};
 use floral::projection::ExactProjector;
 use floral::svm::{Gram, Rbf, RbfParams, SignedGram};
 
@@ -88,8 +88,7 @@ impl Observer for Trajectory {
 #[test]
 fn forking_and_simulating_leaves_the_real_trajectory_unchanged() {
     let (q0, y) = problem(120);
-    let params =
-        GameParams { rounds: 40, budget: Budget { k: 5 }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
+    let params = GameParams::new(40, 5, 1);
     let top = || RandomTopK::new(RandomTopKParams { k: 5, pool: Some(15), sv_threshold: 1e-5 }).unwrap();
 
     let mut plain = Trajectory::default();

@@ -193,8 +193,7 @@ fn game<A: Attacker>(a: &mut A, seed: u64) -> Col<f64> {
     let d = blobs(30);
     let mut q = signed_gram(&d);
     let mut l = PgdLearner::new(0.05, 1.0);
-    let params =
-        GameParams { rounds: 25, budget: Budget { k: 3 }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
+    let params = GameParams::new(25, 3, 1);
     floral_game::play(&params, &mut q, d.y(), a, &mut l, &mut Streams::new(seed), &mut NoObserver).unwrap();
     l.lambda
 }

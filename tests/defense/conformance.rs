@@ -12,7 +12,7 @@ use floral_defense::{
     FloralFitParams, FloralParams, KLid, KLidParams, LabelSanitisation, LabelSanitisationParams, LnSvm, LnSvmParams,
     Schedule, Solver, SvmDefence, SvmDefenceParams,
 };
-use floral_game::{Attacker, Budget, Evaluator, GameError, GameParams, RoundView, SplitKernels};
+use floral_game::{Attacker, Evaluator, GameError, GameParams, RoundView, SplitKernels};
 use floral_projection::ExactProjector;
 use floral_svm::{Kernel, Rbf, RbfParams};
 
@@ -52,7 +52,7 @@ fn floral() -> Box<dyn Defence> {
 fn floral_with(solver: Solver, eta: f64) -> Box<dyn Defence> {
     let p = FloralParams { c: 1.0, eta, schedule: Schedule::Constant, ..FloralParams::reference() };
     let fit = FloralFitParams {
-        game: GameParams { rounds: 300, budget: Budget { k: 0 }, unattacked_rounds: 0, tol: None, diverge_above: 1e12 },
+        game: GameParams::new(300, 0, 0),
         record_every: 10,
         average_last: 20,
         rules: Vec::new(),

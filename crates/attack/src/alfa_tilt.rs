@@ -103,6 +103,9 @@ impl Poisoner for AlfaTilt {
     fn name(&self) -> &'static str {
         "alfa_tilt"
     }
+    fn draws_per_seed(&self) -> bool {
+        true
+    }
 
     fn poison(&self, input: &PoisonInput<'_>, budget: usize, rng: &mut FloralRng) -> Result<FlipSet, AttackError> {
         if let Some(done) = preamble(input, budget, self.name())? {

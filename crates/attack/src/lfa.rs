@@ -123,6 +123,10 @@ impl Poisoner for Lfa {
     fn name(&self) -> &'static str {
         "lfa"
     }
+    /// Only with a random candidate subset (`candidates`).
+    fn draws_per_seed(&self) -> bool {
+        self.params.candidates.is_some()
+    }
 
     fn poison(&self, input: &PoisonInput<'_>, budget: usize, rng: &mut FloralRng) -> Result<FlipSet, AttackError> {
         if let Some(done) = preamble(input, budget, self.name())? {

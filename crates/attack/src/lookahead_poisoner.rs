@@ -143,6 +143,9 @@ impl Poisoner for LookAheadPoisoner {
     fn name(&self) -> &'static str {
         "look_ahead"
     }
+    fn draws_per_seed(&self) -> bool {
+        true
+    }
 
     fn poison(&self, input: &PoisonInput<'_>, budget: usize, rng: &mut FloralRng) -> Result<FlipSet, AttackError> {
         let train = input.train;

@@ -37,6 +37,11 @@ pub trait Poisoner: std::fmt::Debug + Send + Sync {
     /// # Errors
     /// An [`AttackError`] when the attack cannot produce `budget` flips.
     fn poison(&self, input: &PoisonInput<'_>, budget: usize, rng: &mut FloralRng) -> Result<FlipSet, AttackError>;
+    /// True when the flips depend on the seed's own random draws (not only on the data), so
+    /// they differ between seeds that share their points.
+    fn draws_per_seed(&self) -> bool {
+        false
+    }
 }
 
 /// Run a poisoner and enforce the contract: exactly `budget` flips over the training set's n.

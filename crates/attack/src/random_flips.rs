@@ -14,6 +14,9 @@ impl Poisoner for RandomFlips {
     fn name(&self) -> &'static str {
         "random_flips"
     }
+    fn draws_per_seed(&self) -> bool {
+        true
+    }
 
     fn poison(&self, input: &PoisonInput<'_>, budget: usize, rng: &mut FloralRng) -> Result<FlipSet, AttackError> {
         let n = input.train.n();

@@ -12,7 +12,7 @@ use faer::Col;
 use floral_experiment::attack::{RandomTopK, RandomTopKParams};
 use floral_experiment::data::{Split, Stream, Streams, shipped, stream};
 use floral_experiment::defense::{FloralLearner, FloralParams};
-use floral_experiment::game::{Budget, Evaluator, GameParams, NoObserver, Recorder, play};
+use floral_experiment::game::{Evaluator, GameParams, NoObserver, Recorder, play};
 use floral_experiment::projection::ExactProjector;
 use floral_experiment::svm::{Gram, MATVEC_ROWS, Rbf, RbfParams, SignedGram};
 use rayon::prelude::*;
@@ -130,16 +130,7 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
             return Err(CliError::Input(anyhow!("--n: expected 100..=200000, got {n}")));
         }
     }
-    let split = match a.n {
-        None => shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?,
-        Some(n) => {
-            let train =
-                floral_experiment::data::moons(n, 0.2, &mut stream(1, Stream::Data)).map_err(|e| internal(&e))?;
-            let test =
-                floral_experiment::data::moons(200, 0.2, &mut stream(2, Stream::Data)).map_err(|e| internal(&e))?;
-            Split { train_clean: Some(train.y().clone()), train, validation: None, test }
-        }
-    };
+    let split = bench_split(a.n)?;
     let kernel = Rbf::new(RbfParams { gamma: 0.5 }).map_err(|e| internal(&e))?;
     let t0 = Instant::now();
     let gram = Arc::new(Gram::new(&kernel, split.train.x()));
@@ -149,40 +140,13 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     let large = a.n.is_some();
 
     // Baselines: one Q̃λ product, and (large n) one streaming pass over K.
-    let lambda = Col::from_fn(n, |i| (i % 7) as f64 * 0.01);
-    let mut out = Col::zeros(n);
-    let mut scratch = vec![0.0; n];
-    let batch = if large { 1 } else { 100 };
-    let reps = if large { 8 } else { 20 };
+    let (matvec, sum_seconds, checksum) = product_and_pass(&q, &gram, large);
     let bytes = (8 * n * n) as f64;
-    let mut checksum = 0.0;
-    // Interleaved repetitions (product, then the streaming pass), minimum of each: both see the
-    // same machine load.
-    let (mut matvec, mut sum) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..reps {
-        matvec = matvec.min(
-            min_time(1, || {
-                for _ in 0..batch {
-                    q.matvec_with_scratch_into(lambda.as_ref(), &mut scratch, out.as_mut());
-                }
-            }) / batch as f64,
-        );
-        if large {
-            sum = sum.min(min_time(1, || checksum += stream_sum(&gram)));
-        }
-    }
-    let sum_seconds = large.then_some(sum);
 
     // One bare round (attack + flips + step + projection + the product for λ^t), no evaluation.
     let params = FloralParams::reference();
     let rounds_per_batch = if large { 10 } else { 100 };
-    let game = GameParams {
-        rounds: rounds_per_batch,
-        budget: Budget { k: 25 },
-        unattacked_rounds: 1,
-        tol: None,
-        diverge_above: 1e12,
-    };
+    let game = GameParams::new(rounds_per_batch, 25, 1);
     let mut round = f64::INFINITY;
     for rep in 0..(if large { 3 } else { 10 }) {
         let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
@@ -237,21 +201,7 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
     } else {
         // A full reference run with evaluation on every round (what `floral run` does); the
         // minimum over 3 repetitions.
-        let full_game = GameParams { rounds: a.rounds, ..game };
-        let mut full = f64::INFINITY;
-        for rep in 0..3u64 {
-            let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
-                .map_err(|e| internal(&e))?;
-            let mut lrn =
-                FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
-            let mut rngs = Streams::new(42 + rep);
-            let t = Instant::now();
-            let eval = Evaluator::new(&kernel, &split);
-            let mut rec = Recorder::new(eval, a.rounds, 1, 50, 1e-5);
-            play(&full_game, &mut q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec)
-                .map_err(|e| internal(&e))?;
-            full = full.min(t.elapsed().as_secs_f64());
-        }
+        let full = full_run(a.rounds, &game, &mut q, &split, &kernel, &params)?;
         let reference = REFERENCE_SECONDS_PER_ROUND * a.rounds as f64;
         j["full_run_rounds"] = a.rounds.into();
         j["full_run_seconds"] = full.into();
@@ -287,4 +237,75 @@ pub(crate) fn run(a: &BenchGameArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The benchmark's data: the authors' Moon file (10 % poisoned sheet), or n generated moons.
+fn bench_split(n: Option<usize>) -> Result<Split, CliError> {
+    let internal = |e: &dyn std::fmt::Display| CliError::Internal(anyhow!("{e}"));
+    Ok(match n {
+        None => shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?,
+        Some(n) => {
+            let train =
+                floral_experiment::data::moons(n, 0.2, &mut stream(1, Stream::Data)).map_err(|e| internal(&e))?;
+            let test =
+                floral_experiment::data::moons(200, 0.2, &mut stream(2, Stream::Data)).map_err(|e| internal(&e))?;
+            Split { train_clean: Some(train.y().clone()), train, validation: None, test }
+        }
+    })
+}
+
+/// One Q̃λ product and (for generated data) one streaming pass over K: the minimum time of each
+/// over interleaved repetitions, and a checksum that keeps the pass from being optimised away.
+fn product_and_pass(q: &SignedGram, gram: &Gram, large: bool) -> (f64, Option<f64>, f64) {
+    let n = q.n();
+    let lambda = Col::from_fn(n, |i| (i % 7) as f64 * 0.01);
+    let mut out = Col::zeros(n);
+    let mut scratch = vec![0.0; n];
+    let batch = if large { 1 } else { 100 };
+    let reps = if large { 8 } else { 20 };
+    let mut checksum = 0.0;
+    // Interleaved repetitions (product, then the streaming pass), minimum of each: both see the
+    // same machine load.
+    let (mut matvec, mut sum) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..reps {
+        matvec = matvec.min(
+            min_time(1, || {
+                for _ in 0..batch {
+                    q.matvec_with_scratch_into(lambda.as_ref(), &mut scratch, out.as_mut());
+                }
+            }) / batch as f64,
+        );
+        if large {
+            sum = sum.min(min_time(1, || checksum += stream_sum(gram)));
+        }
+    }
+    (matvec, large.then_some(sum), checksum)
+}
+
+/// A full game of `rounds` rounds with evaluation on every round (what `floral run` does): the
+/// minimum wall time over 3 repetitions.
+fn full_run(
+    rounds: usize,
+    game: &GameParams,
+    q: &mut SignedGram,
+    split: &Split,
+    kernel: &Rbf,
+    params: &FloralParams,
+) -> Result<f64, CliError> {
+    let internal = |e: &dyn std::fmt::Display| CliError::Internal(anyhow!("{e}"));
+    let full_game = GameParams { rounds, ..game.clone() };
+    let mut full = f64::INFINITY;
+    for rep in 0..3u64 {
+        let mut att = RandomTopK::new(RandomTopKParams { k: 25, pool: Some(50), sv_threshold: 1e-5 })
+            .map_err(|e| internal(&e))?;
+        let mut lrn =
+            FloralLearner::new(params.clone(), Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
+        let mut rngs = Streams::new(42 + rep);
+        let t = Instant::now();
+        let eval = Evaluator::new(kernel, split);
+        let mut rec = Recorder::new(eval, rounds, 1, 50, 1e-5);
+        play(&full_game, q, split.train.y(), &mut att, &mut lrn, &mut rngs, &mut rec).map_err(|e| internal(&e))?;
+        full = full.min(t.elapsed().as_secs_f64());
+    }
+    Ok(full)
 }

@@ -13,7 +13,7 @@ use floral_experiment::attack::{
     EvalSet, LookAhead, LookAheadObjective, LookAheadParams, LookAheadSearch, RandomTopK, RandomTopKParams,
     RelaxedLookAhead, RelaxedLookAheadParams, score_flips,
 };
-use floral_experiment::data::{FloralRng, Stream, Streams, shipped, stream};
+use floral_experiment::data::{FloralRng, Labels, Stream, Streams, shipped, stream};
 use floral_experiment::defense::{FloralLearner, FloralParams, Init, Schedule};
 use floral_experiment::game::{Attacker, Budget, GameParams, Learner, NoObserver, RoundView, play};
 use floral_experiment::projection::ExactProjector;
@@ -37,26 +37,8 @@ pub(crate) fn run(a: &BenchLookaheadArgs) -> Result<(), CliError> {
     if a.reps == 0 {
         return Err(CliError::Input(anyhow!("--reps: expected >= 1, got 0")));
     }
-    let split = shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?;
-    let kernel = Rbf::new(RbfParams { gamma: 0.5 }).map_err(|e| internal(&e))?;
-    let gram = Arc::new(Gram::new(&kernel, split.train.x()));
-    let clean = split.train.y().clone();
-    let mut q = SignedGram::new(gram, &clean).map_err(|e| internal(&e))?;
     let k = 10;
-    let params = FloralParams {
-        c: 10.0,
-        eta: 5e-3,
-        schedule: Schedule::Constant,
-        init: Init::Zero,
-        ..FloralParams::reference()
-    };
-    // The state: 100 rounds of FLORAL against randomized top-k.
-    let mut learner = FloralLearner::new(params, Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
-    let mut rtk =
-        RandomTopK::new(RandomTopKParams { k, pool: Some(2 * k), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
-    let game = GameParams { rounds: 100, budget: Budget { k }, unattacked_rounds: 1, tol: None, diverge_above: 1e12 };
-    play(&game, &mut q, &clean, &mut rtk, &mut learner, &mut Streams::new(1), &mut NoObserver)
-        .map_err(|e| internal(&e))?;
+    let (q, clean, learner) = state(k)?;
     let round = 101;
 
     // One round: the attack from the state, the flips applied, one learner step on a fork.
@@ -117,13 +99,7 @@ pub(crate) fn run(a: &BenchLookaheadArgs) -> Result<(), CliError> {
         objective: objective(&base_flips, 1)?,
         random_objective: objective(&base_flips, 1)?,
     }];
-    let mut configs = Vec::new();
-    for h in [1usize, 2, 4] {
-        for pool in [k, 2 * k, 4 * k] {
-            configs.push(("singles", h, pool, LookAheadSearch::Singles));
-        }
-        configs.push(("greedy", h, 2 * k, LookAheadSearch::Greedy));
-    }
+    let configs = look_ahead_configs(k);
     for (name, h, pool, search) in configs {
         let p = LookAheadParams { k, pool: Some(pool), horizon: h, search, ..LookAheadParams::default() };
         let sims = {
@@ -158,7 +134,52 @@ pub(crate) fn run(a: &BenchLookaheadArgs) -> Result<(), CliError> {
             random_objective: objective(&base_flips, h)?,
         });
     }
-    if a.json {
+    print_rows(&rows, a.json, clean.len(), k, round, a.reps);
+    Ok(())
+}
+
+/// The state every attacker is timed from: the Moon file's 10 % sheet, FLORAL (C = 10,
+/// η = 5e-3) after 100 rounds against randomized top-k with budget `k`.
+fn state(k: usize) -> Result<(SignedGram, Labels, FloralLearner), CliError> {
+    let internal = |e: &dyn std::fmt::Display| CliError::Internal(anyhow!("{e}"));
+    let split = shipped::moon_floral("train_adv_10").map_err(|e| internal(&e))?;
+    let kernel = Rbf::new(RbfParams { gamma: 0.5 }).map_err(|e| internal(&e))?;
+    let gram = Arc::new(Gram::new(&kernel, split.train.x()));
+    let clean = split.train.y().clone();
+    let mut q = SignedGram::new(gram, &clean).map_err(|e| internal(&e))?;
+    let params = FloralParams {
+        c: 10.0,
+        eta: 5e-3,
+        schedule: Schedule::Constant,
+        init: Init::Zero,
+        ..FloralParams::reference()
+    };
+    // The state: 100 rounds of FLORAL against randomized top-k.
+    let mut learner = FloralLearner::new(params, Arc::new(ExactProjector::default())).map_err(|e| internal(&e))?;
+    let mut rtk =
+        RandomTopK::new(RandomTopKParams { k, pool: Some(2 * k), sv_threshold: 1e-5 }).map_err(|e| internal(&e))?;
+    let game = GameParams::new(100, k, 1);
+    play(&game, &mut q, &clean, &mut rtk, &mut learner, &mut Streams::new(1), &mut NoObserver)
+        .map_err(|e| internal(&e))?;
+    Ok((q, clean, learner))
+}
+
+/// The look-ahead settings timed: singles over pools k, 2k and 4k, and a greedy search over 2k,
+/// at horizons 1, 2 and 4.
+fn look_ahead_configs(k: usize) -> Vec<(&'static str, usize, usize, LookAheadSearch)> {
+    let mut configs = Vec::new();
+    for h in [1usize, 2, 4] {
+        for pool in [k, 2 * k, 4 * k] {
+            configs.push(("singles", h, pool, LookAheadSearch::Singles));
+        }
+        configs.push(("greedy", h, 2 * k, LookAheadSearch::Greedy));
+    }
+    configs
+}
+
+/// The rows as JSON or as a table with its legend.
+fn print_rows(rows: &[Row], json: bool, n: usize, k: usize, round: usize, reps: usize) {
+    if json {
         let v: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
@@ -167,13 +188,12 @@ pub(crate) fn run(a: &BenchLookaheadArgs) -> Result<(), CliError> {
                     "random_top_k_hinge_after_h": r.random_objective})
             })
             .collect();
-        println!("{}", serde_json::json!({"n": clean.len(), "k": k, "state_round": round, "rows": v}));
-        return Ok(());
+        println!("{}", serde_json::json!({"n": n, "k": k, "state_round": round, "rows": v}));
+        return;
     }
     println!(
         "Moon train_adv_10 (n = {}), FLORAL C = 10, η = 5e-3, state after 100 rounds, k = {k}; minimum of {} repetitions.",
-        clean.len(),
-        a.reps
+        n, reps
     );
     println!("A round = the attack + one learner step. 'hinge after h' = the clean-label training hinge loss of the");
     println!("learner after h steps on the played flips (the look-ahead objective; higher hurts more).");
@@ -181,12 +201,11 @@ pub(crate) fn run(a: &BenchLookaheadArgs) -> Result<(), CliError> {
         "{:<44} {:>2} {:>5} {:>12} {:>10} {:>6} {:>14} {:>14}",
         "attacker", "h", "pool", "seconds", "× plain", "sims", "hinge after h", "random top-k"
     );
-    for r in &rows {
+    for r in rows {
         println!(
             "{:<44} {:>2} {:>5} {:>12.6} {:>10.1} {:>6} {:>14.6} {:>14.6}",
             r.attacker, r.h, r.pool, r.seconds, r.ratio, r.simulations, r.objective, r.random_objective
         );
     }
     println!("('random top-k': the hinge after h steps of the plain round's flips, from the same state)");
-    Ok(())
 }

@@ -75,6 +75,6 @@ pub use npy::{
 pub use read::{
     MAX_CELLS, MAX_FEATURES, RawData, align_dims, align_dims_checked, pad_features, read_data_file, read_text_file,
 };
-pub use rng::{FloralRng, Stream, Streams, stream};
+pub use rng::{FloralRng, NamedStream, Stream, Streams, named_stream, stream};
 pub use split::stratified_split;
 pub use standardize::Standardizer;

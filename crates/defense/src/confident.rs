@@ -173,6 +173,9 @@ impl Defence for ConfidentLearning {
     fn name(&self) -> &'static str {
         "confident-learning"
     }
+    fn random_draws(&self) -> Option<&'static str> {
+        Some("its folds")
+    }
 
     fn fit(&self, input: FitInput<'_>, rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

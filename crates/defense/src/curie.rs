@@ -184,6 +184,9 @@ impl Defence for Curie {
     fn name(&self) -> &'static str {
         "curie"
     }
+    fn random_draws(&self) -> Option<&'static str> {
+        Some("its distance samples")
+    }
 
     fn fit(&self, input: FitInput<'_>, rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

@@ -133,6 +133,27 @@ pub trait Defence: std::fmt::Debug + Send + Sync {
     /// # Errors
     /// A [`DefenseError`] for inputs that do not fit together or a numerical failure.
     fn fit(&self, input: FitInput<'_>, rngs: &mut Streams) -> Result<Fitted, DefenseError>;
+    /// True when the defence trains on the trusted (validation) data: a plan then needs a
+    /// validation split, and reports count that data as the defence's trusted data.
+    fn reads_trusted(&self) -> bool {
+        false
+    }
+    /// Bytes of the defence's own matrices beyond the shared kernels and its SVM's working set,
+    /// for `n` training and `m` trusted points (`floral check`'s memory estimate adds them).
+    fn extra_bytes(&self, n: usize, m: usize) -> usize {
+        let _ = (n, m);
+        0
+    }
+    /// What the defence draws random numbers for, when it draws any (reports say so in what
+    /// their ± varies over); None for a deterministic fit.
+    fn random_draws(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// 8·k² bytes: one k × k f64 matrix (saturating).
+pub(crate) fn square_bytes(k: usize) -> usize {
+    8usize.saturating_mul(k).saturating_mul(k)
 }
 
 /// Check that the shared kernels were computed on `train`'s points.

@@ -168,6 +168,9 @@ impl Defence for FloralDefence {
     fn name(&self) -> &'static str {
         "floral"
     }
+    fn random_draws(&self) -> Option<&'static str> {
+        Some("its in-game attacker")
+    }
 
     fn fit(&self, input: FitInput<'_>, rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

@@ -307,6 +307,13 @@ impl Defence for KLid {
     fn name(&self) -> &'static str {
         "k-lid"
     }
+    fn reads_trusted(&self) -> bool {
+        true
+    }
+    /// The trusted-to-training kernel block: m × n.
+    fn extra_bytes(&self, n: usize, m: usize) -> usize {
+        8usize.saturating_mul(m).saturating_mul(n)
+    }
 
     fn fit(&self, input: FitInput<'_>, _rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

@@ -89,6 +89,10 @@ impl Defence for LnSvm {
     fn name(&self) -> &'static str {
         "ln-svm"
     }
+    /// LN-SVM's noise-adjusted kernel: one n × n matrix.
+    fn extra_bytes(&self, n: usize, _m: usize) -> usize {
+        crate::defence::square_bytes(n)
+    }
 
     fn fit(&self, input: FitInput<'_>, _rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

@@ -74,6 +74,16 @@ impl Defence for TrustedSvm {
             TrustedPool::TrainAndTrusted => "train_trusted_svm",
         }
     }
+    fn reads_trusted(&self) -> bool {
+        true
+    }
+    /// Its own Gram matrix: m × m on the trusted points, (n + m)² on train ∪ trusted.
+    fn extra_bytes(&self, n: usize, m: usize) -> usize {
+        match self.p.pool {
+            TrustedPool::Trusted => crate::defence::square_bytes(m),
+            TrustedPool::TrainAndTrusted => crate::defence::square_bytes(n.saturating_add(m)),
+        }
+    }
 
     fn fit(&self, input: FitInput<'_>, _rngs: &mut Streams) -> Result<Fitted, DefenseError> {
         check_input(&input)?;

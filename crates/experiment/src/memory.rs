@@ -81,25 +81,6 @@ pub fn job_bytes(n: usize, floral_trace_rounds: usize, has_svm: bool, plots: boo
     floral.max(svm).saturating_add(plot)
 }
 
-/// Bytes a baseline defence holds beyond a plain SVM job, for n training and m trusted
-/// (validation) points: LN-SVM its corrected n×n kernel (8n²), K-LID the m×n kernel of the
-/// trusted against the training points (8mn), the trusted SVMs their own Gram matrix over the
-/// points they train on (8m² alone, 8(n + m)² with the training points); the other
-/// defences O(n).
-pub fn baseline_bytes(d: &crate::spec::DefenceSpec, n: usize, m: usize) -> usize {
-    use crate::spec::DefenceSpec;
-    let sq = |k: usize| 8usize.saturating_mul(k).saturating_mul(k);
-    match d {
-        DefenceSpec::LnSvm(_) => sq(n),
-        DefenceSpec::KLid(_) => 8usize.saturating_mul(m).saturating_mul(n),
-        DefenceSpec::TrustedSvm(p) => match p.pool {
-            floral_defense::TrustedPool::Trusted => sq(m),
-            floral_defense::TrustedPool::TrainAndTrusted => sq(n.saturating_add(m)),
-        },
-        DefenceSpec::Curie(_) | DefenceSpec::LabelSanitisation(_) | DefenceSpec::ConfidentLearning(_) => 0,
-    }
-}
-
 /// MemAvailable from /proc/meminfo, in bytes (None where it cannot be read).
 pub fn available_bytes() -> Option<usize> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -122,12 +103,15 @@ mod tests {
     fn baselines_count_their_own_matrices() {
         use crate::spec::DefenceSpec;
         use floral_defense::{TrustedPool, TrustedSvmParams};
-        assert_eq!(baseline_bytes(&DefenceSpec::LnSvm(Default::default()), 100, 50), 8 * 100 * 100);
-        assert_eq!(baseline_bytes(&DefenceSpec::KLid(Default::default()), 100, 50), 8 * 50 * 100);
+        let bytes = |d: DefenceSpec| {
+            crate::registry::baseline(std::path::Path::new("t.ron"), "d", &d).unwrap().extra_bytes(100, 50)
+        };
+        assert_eq!(bytes(DefenceSpec::LnSvm(Default::default())), 8 * 100 * 100);
+        assert_eq!(bytes(DefenceSpec::KLid(Default::default())), 8 * 50 * 100);
         let t = |pool| DefenceSpec::TrustedSvm(TrustedSvmParams { c: 1.0, pool });
-        assert_eq!(baseline_bytes(&t(TrustedPool::Trusted), 100, 50), 8 * 50 * 50);
-        assert_eq!(baseline_bytes(&t(TrustedPool::TrainAndTrusted), 100, 50), 8 * 150 * 150);
-        assert_eq!(baseline_bytes(&DefenceSpec::Curie(Default::default()), 100, 50), 0);
+        assert_eq!(bytes(t(TrustedPool::Trusted)), 8 * 50 * 50);
+        assert_eq!(bytes(t(TrustedPool::TrainAndTrusted)), 8 * 150 * 150);
+        assert_eq!(bytes(DefenceSpec::Curie(Default::default())), 0);
     }
 
     #[test]

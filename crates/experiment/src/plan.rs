@@ -12,7 +12,7 @@ use crate::ExperimentError;
 use crate::memory::MemoryEstimate;
 pub use crate::registry::poison_name;
 use crate::registry::{self, PlannedPoison};
-use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec, ProjectorSpec};
+use crate::spec::{AttackerSpec, DataSpec, ExperimentSpec, FloralSpec, KernelSpec, MethodSpec};
 
 /// The built-in quickstart experiment (what `floral run` runs without a file).
 pub const QUICKSTART: &str = include_str!("../../../experiments/quickstart.ron");
@@ -398,15 +398,26 @@ fn check_floral(
             average_last,
         ));
     }
-    let searched = match &s.attacker {
+    // The attacker's and projector's own parameter checks, with the field path; then what only
+    // the plan can check: a FLORAL method has an attacker with k ≥ 1 (`None` for none), and its
+    // pool fits in the training set.
+    crate::registry::attacker_at(path, &format!("{f}.attacker"), &s.attacker)?;
+    crate::registry::projector_at(path, &format!("{f}.projector"), &s.projector)?;
+    let pool = match &s.attacker {
         AttackerSpec::ZeroSum(p) => Some((p.k, p.k)),
         AttackerSpec::LookAhead(p) => Some((p.k, p.pool.unwrap_or(2 * p.k))),
         AttackerSpec::RelaxedLookAhead(p) => Some((p.k, p.pool.unwrap_or(2 * p.k))),
-        AttackerSpec::RandomTopK(_) | AttackerSpec::None => None,
+        AttackerSpec::RandomTopK(p) => Some((p.k, p.pool.unwrap_or(2 * p.k))),
+        AttackerSpec::None => None,
     };
-    if let Some((k, pool)) = searched {
+    if let Some((k, pool)) = pool {
         if k == 0 {
-            return Err(invalid(path, format!("{f}.attacker.k"), ">= 1", 0));
+            return Err(invalid(
+                path,
+                format!("{f}.attacker.k"),
+                ">= 1 (for no in-game attacker: `attacker: None`)",
+                0,
+            ));
         }
         if pool > n_train {
             return Err(invalid(
@@ -415,33 +426,6 @@ fn check_floral(
                 format!("<= the number of training points ({n_train})"),
                 pool,
             ));
-        }
-        crate::registry::attacker(&s.attacker)
-            .map_err(|e| invalid(path, format!("{f}.attacker"), "valid attacker parameters", e))?;
-    }
-    if let AttackerSpec::RandomTopK(p) = &s.attacker {
-        let pool = p.pool.unwrap_or(2 * p.k);
-        if p.k == 0 {
-            return Err(invalid(path, format!("{f}.attacker.k"), ">= 1", 0));
-        }
-        if pool < p.k {
-            return Err(invalid(path, format!("{f}.attacker.pool"), format!(">= k = {}", p.k), pool));
-        }
-        if pool > n_train {
-            return Err(invalid(
-                path,
-                format!("{f}.attacker.pool"),
-                format!("<= the number of training points ({n_train})"),
-                pool,
-            ));
-        }
-    }
-    if let ProjectorSpec::FixedPoint { tol, max_iter, .. } = s.projector {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(invalid(path, format!("{f}.projector.tol"), "a finite number >= 0", tol));
-        }
-        if max_iter == 0 {
-            return Err(invalid(path, format!("{f}.projector.max_iter"), ">= 1", 0));
         }
     }
     floral_defense::FloralLearner::new(s.learner.clone(), Arc::new(floral_projection::ExactProjector::default()))
@@ -497,6 +481,50 @@ pub fn check_base(
 
 fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Result<Plan, ExperimentError> {
     let path = source;
+    check_scalars(path, &spec, allow_no_methods)?;
+    check_data(path, &spec)?;
+    let kernel = build_kernel(path, &spec.kernel)?;
+    check_names(path, &spec)?;
+    let mut clean = Vec::new();
+    for &seed in &spec.seeds {
+        clean.push(load_clean(path, &spec, seed)?);
+    }
+    let mut levels = Vec::new();
+    for (i, p) in spec.poison.iter().enumerate() {
+        levels.push(registry::poison_level(path, &spec, i, p, &clean)?);
+    }
+    let mut extra_kernels: Vec<(f64, Arc<dyn Kernel>)> = Vec::new();
+    let methods = plan_methods(path, &spec, &clean, &mut extra_kernels)?;
+    let groups = group_by_points(&clean);
+    let variant_kernels: Vec<Arc<dyn Kernel>> = extra_kernels.into_iter().map(|(_, k)| k).collect();
+    let memory = estimate_memory(&spec, &clean, &groups, &methods, variant_kernels.len());
+    if memory.exceeds_available() {
+        let n_max = clean.iter().map(|s| s.train.n()).max().unwrap_or(0);
+        return Err(memory_error(path, &memory, n_max));
+    }
+    let data_files = hashed_files(path, &spec)?;
+    let (canonical, hash) = crate::frame::load::canonical_and_hash(&spec, &data_files)?;
+    Ok(Plan {
+        data_files,
+        poison_names: spec.poison.iter().map(poison_name).collect(),
+        spec,
+        source: source.to_path_buf(),
+        canonical,
+        hash,
+        kernel,
+        variant_kernels,
+        clean,
+        levels,
+        methods,
+        groups,
+        memory,
+        attack_validation: None,
+    })
+}
+
+/// The scalar fields: a usable name, distinct seeds, at least one poison level and (unless a
+/// study asks for none) one method, `record_every` ≥ 1.
+fn check_scalars(path: &Path, spec: &ExperimentSpec, allow_no_methods: bool) -> Result<(), ExperimentError> {
     if spec.name.is_empty() || spec.name.contains(['/', '\\']) || spec.name.starts_with('.') {
         return Err(invalid(path, "name", "a non-empty name without path separators", &spec.name));
     }
@@ -518,6 +546,11 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
     if spec.record_every == 0 {
         return Err(invalid(path, "record_every", ">= 1", 0));
     }
+    Ok(())
+}
+
+/// The data spec's own fields (sizes, fractions), and no authors' sheet on a re-split.
+fn check_data(path: &Path, spec: &ExperimentSpec) -> Result<(), ExperimentError> {
     if let DataSpec::Moons { n, noise, validation_fraction, test_fraction } = spec.data {
         if n < 10 {
             return Err(invalid(path, "data.n", ">= 10", n));
@@ -558,10 +591,12 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             }
         }
     }
-    let kernel = build_kernel(path, &spec.kernel)?;
-    let mut extra_kernels: Vec<(f64, Arc<dyn Kernel>)> = Vec::new();
+    Ok(())
+}
+
+/// Unique method names, the SVM methods' C and grids, distinct poison-level names.
+fn check_names(path: &Path, spec: &ExperimentSpec) -> Result<(), ExperimentError> {
     let mut names = std::collections::BTreeMap::new();
-    let mut methods = Vec::new();
     for (i, m) in spec.methods.iter().enumerate() {
         let name = match m {
             MethodSpec::Svm { name, .. } => name,
@@ -600,16 +635,20 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             ));
         }
     }
-    let mut clean = Vec::new();
-    for &seed in &spec.seeds {
-        clean.push(load_clean(path, &spec, seed)?);
-    }
-    let mut levels = Vec::new();
-    for (i, p) in spec.poison.iter().enumerate() {
-        levels.push(registry::poison_level(path, &spec, i, p, &clean)?);
-    }
+    Ok(())
+}
+
+/// Every method planned (its variants built by the registry), with the checks that need the
+/// loaded data: a validation split for what chooses or trains on it, FLORAL's pools.
+fn plan_methods(
+    path: &Path,
+    spec: &ExperimentSpec,
+    clean: &[Split],
+    extra_kernels: &mut Vec<(f64, Arc<dyn Kernel>)>,
+) -> Result<Vec<PlannedMethod>, ExperimentError> {
     let n_train = clean.iter().map(|s| s.train.n()).min().unwrap_or(0);
     let has_val = clean.iter().all(|s| s.validation.is_some());
+    let mut methods = Vec::new();
     for (i, m) in spec.methods.iter().enumerate() {
         let tuned = match m {
             MethodSpec::Floral(f) => f.tune.is_some(),
@@ -633,9 +672,10 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
                 check_floral(path, i, &v, n_train, has_val)?;
             }
         }
-        methods.push(plan_method(path, i, m, &spec, &mut extra_kernels)?);
-        if let MethodSpec::Baseline(b) = m {
-            if registry::reads_trusted(&b.defence) && !has_val {
+        methods.push(plan_method(path, i, m, spec, extra_kernels)?);
+        if let MethodSpec::Baseline(_) = m {
+            let reads_trusted = methods.last().is_some_and(|pm| pm.variants.iter().any(|v| v.defence.reads_trusted()));
+            if reads_trusted && !has_val {
                 return Err(invalid(
                     path,
                     format!("methods[{i}].defence"),
@@ -645,16 +685,12 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             }
         }
     }
-    let groups = group_by_points(&clean);
-    let variant_kernels: Vec<Arc<dyn Kernel>> = extra_kernels.into_iter().map(|(_, k)| k).collect();
-    let memory = estimate_memory(&spec, &clean, &groups, &methods, variant_kernels.len());
-    if memory.exceeds_available() {
-        let n_max = clean.iter().map(|s| s.train.n()).max().unwrap_or(0);
-        return Err(memory_error(path, &memory, n_max));
-    }
-    let canonical = ron::ser::to_string_pretty(&spec, ron::ser::PrettyConfig::new().struct_names(true))
-        .map_err(|e| ExperimentError::Run { what: "echo spec".into(), message: e.to_string() })?;
-    // The hash covers the data a Files spec points to, not only its paths.
+    Ok(methods)
+}
+
+/// The data files a spec reads, with the sha256 of their bytes (the content hash covers the
+/// data, not only the paths).
+fn hashed_files(path: &Path, spec: &ExperimentSpec) -> Result<Vec<DataFile>, ExperimentError> {
     let mut data_files = Vec::new();
     let files: Vec<(&'static str, Option<&String>)> = match &spec.data {
         DataSpec::Files { train, validation, test, .. } => {
@@ -676,27 +712,7 @@ fn check_with(spec: ExperimentSpec, source: &Path, allow_no_methods: bool) -> Re
             data_files.push(DataFile { role, path: f.clone(), sha256: format!("{:x}", Sha256::digest(&bytes)) });
         }
     }
-    let mut hashed = canonical.clone();
-    for d in &data_files {
-        hashed.push_str(&format!("\n{} {} {}", d.role, d.path, d.sha256));
-    }
-    let hash = format!("{:x}", Sha256::digest(hashed.as_bytes()));
-    Ok(Plan {
-        data_files,
-        poison_names: spec.poison.iter().map(poison_name).collect(),
-        spec,
-        source: source.to_path_buf(),
-        canonical,
-        hash,
-        kernel,
-        variant_kernels,
-        clean,
-        levels,
-        methods,
-        groups,
-        memory,
-        attack_validation: None,
-    })
+    Ok(data_files)
 }
 
 /// Largest number of rounds a FLORAL setting may ask for.
@@ -925,15 +941,8 @@ fn estimate_memory(
     let plots = spec.decision_plots && clean.first().is_some_and(|s| s.train.dim() == 2);
     let m_max = clean.iter().map(|s| s.validation.as_ref().map_or(0, Dataset::n)).max().unwrap_or(0);
     // A baseline's own matrices come on top of its SVM's (the largest of them bounds a job).
-    let baseline = spec
-        .methods
-        .iter()
-        .filter_map(|m| match m {
-            MethodSpec::Baseline(b) => Some(crate::memory::baseline_bytes(&b.defence, n_max, m_max)),
-            MethodSpec::Svm { .. } | MethodSpec::Floral(_) => None,
-        })
-        .max()
-        .unwrap_or(0);
+    let baseline =
+        methods.iter().flat_map(|m| m.variants.iter().map(|v| v.defence.extra_bytes(n_max, m_max))).max().unwrap_or(0);
     let has_svm = has_svm || spec.methods.iter().any(|m| matches!(m, MethodSpec::Baseline(_)));
     let job = crate::memory::job_bytes(n_max, trace_rounds, has_svm, plots).saturating_add(baseline);
     let jobs_per_group = methods.iter().map(|m| m.variants.len()).sum::<usize>()

@@ -9,7 +9,7 @@ use floral_attack::{
     Alfa, AlfaTilt, KnnAwareFlips, LabelSheet, LearnerFactory, Lfa, LookAhead, LookAheadPoisoner, MarginFlips,
     NoAttack, Poisoner, RandomFlips, RandomTopK, RelaxedLookAhead, TopLambdaFlips, ZeroSum,
 };
-use floral_data::{FloralRng, Split, Stream, stream};
+use floral_data::{FloralRng, NamedStream, Split, named_stream};
 use floral_defense::{
     AttackerFactory, ConfidentLearning, Curie, Defence, FloralDefence, FloralFitParams, FloralLearner, KLid,
     LabelSanitisation, LnSvm, SvmDefence, SvmDefenceParams, TrustedSvm,
@@ -83,17 +83,6 @@ pub fn offline_attack(path: &Path, field: &str, a: &OfflineAttack) -> Result<Arc
     })
 }
 
-/// True for defences that train on the trusted (validation) data, so need a validation split.
-pub fn reads_trusted(d: &DefenceSpec) -> bool {
-    match d {
-        DefenceSpec::TrustedSvm(_) | DefenceSpec::KLid(_) => true,
-        DefenceSpec::LnSvm(_)
-        | DefenceSpec::Curie(_)
-        | DefenceSpec::LabelSanitisation(_)
-        | DefenceSpec::ConfidentLearning(_) => false,
-    }
-}
-
 /// The defence a baseline spec names (one arm per defence).
 ///
 /// # Errors
@@ -115,34 +104,47 @@ pub fn baseline(path: &Path, field: &str, d: &DefenceSpec) -> Result<Arc<dyn Def
 /// # Errors
 /// [`ExperimentError::Run`] when the projector rejects its parameters.
 pub fn projector(p: &ProjectorSpec) -> Result<Arc<dyn Projector>, ExperimentError> {
+    projector_raw(p).map_err(|e| ExperimentError::Run { what: "projector".into(), message: e.to_string() })
+}
+
+/// [`projector`] for a spec at `field` of the file `path`: the projector's own parameter check,
+/// reported as an input error naming `field.<parameter>`.
+///
+/// # Errors
+/// [`ExperimentError::Invalid`].
+pub fn projector_at(path: &Path, field: &str, p: &ProjectorSpec) -> Result<Arc<dyn Projector>, ExperimentError> {
+    projector_raw(p).map_err(|e| match e {
+        floral_projection::ProjError::InvalidParam { field: f, expected, got } => {
+            invalid(path, format!("{field}.{f}"), expected, got)
+        }
+        e => invalid(path, field, "valid projector parameters", e),
+    })
+}
+
+fn projector_raw(p: &ProjectorSpec) -> Result<Arc<dyn Projector>, floral_projection::ProjError> {
     Ok(match *p {
         ProjectorSpec::Exact => Arc::new(floral_projection::ExactProjector::default()),
-        ProjectorSpec::FixedPoint { tol, max_iter, finish_exact } => Arc::new(
-            floral_projection::FixedPointProjector::new(floral_projection::FixedPointParams {
-                tol,
-                max_iter,
-                finish_exact,
-            })
-            .map_err(|e| ExperimentError::Run { what: "projector".into(), message: e.to_string() })?,
-        ),
+        ProjectorSpec::FixedPoint { tol, max_iter, finish_exact } => {
+            let params = floral_projection::FixedPointParams { tol, max_iter, finish_exact };
+            Arc::new(floral_projection::FixedPointProjector::new(params)?)
+        }
     })
 }
 
 /// An attacker factory for parameters `p` that `build` validates once here (a bad parameter is
 /// an error before any game starts) and again, infallibly in practice, for every fresh game;
 /// the game's budget is k.
-fn checked_factory<P, A, E>(
+fn checked_factory<P, A>(
     p: &P,
     k: usize,
     name: &'static str,
-    build: fn(P) -> Result<A, E>,
-) -> Result<(AttackerFactory, Budget), ExperimentError>
+    build: fn(P) -> Result<A, floral_attack::AttackError>,
+) -> Result<(AttackerFactory, Budget), floral_attack::AttackError>
 where
     P: Clone + Send + Sync + 'static,
     A: Attacker + 'static,
-    E: std::error::Error + Send + Sync + 'static,
 {
-    build(p.clone()).map_err(|e| ExperimentError::Run { what: "attacker".into(), message: e.to_string() })?;
+    build(p.clone())?;
     let p = p.clone();
     let f: AttackerFactory = Arc::new(move || {
         let a = build(p.clone()).map_err(|e| GameError::player(name, e))?;
@@ -157,6 +159,24 @@ where
 /// # Errors
 /// [`ExperimentError::Run`] when the attacker rejects its parameters.
 pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), ExperimentError> {
+    attacker_raw(a).map_err(|e| ExperimentError::Run { what: "attacker".into(), message: e.to_string() })
+}
+
+/// [`attacker`] for a spec at `field` of the file `path`: the attacker's own parameter check,
+/// reported as an input error naming `field.<parameter>`.
+///
+/// # Errors
+/// [`ExperimentError::Invalid`].
+pub fn attacker_at(path: &Path, field: &str, a: &AttackerSpec) -> Result<(AttackerFactory, Budget), ExperimentError> {
+    attacker_raw(a).map_err(|e| match e {
+        floral_attack::AttackError::InvalidParam { field: f, expected, got } => {
+            invalid(path, format!("{field}.{f}"), expected, got)
+        }
+        e => invalid(path, field, "valid attacker parameters", e),
+    })
+}
+
+fn attacker_raw(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), floral_attack::AttackError> {
     Ok(match a {
         AttackerSpec::RandomTopK(p) => checked_factory(p, p.k, "random_top_k", RandomTopK::new)?,
         AttackerSpec::ZeroSum(p) => checked_factory(p, p.k, "zero_sum", ZeroSum::new)?,
@@ -167,6 +187,36 @@ pub fn attacker(a: &AttackerSpec) -> Result<(AttackerFactory, Budget), Experimen
             (f, Budget { k: 0 })
         }
     })
+}
+
+/// A FLORAL setting's game parameters: its rounds, its attacker's budget, its unattacked rounds,
+/// and the game defaults ([`GameParams::new`]).
+pub fn floral_game_params(f: &FloralSpec, budget: Budget) -> GameParams {
+    GameParams::new(f.rounds, budget.k, f.unattacked_rounds)
+}
+
+/// One FLORAL game assembled from its spec, for a kind that plays it directly (a replay, a
+/// study of λ): a fresh attacker, the learner on the spec's projector, and the game parameters.
+pub struct FloralGame {
+    /// The in-game attacker.
+    pub attacker: Box<dyn Attacker>,
+    /// The learner.
+    pub learner: FloralLearner,
+    /// The game parameters ([`floral_game_params`]).
+    pub params: GameParams,
+}
+
+/// Assemble [`FloralGame`] from a FLORAL spec, the registry's one way to build its players.
+///
+/// # Errors
+/// [`ExperimentError::Run`] naming `what` for parameters the learner, projector or attacker
+/// reject.
+pub fn floral_game(f: &FloralSpec, what: &str) -> Result<FloralGame, ExperimentError> {
+    let fail = |e: &dyn std::fmt::Display| ExperimentError::Run { what: what.to_string(), message: e.to_string() };
+    let (factory, budget) = attacker(&f.attacker)?;
+    let attacker = factory().map_err(|e| fail(&e))?;
+    let learner = FloralLearner::new(f.learner.clone(), projector(&f.projector)?).map_err(|e| fail(&e))?;
+    Ok(FloralGame { attacker, learner, params: floral_game_params(f, budget) })
 }
 
 /// A FLORAL setting as a defence; `output` restricts it to one output rule (a tuning grid's
@@ -186,13 +236,7 @@ pub fn floral(
     }
     .min(f.rounds);
     let fit = FloralFitParams {
-        game: GameParams {
-            rounds: f.rounds,
-            budget,
-            unattacked_rounds: f.unattacked_rounds,
-            tol: None,
-            diverge_above: 1e12,
-        },
+        game: floral_game_params(f, budget),
         record_every,
         average_last,
         rules: output.map(|r| vec![r]).unwrap_or_default(),
@@ -244,7 +288,7 @@ pub struct PlannedPoison {
 /// The rng an offline poisoner draws from for a seed: a stream of its own, so the data draw is
 /// unchanged by adding a poison level.
 pub fn poison_rng(seed: u64) -> FloralRng {
-    stream(seed ^ 0x9e37_79b9_7f4a_7c15, Stream::Data)
+    named_stream(seed, NamedStream::Poison)
 }
 
 /// Check a poison spec and build its level; `clean` holds the clean splits per seed.

@@ -25,13 +25,38 @@ pub struct GameParams {
     pub diverge_above: f64,
 }
 
+/// The default of [`GameParams::diverge_above`]: far beyond any box C a spec can ask for, so
+/// only a learner without a box (or a broken one) reaches it.
+pub const DIVERGE_ABOVE: f64 = 1e12;
+
 fn default_diverge_above() -> f64 {
-    1e12
+    DIVERGE_ABOVE
 }
 
 impl Default for GameParams {
     fn default() -> Self {
-        Self { rounds: 200, budget: Budget { k: 5 }, unattacked_rounds: 0, tol: None, diverge_above: 1e12 }
+        Self::new(200, 5, 0)
+    }
+}
+
+impl GameParams {
+    /// A game of `rounds` rounds, `k` flips a round after `unattacked_rounds` clean rounds, no
+    /// convergence tolerance, and the default divergence bound [`DIVERGE_ABOVE`]: the one place
+    /// the game's defaults are written.
+    pub fn new(rounds: usize, k: usize, unattacked_rounds: usize) -> Self {
+        Self { rounds, budget: Budget { k }, unattacked_rounds, tol: None, diverge_above: DIVERGE_ABOVE }
+    }
+
+    /// The same game, stopping once the step norm is at most `tol` (None: never).
+    #[must_use]
+    pub fn with_tol(self, tol: Option<f64>) -> Self {
+        Self { tol, ..self }
+    }
+
+    /// The same game with divergence checked at `bound` (`f64::INFINITY`: never).
+    #[must_use]
+    pub fn with_diverge_above(self, bound: f64) -> Self {
+        Self { diverge_above: bound, ..self }
     }
 }
 

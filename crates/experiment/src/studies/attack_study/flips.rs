@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use faer::Col;
 use floral_data::{FlipSet, FloralRng, Streams};
-use floral_game::{Attacker, GameError, GameParams, NoObserver, RoundView};
+use floral_game::{Attacker, GameError, NoObserver, RoundView};
 use floral_report::{Block, Cell, Document, Figure, LinePlot, Plot, Series, Table, fmt_num};
 use floral_svm::{BiasRule, Bounds, Gram, SignedGram, Smo, SmoParams};
 
@@ -69,18 +69,9 @@ impl AttackStudy {
         let y = train.y().as_slice();
         let margin: Vec<f64> = (0..train.n()).map(|i| ql[i] + y[i] * b).collect();
         {
-            let (factory, budget) = crate::registry::attacker(&f.attacker)?;
-            let mut rec = Record { inner: factory().map_err(|e| fail("attacker", &e))?, flips: Vec::new() };
-            let projector = crate::registry::projector(&f.projector)?;
-            let mut learner =
-                floral_defense::FloralLearner::new(f.learner.clone(), projector).map_err(|e| fail("learner", &e))?;
-            let params = GameParams {
-                rounds: f.rounds,
-                budget,
-                unattacked_rounds: f.unattacked_rounds,
-                tol: None,
-                diverge_above: 1e12,
-            };
+            let crate::registry::FloralGame { attacker, mut learner, params } =
+                crate::registry::floral_game(f, &format!("flip-location replay of {m}"))?;
+            let mut rec = Record { inner: attacker, flips: Vec::new() };
             let mut qg = SignedGram::new(gram.clone(), train.y()).map_err(|e| fail("gram", &e))?;
             let seed = self.spec.experiment.seeds.first().copied().unwrap_or(0);
             floral_game::play(

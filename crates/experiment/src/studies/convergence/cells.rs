@@ -316,13 +316,7 @@ impl ConvergenceStudy {
             last_step: None,
             cosines: Vec::new(),
         };
-        let game = GameParams {
-            rounds: spec.rounds,
-            budget,
-            unattacked_rounds: spec.unattacked_rounds,
-            tol: None,
-            diverge_above: 1e12,
-        };
+        let game = GameParams::new(spec.rounds, budget.k, spec.unattacked_rounds);
         let mut rngs = Streams::new(seed);
         {
             let mut fan = Fanout(vec![&mut rec, &mut stab, &mut steps]);

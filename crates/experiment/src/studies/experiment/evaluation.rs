@@ -149,18 +149,6 @@ pub fn budget_table(plan: &Plan, results: &[RunResult], keys: &[RowKey]) -> Tabl
     }
 }
 
-/// True when an offline attack's flips depend on the seed's own random draws.
-fn attack_draws(a: &OfflineAttack) -> bool {
-    match a {
-        OfflineAttack::Random | OfflineAttack::AlfaTilt(_) | OfflineAttack::LookAheadFloral { .. } => true,
-        OfflineAttack::Lfa(p) => p.candidates.is_some(),
-        OfflineAttack::Margin(_)
-        | OfflineAttack::TopLambda(_)
-        | OfflineAttack::Alfa(_)
-        | OfflineAttack::KnnAware(_) => false,
-    }
-}
-
 /// What differs between two seeds' runs, in one sentence built from the spec: the data split,
 /// the poisoning flips per level, the defences' own random draws.
 pub fn variation_text(plan: &Plan) -> String {
@@ -178,26 +166,17 @@ pub fn variation_text(plan: &Plan) -> String {
     let (mut varying, mut fixed) = (Vec::new(), Vec::new());
     for (p, level) in spec.poison.iter().enumerate() {
         let name = &plan.poison_names[p];
-        let draws = match level {
-            PoisonSpec::Clean => continue,
-            PoisonSpec::Sheet(_) => false,
-            PoisonSpec::RandomFlips { .. } => true,
-            PoisonSpec::Attack { attack, .. } => attack_draws(attack) || split.is_some(),
-        };
+        let Some((poisoner, _)) = &plan.levels[p].poisoner else { continue };
+        // An attack reads the data, so its flips follow a per-seed split as well.
+        let draws = poisoner.draws_per_seed() || (matches!(level, PoisonSpec::Attack { .. }) && split.is_some());
         if draws { varying.push(name.clone()) } else { fixed.push(name.clone()) }
     }
     let random_defences: Vec<String> = plan
-        .spec
         .methods
         .iter()
-        .filter_map(|m| match m {
-            MethodSpec::Floral(f) => Some(format!("{} (its in-game attacker)", f.name)),
-            MethodSpec::Baseline(b) => match b.defence {
-                DefenceSpec::Curie(_) => Some(format!("{} (its distance samples)", b.name)),
-                DefenceSpec::ConfidentLearning(_) => Some(format!("{} (its folds)", b.name)),
-                _ => None,
-            },
-            MethodSpec::Svm { .. } => None,
+        .filter_map(|m| {
+            let why = m.variants.first()?.defence.random_draws()?;
+            Some(format!("{} ({why})", m.name))
         })
         .collect();
     let mut parts = Vec::new();
@@ -500,11 +479,8 @@ pub fn limits(plan: &Plan) -> String {
         .iter()
         .any(|m| matches!(m, MethodSpec::Baseline(b) if matches!(b.defence, DefenceSpec::TrustedSvm(_))));
     let reads_validation = plan.methods.iter().any(|m| m.tuned)
-        || spec.methods.iter().any(|m| match m {
-            MethodSpec::Floral(_) => true,
-            MethodSpec::Baseline(b) => crate::registry::reads_trusted(&b.defence),
-            MethodSpec::Svm { .. } => false,
-        });
+        || spec.methods.iter().any(|m| matches!(m, MethodSpec::Floral(_)))
+        || plan.methods.iter().any(|m| m.variants.iter().any(|v| v.defence.reads_trusted()));
     if trusted_svm {
         out.push("the validation-selected rows choose on the same trusted split the trusted-data SVMs train on".into());
     } else if reads_validation && plan.clean.iter().all(|s| s.validation.is_some()) {

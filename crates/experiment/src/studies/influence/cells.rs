@@ -4,8 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use floral_data::{Labels, Split, Stream, Streams, stream};
-use floral_defense::FloralLearner;
-use floral_game::{Control, GameError, GameParams, Observer, RoundRecord, SplitKernels};
+use floral_game::{Control, GameError, Observer, RoundRecord, SplitKernels};
 use floral_svm::{Influence, InfluenceParams, InfluenceSets, PointInfluence, SmoParams};
 use rand::seq::index::sample;
 use serde::{Deserialize, Serialize};
@@ -184,17 +183,7 @@ impl InfluenceStudy {
     ) -> Result<(Vec<Vec<f64>>, usize), ExperimentError> {
         let train = &split.train;
         let f = &self.spec.floral;
-        let (factory, budget) = crate::registry::attacker(&f.attacker)?;
-        let mut attacker = factory().map_err(|e| run_err(what, e))?;
-        let projector = crate::registry::projector(&f.projector)?;
-        let mut learner = FloralLearner::new(f.learner.clone(), projector).map_err(|e| run_err(what, e))?;
-        let params = GameParams {
-            rounds: f.rounds,
-            budget,
-            unattacked_rounds: f.unattacked_rounds,
-            tol: None,
-            diverge_above: 1e12,
-        };
+        let crate::registry::FloralGame { mut attacker, mut learner, params } = crate::registry::floral_game(f, what)?;
         let mut q =
             floral_svm::SignedGram::new(group.kernels.train.clone(), train.y()).map_err(|e| run_err(what, e))?;
         let mut obs = LambdaAt { rounds: &self.rounds, got: Vec::new() };

@@ -45,10 +45,7 @@ fn estimate_all(stats: &[Stat<'_>], resamples: usize, first_seed: u64) -> Vec<Es
         .par_iter()
         .enumerate()
         .map(|(k, s)| {
-            let mut rng = floral_data::stream(
-                first_seed.wrapping_add(0x1f1_u64.wrapping_mul(k as u64 + 1)),
-                floral_data::Stream::Analysis,
-            );
+            let mut rng = floral_data::named_stream(first_seed, floral_data::NamedStream::Bootstrap(k as u64));
             bootstrap(&s.groups, s.f, resamples, s.points, &mut rng)
         })
         .collect()

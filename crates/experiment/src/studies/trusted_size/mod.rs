@@ -13,7 +13,7 @@ pub mod spec;
 
 use std::path::Path;
 
-use floral_data::{Dataset, Split, Stream, stream};
+use floral_data::{Dataset, NamedStream, Split, named_stream};
 use rand::seq::SliceRandom;
 
 pub use spec::TrustedSizeSpec;
@@ -23,9 +23,6 @@ use crate::frame::{Study, StudyHeader, StudyOutput};
 use crate::run::{CellRecord, ExperimentGroup, GroupRecord, Job};
 use crate::spec::{BaselineSpec, DefenceSpec, ExperimentSpec, MethodSpec};
 use crate::{ExperimentError, Plan};
-
-/// Salt of the subsampling stream: the trusted subsets are drawn apart from the data split.
-const SUBSAMPLE_SALT: u64 = 0x7472_7573_7465_6421;
 
 /// A checked trusted-size study.
 #[derive(Debug)]
@@ -140,7 +137,7 @@ pub fn check(mut spec: TrustedSizeSpec, path: &Path) -> Result<TrustedSize, Expe
     let mut orders = Vec::new();
     for (si, s) in base.clean.iter().enumerate() {
         let Some(v) = &s.validation else { continue };
-        let mut rng = stream(base.spec.seeds[si] ^ SUBSAMPLE_SALT, Stream::Data);
+        let mut rng = named_stream(base.spec.seeds[si], NamedStream::TrustedSubset);
         let mut o: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
         for (ci, class) in [-1.0, 1.0].into_iter().enumerate() {
             o[ci] = (0..v.n()).filter(|&i| v.y().get(i) == class).collect();
