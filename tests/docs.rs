@@ -316,6 +316,7 @@ fn every_name() -> Vec<String> {
                 rounds: 1,
                 k: 1,
                 average_last: 1,
+                tol: None,
             },
             attacker_pool: None,
             attacker_new_class: new_class,

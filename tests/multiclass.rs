@@ -57,12 +57,16 @@ mod game {
     use std::sync::Arc;
 
     use faer::Mat;
+    use floral::attack::NoAttack;
     use floral::attack::{ConfusableTopK, ConfusableTopKParams, NewClass};
-    use floral::data::{ClassLabels, FloralRng, Stream, stream};
-    use floral::defense::{FloralParams, Init, MulticlassFloral, MulticlassFloralParams};
-    use floral::game::{GameError, MulticlassAttacker, MulticlassView, Relabel};
+    use floral::data::{ClassLabels, FloralRng, Streams};
+    use floral::defense::{FloralLearner, FloralParams, Init, MulticlassFloral, MulticlassFloralParams, Schedule};
+    use floral::game::{
+        Control, GameError, GameParams, MulticlassAttacker, MulticlassGame, MulticlassRecord, MulticlassView,
+        NoObserver, Observer, Relabel, Termination, play,
+    };
     use floral::projection::{ExactParams, ExactProjector, Projector};
-    use floral::svm::{Gram, Rbf, RbfParams};
+    use floral::svm::{Gram, Rbf, RbfParams, SignedGram, SmoParams, fit_ovr};
     use proptest::prelude::*;
     use rand::Rng;
 
@@ -82,7 +86,11 @@ mod game {
     fn game(rounds: usize, k: usize) -> MulticlassFloral {
         let proj: Arc<dyn Projector> = Arc::new(ExactProjector::new(ExactParams::default()).unwrap());
         let learner = FloralParams { eta: 0.05, init: Init::Svm, ..FloralParams::reference() };
-        MulticlassFloral::new(MulticlassFloralParams { learner, rounds, k, average_last: rounds.min(3) }, proj).unwrap()
+        MulticlassFloral::new(
+            MulticlassFloralParams { learner, rounds, k, average_last: rounds.min(3), tol: None },
+            proj,
+        )
+        .unwrap()
     }
 
     /// Relabels a fixed list in every round.
@@ -125,9 +133,9 @@ mod game {
     #[test]
     fn a_relabel_changes_exactly_its_two_binary_problems() {
         let (g, y) = three_classes();
-        let mut rng = stream(1, Stream::Attacker);
-        let attacked = game(5, 1).fit(&g, &y, &mut Fixed(vec![Relabel { point: 3, class: 2 }]), &mut rng).unwrap();
-        let clean = game(5, 1).fit(&g, &y, &mut Fixed(vec![]), &mut rng).unwrap();
+        let attacked =
+            game(5, 1).fit(&g, &y, &mut Fixed(vec![Relabel { point: 3, class: 2 }]), &mut Streams::new(1)).unwrap();
+        let clean = game(5, 1).fit(&g, &y, &mut Fixed(vec![]), &mut Streams::new(1)).unwrap();
         let d0 = y.one_vs_rest(0).diff(&attacked.labels[0]).unwrap();
         let d1 = y.one_vs_rest(1).diff(&attacked.labels[1]).unwrap();
         let d2 = y.one_vs_rest(2).diff(&attacked.labels[2]).unwrap();
@@ -151,13 +159,101 @@ mod game {
             let mut a =
                 ConfusableTopK::new(ConfusableTopKParams { k: 2, pool: Some(6), sv_threshold: 1e-5, new_class })
                     .unwrap();
-            let fit = game(6, 2).fit(&g, &y, &mut a, &mut stream(7, Stream::Attacker)).unwrap();
+            let fit = game(6, 2).fit(&g, &y, &mut a, &mut Streams::new(7)).unwrap();
             assert_eq!(fit.relabelled, vec![2; 6], "{new_class:?}");
             let changed = y.diff(&fit.final_labels).unwrap();
             assert_eq!(changed.len(), 2);
             for c in 0..3 {
                 assert_eq!(fit.labels[c], fit.final_labels.one_vs_rest(c));
             }
+        }
+    }
+
+    /// FLORAL's learner from λ = 0 with a constant step η = 0.05.
+    fn constant_step() -> FloralParams {
+        FloralParams { eta: 0.05, init: Init::Zero, schedule: Schedule::Constant, ..FloralParams::reference() }
+    }
+
+    fn zero_start_game(rounds: usize, tol: Option<f64>) -> MulticlassFloral {
+        let proj: Arc<dyn Projector> = Arc::new(ExactProjector::new(ExactParams::default()).unwrap());
+        let learner = constant_step();
+        MulticlassFloral::new(MulticlassFloralParams { learner, rounds, k: 1, average_last: 3, tol }, proj).unwrap()
+    }
+
+    /// Control with a known answer: with no relabels, projected gradient descent on each
+    /// one-vs-rest SVM dual (a convex QP, constant η below 2/L) converges to the SVM solution, so
+    /// a tolerance stops the multi-class game `Converged` well before its last round, at the
+    /// one-vs-rest SVM's coefficients (SMO), and its average (no round in the window) falls back
+    /// to the last iterate, said by `averaged_rounds = 0`.
+    #[test]
+    fn an_unattacked_multiclass_game_with_a_tolerance_stops_converged_at_the_svm() {
+        let (g, y) = three_classes();
+        let rounds = 20_000;
+        let fit = zero_start_game(rounds, Some(1e-5)).fit(&g, &y, &mut Fixed(vec![]), &mut Streams::new(3)).unwrap();
+        assert_eq!(fit.status, Termination::Converged);
+        assert!(fit.rounds_played < rounds - 3, "played {}", fit.rounds_played);
+        assert_eq!(fit.relabelled.len(), fit.rounds_played);
+        assert_eq!((fit.averaged_rounds, &fit.average), (0, &fit.last));
+        let (svm, _) = fit_ovr(&g, &y, 10.0, SmoParams::default()).unwrap();
+        for c in 0..3 {
+            let gap = fit.last.coef(c).iter().zip(svm.coef(c)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            // Within 0.1 % of the box C = 10 (the tolerance bounds the step, not the distance).
+            assert!(gap < 1e-2, "class {c}: max |α − α_svm| = {gap}");
+        }
+        let all = zero_start_game(rounds, None).fit(&g, &y, &mut Fixed(vec![]), &mut Streams::new(3)).unwrap();
+        assert_eq!((all.status, all.rounds_played, all.averaged_rounds), (Termination::RoundsDone, rounds, 3));
+    }
+
+    /// Stops after a given round and counts what it saw.
+    struct StopAt(usize, Vec<(usize, usize)>);
+    impl Observer<MulticlassGame> for StopAt {
+        fn on_round(&mut self, rec: &MulticlassRecord<'_>) -> Result<Control, GameError> {
+            self.1.push((rec.round, rec.relabelled));
+            assert_eq!(rec.learners.len(), 3);
+            Ok(if rec.round == self.0 { Control::Stop } else { Control::Continue })
+        }
+    }
+
+    /// An observer sees every round of the multi-class game and can stop it, as in the binary
+    /// game: the fit reports `StoppedByObserver` after exactly the rounds it saw.
+    #[test]
+    fn an_observer_sees_every_multiclass_round_and_can_stop_the_game() {
+        let (g, y) = three_classes();
+        let mut obs = StopAt(4, Vec::new());
+        let fit = game(10, 1)
+            .fit_observed(&g, &y, &mut Fixed(vec![Relabel { point: 3, class: 2 }]), &mut Streams::new(1), &mut obs)
+            .unwrap();
+        assert_eq!((fit.status, fit.rounds_played), (Termination::StoppedByObserver, 4));
+        assert_eq!(obs.1, vec![(1, 1), (2, 1), (3, 1), (4, 1)]);
+        assert_eq!(fit.relabelled, vec![1; 4]);
+    }
+
+    /// The same loop: with no relabels, class c's learner in the multi-class game steps exactly
+    /// as a binary FLORAL game on the one-vs-rest labels of c (no attacker), bit for bit.
+    #[test]
+    fn an_unattacked_multiclass_game_is_k_binary_games_bit_for_bit() {
+        let (g, y) = three_classes();
+        let rounds = 40;
+        let fit = zero_start_game(rounds, None).fit(&g, &y, &mut Fixed(vec![]), &mut Streams::new(5)).unwrap();
+        let proj: Arc<dyn Projector> = Arc::new(ExactProjector::new(ExactParams::default()).unwrap());
+        let params = constant_step();
+        for c in 0..3 {
+            let ovr = y.one_vs_rest(c);
+            let mut q = SignedGram::new(g.clone(), &ovr).unwrap();
+            let mut learner = FloralLearner::new(params.clone(), proj.clone()).unwrap();
+            let out = play(
+                &GameParams::new(rounds, 0, 0),
+                &mut q,
+                &ovr,
+                &mut NoAttack,
+                &mut learner,
+                &mut Streams::new(5),
+                &mut NoObserver,
+            )
+            .unwrap();
+            let coef: Vec<f64> = (0..ovr.len()).map(|i| out.lambda[i] * ovr.get(i)).collect();
+            assert_eq!(fit.last.coef(c), coef.as_slice(), "class {c}");
+            assert_eq!(fit.last.bias()[c], out.bias, "class {c}");
         }
     }
 
@@ -171,7 +267,7 @@ mod game {
         #[test]
         fn binary_labels_stay_in_step_with_the_multiclass_labels(seed in 0u64..1000, k in 0usize..6, rounds in 1usize..5) {
             let (g, y) = three_classes();
-            let fit = game(rounds, k).fit(&g, &y, &mut Random, &mut stream(seed, Stream::Attacker)).unwrap();
+            let fit = game(rounds, k).fit(&g, &y, &mut Random, &mut Streams::new(seed)).unwrap();
             for c in 0..3 {
                 prop_assert_eq!(&fit.labels[c], &fit.final_labels.one_vs_rest(c));
             }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use floral_data::{Dataset, Split, Stream, stream};
 use floral_defense::Defence;
 use floral_svm::Kernel;
-use sha2::{Digest, Sha256};
 
 use crate::ExperimentError;
+pub use crate::frame::load::DataFile;
 use crate::memory::MemoryEstimate;
 pub use crate::registry::poison_name;
 use crate::registry::{self, PlannedPoison};
@@ -95,17 +95,6 @@ pub struct PlannedMethod {
     pub variants: Vec<PlannedVariant>,
     /// The kind of method.
     pub family: Family,
-}
-
-/// A data file an experiment reads, and its content hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DataFile {
-    /// `train`, `validation` or `test`.
-    pub role: &'static str,
-    /// The path as written in the spec.
-    pub path: String,
-    /// sha256 of the file's bytes, hex.
-    pub sha256: String,
 }
 
 /// A checked experiment, ready to run: the clean data per seed, the poison levels, the
@@ -704,13 +693,9 @@ fn hashed_files(path: &Path, spec: &ExperimentSpec) -> Result<Vec<DataFile>, Exp
         ],
         _ => Vec::new(),
     };
-    {
-        for (role, f) in files {
-            let Some(f) = f else { continue };
-            let p = resolve_relative(path, f);
-            let bytes = std::fs::read(&p).map_err(|source| ExperimentError::Io { path: p.clone(), source })?;
-            data_files.push(DataFile { role, path: f.clone(), sha256: format!("{:x}", Sha256::digest(&bytes)) });
-        }
+    for (role, f) in files {
+        let Some(f) = f else { continue };
+        data_files.push(DataFile::read(role, f, &resolve_relative(path, f))?);
     }
     Ok(data_files)
 }

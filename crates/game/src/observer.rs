@@ -1,4 +1,5 @@
-//! Observers: side concerns of the game loop (recording, progress, early stopping).
+//! Observers: side concerns of the game loop (recording, progress, early stopping), for every
+//! kind of game the loop plays ([`GameKind`]: the binary game and the multi-class one).
 
 use faer::ColRef;
 use floral_data::{FlipSet, Labels};
@@ -15,7 +16,25 @@ pub enum Control {
     Stop,
 }
 
-/// Everything that happened in one round, lent to observers.
+/// A kind of game the one loop plays: what it lends its observers after each round and what it
+/// returns at the end.
+pub trait GameKind {
+    /// Everything that happened in one round.
+    type Record<'a>;
+    /// The result of a game.
+    type Outcome;
+}
+
+/// The binary game: one learner on ±1 labels, the attacker flips labels ([`crate::play`]).
+#[derive(Debug, Clone, Copy)]
+pub enum BinaryGame {}
+
+impl GameKind for BinaryGame {
+    type Record<'a> = RoundRecord<'a>;
+    type Outcome = GameOutcome;
+}
+
+/// Everything that happened in one round of the binary game, lent to observers.
 #[derive(Debug, Clone, Copy)]
 pub struct RoundRecord<'a> {
     /// The round (1-based).
@@ -36,28 +55,33 @@ pub struct RoundRecord<'a> {
     pub step: StepInfo,
 }
 
-/// A side concern of the game loop.
-pub trait Observer {
+/// A side concern of the game loop, for games of kind `G` (the binary game unless named).
+pub trait Observer<G: GameKind = BinaryGame> {
     /// Called after every round.
     ///
     /// # Errors
     /// Any error aborts the game.
-    fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError>;
+    fn on_round(&mut self, rec: &G::Record<'_>) -> Result<Control, GameError>;
     /// Called once when the game ends.
     ///
     /// # Errors
-    /// Any error is returned by `play`.
-    fn on_finish(&mut self, _out: &GameOutcome) -> Result<(), GameError> {
+    /// Any error is returned by the loop.
+    fn on_finish(&mut self, _out: &G::Outcome) -> Result<(), GameError> {
         Ok(())
     }
 }
 
 /// Several observers in order; the game stops when any asks to.
-#[derive(Default)]
-pub struct Fanout<'a>(pub Vec<&'a mut dyn Observer>);
+pub struct Fanout<'a, G: GameKind = BinaryGame>(pub Vec<&'a mut dyn Observer<G>>);
 
-impl Observer for Fanout<'_> {
-    fn on_round(&mut self, rec: &RoundRecord<'_>) -> Result<Control, GameError> {
+impl<G: GameKind> Default for Fanout<'_, G> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<G: GameKind> Observer<G> for Fanout<'_, G> {
+    fn on_round(&mut self, rec: &G::Record<'_>) -> Result<Control, GameError> {
         let mut c = Control::Continue;
         for o in self.0.iter_mut() {
             if o.on_round(rec)? == Control::Stop {
@@ -66,7 +90,7 @@ impl Observer for Fanout<'_> {
         }
         Ok(c)
     }
-    fn on_finish(&mut self, out: &GameOutcome) -> Result<(), GameError> {
+    fn on_finish(&mut self, out: &G::Outcome) -> Result<(), GameError> {
         for o in self.0.iter_mut() {
             o.on_finish(out)?;
         }
@@ -78,8 +102,8 @@ impl Observer for Fanout<'_> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoObserver;
 
-impl Observer for NoObserver {
-    fn on_round(&mut self, _rec: &RoundRecord<'_>) -> Result<Control, GameError> {
+impl<G: GameKind> Observer<G> for NoObserver {
+    fn on_round(&mut self, _rec: &G::Record<'_>) -> Result<Control, GameError> {
         Ok(Control::Continue)
     }
 }

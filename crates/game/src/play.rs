@@ -1,10 +1,13 @@
-//! The one game loop.
+//! The one game loop ([`drive`]) and the binary game it plays ([`play`]); the multi-class game
+//! ([`crate::play_multiclass`]) is played by the same loop.
 
 use faer::Col;
-use floral_data::{FlipSet, Labels, Streams};
+use floral_data::{FlipSet, FloralRng, Labels, Streams};
 use floral_svm::SignedGram;
 
-use crate::{Attacker, Budget, Control, GameError, Learner, Observer, RoundRecord, RoundView};
+use crate::{
+    Attacker, BinaryGame, Budget, Control, GameError, GameKind, Learner, Observer, RoundRecord, RoundView, StepInfo,
+};
 
 /// Parameters of one game.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -58,6 +61,17 @@ impl GameParams {
     pub fn with_diverge_above(self, bound: f64) -> Self {
         Self { diverge_above: bound, ..self }
     }
+
+    /// Check what the loop needs: at least one round.
+    ///
+    /// # Errors
+    /// [`GameError::InvalidParam`] naming `rounds`.
+    pub fn check(&self) -> Result<(), GameError> {
+        if self.rounds == 0 {
+            return Err(GameError::InvalidParam { field: "rounds", expected: ">= 1", got: "0".into() });
+        }
+        Ok(())
+    }
 }
 
 /// How a game ended. Termination is data, not an error.
@@ -93,7 +107,147 @@ pub struct GameOutcome {
     pub under_budget_rounds: usize,
 }
 
-/// Play the game: for t = 1..=T,
+/// What a round's learner move left behind, for the loop's termination checks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Moved {
+    /// ‖λ^t − λ^{t−1}‖₂ over every learner's λ.
+    pub step_norm: f64,
+    /// max_i |λ_i| over every learner's λ (finite: the game checked it).
+    pub max_abs_lambda: f64,
+}
+
+/// How the loop ended, before the game assembles its outcome.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ended {
+    pub status: Termination,
+    pub rounds_played: usize,
+    pub under_budget_rounds: usize,
+}
+
+/// The per-round work of one kind of game; [`drive`] is the loop around it.
+pub(crate) trait Rounds<G: GameKind> {
+    /// Before `round`: the attacker's move from the current state (none when `attacked` is
+    /// false), checked against the budget and applied to the labels. Returns how many labels
+    /// the attacker changed relative to the clean ones.
+    fn attack(&mut self, round: usize, attacked: bool, rng: &mut FloralRng) -> Result<usize, GameError>;
+    /// The learner step(s) of `round` on its labels, checked finite (a NaN or infinity is an
+    /// error naming the round).
+    fn step(&mut self, round: usize, rng: &mut FloralRng) -> Result<Moved, GameError>;
+    /// Lend the round's record to `obs`.
+    fn notify(&self, round: usize, obs: &mut dyn Observer<G>) -> Result<Control, GameError>;
+}
+
+/// The one game loop, for every kind of game: for t = 1..=T, the attacker moves (from round
+/// `unattacked_rounds + 1` on), the learners step, the observers see the round; the loop stops
+/// early when max |λ| exceeds `diverge_above` (`Diverged`), when an observer asks
+/// (`StoppedByObserver`), or when the step norm is at most `tol` (`Converged`), in that order
+/// of precedence. Attacked rounds in which the attacker changed fewer than k labels are counted.
+pub(crate) fn drive<G: GameKind>(
+    params: &GameParams,
+    game: &mut impl Rounds<G>,
+    rngs: &mut Streams,
+    obs: &mut dyn Observer<G>,
+) -> Result<Ended, GameError> {
+    params.check()?;
+    let mut ended = Ended { status: Termination::RoundsDone, rounds_played: 0, under_budget_rounds: 0 };
+    for round in 1..=params.rounds {
+        let attacked = round > params.unattacked_rounds;
+        let changed = game.attack(round, attacked, &mut rngs.attacker)?;
+        if attacked && changed < params.budget.k {
+            ended.under_budget_rounds += 1;
+        }
+        let moved = game.step(round, &mut rngs.learner)?;
+        ended.rounds_played = round;
+        let control = game.notify(round, obs)?;
+        if moved.max_abs_lambda > params.diverge_above {
+            ended.status = Termination::Diverged;
+            break;
+        }
+        if control == Control::Stop {
+            ended.status = Termination::StoppedByObserver;
+            break;
+        }
+        if params.tol.is_some_and(|tol| moved.step_norm <= tol) {
+            ended.status = Termination::Converged;
+            break;
+        }
+    }
+    Ok(ended)
+}
+
+/// The binary game's state between rounds.
+struct Binary<'a> {
+    q: &'a mut SignedGram,
+    clean: &'a Labels,
+    attacker: &'a mut dyn Attacker,
+    learner: &'a mut dyn Learner,
+    budget: Budget,
+    flips: FlipSet,
+    f_train: Col<f64>,
+    bias: f64,
+    step: StepInfo,
+}
+
+impl Rounds<BinaryGame> for Binary<'_> {
+    fn attack(&mut self, round: usize, attacked: bool, rng: &mut FloralRng) -> Result<usize, GameError> {
+        let n = self.clean.len();
+        let new_flips = if attacked {
+            let view = RoundView::new(round, &*self.learner, self.q, self.clean, self.budget, &mut self.f_train);
+            self.attacker.attack(&view, rng)?
+        } else {
+            FlipSet::empty(n)
+        };
+        if new_flips.len() > self.budget.k {
+            return Err(GameError::BudgetExceeded {
+                attacker: self.attacker.name(),
+                round,
+                got: new_flips.len(),
+                k: self.budget.k,
+            });
+        }
+        if new_flips.n() != n {
+            return Err(GameError::Player {
+                name: self.attacker.name(),
+                source: format!("round {round}: flip set built for {} labels, the training set has {n}", new_flips.n())
+                    .into(),
+            });
+        }
+        for &i in self.flips.symmetric_difference(&new_flips)?.indices() {
+            self.q.flip(i);
+        }
+        self.flips = new_flips;
+        Ok(self.flips.len())
+    }
+
+    fn step(&mut self, round: usize, rng: &mut FloralRng) -> Result<Moved, GameError> {
+        self.step = self.learner.step(round, self.q, rng)?;
+        let lambda = self.learner.lambda();
+        if lambda.iter().any(|v| !v.is_finite()) {
+            return Err(GameError::NonFinite { round, quantity: "lambda" });
+        }
+        let max_abs_lambda = lambda.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        self.bias = self.learner.bias(self.q);
+        if !self.bias.is_finite() {
+            return Err(GameError::NonFinite { round, quantity: "bias" });
+        }
+        Ok(Moved { step_norm: self.step.step_norm, max_abs_lambda })
+    }
+
+    fn notify(&self, round: usize, obs: &mut dyn Observer<BinaryGame>) -> Result<Control, GameError> {
+        obs.on_round(&RoundRecord {
+            round,
+            flips: &self.flips,
+            labels: self.q.labels(),
+            q: self.q,
+            lambda: self.learner.lambda(),
+            bias: self.bias,
+            step: self.step,
+            q_lambda: self.learner.q_lambda(),
+        })
+    }
+}
+
+/// Play the binary game with [`drive`]: for t = 1..=T,
 ///   ỹ^t = y with the attacker's flips (from λ^{t−1}; none in the unattacked rounds),
 ///   λ^t = learner step on Q̃(ỹ^t) (FLORAL: λ^t = Π_{S(ỹ^t)}(λ^{t−1} − η_t(Q̃^t λ^{t−1} − 1))),
 /// then notify the observers (docs/method.md §4, Algorithm 1).
@@ -116,92 +270,30 @@ pub fn play(
     rngs: &mut Streams,
     obs: &mut dyn Observer,
 ) -> Result<GameOutcome, GameError> {
-    if params.rounds == 0 {
-        return Err(GameError::InvalidParam { field: "rounds", expected: ">= 1", got: "0".into() });
-    }
+    params.check()?;
     let n = clean.len();
     q.set_labels(clean)?;
     learner.reset(q)?;
-    let mut flips = FlipSet::empty(n);
-    let mut status = Termination::RoundsDone;
-    let mut played = 0;
-    let mut under_budget = 0;
-    let mut f_train = Col::<f64>::zeros(n);
-    for round in 1..=params.rounds {
-        let new_flips = if round <= params.unattacked_rounds {
-            FlipSet::empty(n)
-        } else {
-            let view = RoundView::new(round, &*learner, q, clean, params.budget, &mut f_train);
-            let chosen = attacker.attack(&view, &mut rngs.attacker)?;
-            if chosen.len() < params.budget.k {
-                under_budget += 1;
-            }
-            chosen
-        };
-        if new_flips.len() > params.budget.k {
-            return Err(GameError::BudgetExceeded {
-                attacker: attacker.name(),
-                round,
-                got: new_flips.len(),
-                k: params.budget.k,
-            });
-        }
-        if new_flips.n() != n {
-            return Err(GameError::Player {
-                name: attacker.name(),
-                source: format!("round {round}: flip set built for {} labels, the training set has {n}", new_flips.n())
-                    .into(),
-            });
-        }
-        for &i in flips.symmetric_difference(&new_flips)?.indices() {
-            q.flip(i);
-        }
-        flips = new_flips;
-        let step = learner.step(round, q, &mut rngs.learner)?;
-        let lambda = learner.lambda();
-        if lambda.iter().any(|v| !v.is_finite()) {
-            return Err(GameError::NonFinite { round, quantity: "lambda" });
-        }
-        let diverged = lambda.iter().any(|v| v.abs() > params.diverge_above);
-        let bias = learner.bias(q);
-        if !bias.is_finite() {
-            return Err(GameError::NonFinite { round, quantity: "bias" });
-        }
-        played = round;
-        let rec = RoundRecord {
-            round,
-            flips: &flips,
-            labels: q.labels(),
-            q,
-            lambda,
-            bias,
-            step,
-            q_lambda: learner.q_lambda(),
-        };
-        let control = obs.on_round(&rec)?;
-        if diverged {
-            status = Termination::Diverged;
-            break;
-        }
-        if control == Control::Stop {
-            status = Termination::StoppedByObserver;
-            break;
-        }
-        if let Some(tol) = params.tol {
-            if step.step_norm <= tol {
-                status = Termination::Converged;
-                break;
-            }
-        }
-    }
+    let mut game = Binary {
+        q,
+        clean,
+        attacker,
+        learner,
+        budget: params.budget,
+        flips: FlipSet::empty(n),
+        f_train: Col::zeros(n),
+        bias: 0.0,
+        step: StepInfo::default(),
+    };
+    let ended = drive(params, &mut game, rngs, obs)?;
     let out = GameOutcome {
-        status,
-        rounds_played: played,
-        final_flips: flips,
-        final_labels: q.labels().clone(),
-        lambda: learner.lambda().to_owned(),
-        bias: learner.bias(q),
-        under_budget_rounds: under_budget,
+        status: ended.status,
+        rounds_played: ended.rounds_played,
+        final_labels: game.q.labels().clone(),
+        lambda: game.learner.lambda().to_owned(),
+        bias: game.learner.bias(game.q),
+        final_flips: game.flips,
+        under_budget_rounds: ended.under_budget_rounds,
     };
     obs.on_finish(&out)?;
     Ok(out)

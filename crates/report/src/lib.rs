@@ -64,6 +64,7 @@ mod format;
 mod geometry;
 mod heatmap;
 mod markdown;
+mod plot;
 mod svg;
 mod write;
 
@@ -74,7 +75,8 @@ pub use document::{
 pub use error::ReportError;
 pub use format::{SIGNIFICANT_DIGITS, fmt_fixed, fmt_num};
 pub use markdown::render_markdown;
-pub use svg::{MARKER_MAX_POINTS, SVG_SIZE, render_svg};
+pub use plot::render_svg;
+pub use svg::{MARKER_MAX_POINTS, SVG_SIZE};
 pub use write::{
     JSON_FILE, MARKDOWN_FILE, ReportFiles, canonical_json, validate_figure_name, write_report, write_text_atomic,
 };

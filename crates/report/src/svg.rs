@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::document::{DecisionPlot, LinePlot, Plot, PlotPoint, Series};
+use crate::document::{DecisionPlot, LinePlot, PlotPoint, Series};
 use crate::error::ReportError;
 use crate::format::fmt_num;
 use crate::geometry::{Grid, Pt, Rect, clip_polygon, clip_polyline, finite_runs};
@@ -30,26 +30,6 @@ pub(crate) const PALETTE: [RGBColor; 10] = [
 const POSITIVE: RGBColor = RGBColor(31, 119, 180);
 const NEGATIVE: RGBColor = RGBColor(214, 39, 40);
 pub(crate) const FONT: &str = "sans-serif";
-
-/// Renders a plot to an SVG document of [`SVG_SIZE`] pixels.
-///
-/// Output is a pure function of `plot` (plotters' SVG backend writes integer pixel coordinates
-/// in drawing order; no ids, timestamps or fonts are involved). All tick labels go through
-/// [`fmt_num`]. Non-finite data are skipped, never a panic: see [`LinePlot`] and
-/// [`DecisionPlot`] for the exact rules. The legend goes in the corner holding the fewest
-/// data points.
-///
-/// # Errors
-/// [`ReportError::InvalidPlot`] for a non-finite or empty range, a data span that overflows,
-/// a ragged / too small decision grid, or a heatmap whose values or annotations do not match
-/// its labels, or whose categorical scale has no names or a colour count unequal to them; [`ReportError::Render`] if plotters fails.
-pub fn render_svg(plot: &Plot) -> Result<String, ReportError> {
-    match plot {
-        Plot::Lines(p) => render_lines(p),
-        Plot::Decision(p) => render_decision(p),
-        Plot::Heatmap(p) => crate::heatmap::render_heatmap(p),
-    }
-}
 
 pub(crate) fn render_err<E: std::fmt::Display>(plot: &str) -> impl Fn(E) -> ReportError + '_ {
     move |e| ReportError::Render { plot: plot.to_string(), message: e.to_string() }
@@ -151,7 +131,7 @@ pub(crate) fn new_root(buf: &mut String) -> DrawingArea<SVGBackend<'_>, Shift> {
     SVGBackend::with_string(buf, SVG_SIZE).into_drawing_area()
 }
 
-fn render_lines(p: &LinePlot) -> Result<String, ReportError> {
+pub(crate) fn render_lines(p: &LinePlot) -> Result<String, ReportError> {
     let rect = line_plot_rect(p)?;
     let err = render_err(&p.title);
     let fmt = |v: &f64| fmt_num(*v);
@@ -243,7 +223,7 @@ fn valid_point(q: &PlotPoint, r: &Rect) -> bool {
     q.x.is_finite() && q.y.is_finite() && q.label.abs() > 0.0 && r.contains((q.x, q.y))
 }
 
-fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
+pub(crate) fn render_decision(p: &DecisionPlot) -> Result<String, ReportError> {
     check_range(&p.title, "x_range", p.x_range)?;
     check_range(&p.title, "y_range", p.y_range)?;
     let rect = Rect { x0: p.x_range.0, x1: p.x_range.1, y0: p.y_range.0, y1: p.y_range.1 };

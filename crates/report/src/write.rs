@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::document::Document;
 use crate::error::ReportError;
 use crate::markdown::render_markdown;
-use crate::svg::render_svg;
+use crate::plot::render_svg;
 
 /// File name of the Markdown report inside the report directory.
 pub const MARKDOWN_FILE: &str = "report.md";

@@ -8,7 +8,28 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::ExperimentError;
-use crate::plan::DataFile;
+
+/// A data file a study reads, and its content hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DataFile {
+    /// Its role: `train`, `validation`, `test`, `train_labels`, ….
+    pub role: &'static str,
+    /// The path as written in the spec.
+    pub path: String,
+    /// sha256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+impl DataFile {
+    /// Read the file at `at` (the spec's `written` path, resolved) and hash its bytes.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Io`] naming `at`.
+    pub fn read(role: &'static str, written: &str, at: &Path) -> Result<Self, ExperimentError> {
+        let bytes = std::fs::read(at).map_err(|source| ExperimentError::Io { path: at.to_path_buf(), source })?;
+        Ok(Self { role, path: written.to_string(), sha256: format!("{:x}", Sha256::digest(&bytes)) })
+    }
+}
 
 /// Parse a RON text into a kind's spec type. A UTF-8 byte-order mark (some editors write one)
 /// is not part of the RON text; errors carry `path:line:col`.

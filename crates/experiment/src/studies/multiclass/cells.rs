@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use floral_attack::{ConfusableTopK, ConfusableTopKParams, random_relabels, targeted_relabels};
-use floral_data::{MulticlassData, Stream, stream};
+use floral_data::{MulticlassData, Stream, Streams, stream};
 use floral_defense::MulticlassFloral;
 use floral_projection::{ExactParams, ExactProjector, Projector};
 use floral_svm::{Gram, SmoParams, confusion, cross_gram, fit_ovo, fit_ovr, multiclass_accuracy};
@@ -124,7 +124,7 @@ impl MulticlassStudy {
             new_class: self.spec.attacker_new_class,
         })
         .map_err(|e| err(&e))?;
-        let fit = game.fit(gram, &yp, &mut attacker, &mut stream(seed, Stream::Attacker)).map_err(|e| err(&e))?;
+        let fit = game.fit(gram, &yp, &mut attacker, &mut Streams::new(seed)).map_err(|e| err(&e))?;
         let preds = [
             ovr.predict(kc.as_ref()),
             ovo.predict(kc.as_ref()),

@@ -9,12 +9,11 @@ use floral_data::{MulticlassData, RawData};
 use floral_defense::MulticlassFloral;
 use floral_projection::{ExactParams, ExactProjector, Projector};
 use floral_report::fmt_num;
-use sha2::{Digest, Sha256};
 
 use super::MulticlassStudy;
 use super::spec::{MulticlassPoison, MulticlassSpec};
 use crate::ExperimentError;
-use crate::plan::DataFile;
+use crate::frame::load::DataFile;
 
 fn invalid(path: &Path, field: impl Into<String>, expected: impl Into<String>, got: impl ToString) -> ExperimentError {
     ExperimentError::invalid(path, field, expected, got)
@@ -204,10 +203,9 @@ fn check_level(
 
 /// The train and test files with the sha256 of their bytes, for the content hash.
 fn hashed_files(spec: &MulticlassSpec, files: &[PathBuf; 2]) -> Result<Vec<DataFile>, ExperimentError> {
-    let mut out = Vec::new();
-    for ((role, written), p) in [("train", &spec.train), ("test", &spec.test)].into_iter().zip(files) {
-        let bytes = std::fs::read(p).map_err(|source| ExperimentError::Io { path: p.clone(), source })?;
-        out.push(DataFile { role, path: written.clone(), sha256: format!("{:x}", Sha256::digest(&bytes)) });
-    }
-    Ok(out)
+    [("train", &spec.train), ("test", &spec.test)]
+        .into_iter()
+        .zip(files)
+        .map(|((role, written), p)| DataFile::read(role, written, p))
+        .collect()
 }
