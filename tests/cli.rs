@@ -460,7 +460,7 @@ fn embeddings_from_npy_files_run_and_bad_shapes_are_refused() {
     assert!(err.contains("x.npy"), "{err}");
 }
 
-/// Issue #10: an allocation that fails during a run (here the training Gram matrix, under a
+/// An allocation that fails during a run (here the training Gram matrix, under a
 /// virtual-memory cap that `check` does not see: it compares with the machine's available
 /// memory) ends with exit 2 and a one-line message naming the size, never a panic dump, and
 /// writes no report.

@@ -1,4 +1,4 @@
-//! Issue #13 item 4: sharded, resumable sweeps (`floral run --shard I/N`, `floral merge`, the
+//! Sharded, resumable sweeps (`floral run --shard I/N`, `floral merge`, the
 //! cell store, `floral submit`).
 
 use std::collections::BTreeMap;

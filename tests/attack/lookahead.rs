@@ -1,4 +1,4 @@
-//! Issue #14: the zero-sum and look-ahead attackers, the relaxation's gradient, the
+//! The zero-sum and look-ahead attackers, the relaxation's gradient, the
 //! defence-aware poisoners.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
