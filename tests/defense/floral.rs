@@ -3,12 +3,12 @@
 //! exact SVM dual optimum (SMO); under attack its incrementally updated Q̃λ equals a fresh product;
 //! its step is the pure map T; per-point bounds hold.
 
+use super::Flipper;
 use faer::{Col, ColRef};
-use floral_data::{FlipSet, FloralRng, Labels, Stream, Streams, stream};
+use floral_attack::NoAttack;
+use floral_data::{FlipSet, Labels, Stream, Streams, stream};
 use floral_defense::{BiasChoice, FloralLearner, FloralParams, Init, Schedule};
-use floral_game::{
-    Attacker, Budget, Control, GameError, GameParams, Learner, NoObserver, Observer, RoundRecord, RoundView, play,
-};
+use floral_game::{Budget, Control, GameError, GameParams, Learner, NoObserver, Observer, RoundRecord, play};
 use floral_projection::{Bounds, ExactProjector};
 use floral_svm::{Gram, Rbf, RbfParams, SignedGram, Smo, SmoParams};
 
@@ -35,17 +35,6 @@ fn params(c: f64, eta: f64, init: Init) -> FloralParams {
         init,
         bias: BiasChoice::FreeSupportVectors,
         sv_threshold: 1e-8,
-    }
-}
-
-#[derive(Debug)]
-struct NoAttack;
-impl Attacker for NoAttack {
-    fn name(&self) -> &'static str {
-        "none"
-    }
-    fn attack(&mut self, v: &RoundView<'_>, _rng: &mut FloralRng) -> Result<FlipSet, GameError> {
-        Ok(FlipSet::empty(v.clean.len()))
     }
 }
 
@@ -106,19 +95,6 @@ impl Observer for CheckBias {
         assert!((b - rec.bias).abs() <= 1e-12 * (1.0 + b.abs()));
         self.0 += 1;
         Ok(Control::Continue)
-    }
-}
-
-/// Flips 3 random labels per round.
-#[derive(Debug)]
-struct Flipper;
-impl Attacker for Flipper {
-    fn name(&self) -> &'static str {
-        "flipper"
-    }
-    fn attack(&mut self, v: &RoundView<'_>, rng: &mut FloralRng) -> Result<FlipSet, GameError> {
-        let n = v.clean.len();
-        Ok(FlipSet::new(rand::seq::index::sample(rng, n, 3).into_vec(), n)?)
     }
 }
 

@@ -6,7 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::Flipper;
 use faer::{Col, ColRef};
+use floral_attack::NoAttack;
 use floral_data::{FlipSet, FloralRng, Labels, Stream, Streams, stream};
 use floral_defense::{
     AttackerFactory, BiasChoice, ExtragradientLearner, ExtragradientParams, FloralLearner, FloralParams, Init,
@@ -77,30 +79,6 @@ fn extragradient_responding(c: f64, eta: f64, b: BoxBounds) -> Box<dyn Learner> 
             .with_bounds(b)
             .unwrap(),
     )
-}
-
-#[derive(Debug)]
-struct NoAttack;
-impl Attacker for NoAttack {
-    fn name(&self) -> &'static str {
-        "none"
-    }
-    fn attack(&mut self, v: &RoundView<'_>, _rng: &mut FloralRng) -> Result<FlipSet, GameError> {
-        Ok(FlipSet::empty(v.clean.len()))
-    }
-}
-
-/// Flips 3 random labels per round.
-#[derive(Debug)]
-struct Flipper;
-impl Attacker for Flipper {
-    fn name(&self) -> &'static str {
-        "flipper"
-    }
-    fn attack(&mut self, v: &RoundView<'_>, rng: &mut FloralRng) -> Result<FlipSet, GameError> {
-        let n = v.clean.len();
-        Ok(FlipSet::new(rand::seq::index::sample(rng, n, 3).into_vec(), n)?)
-    }
 }
 
 /// Flips the two points with the largest λ_i (ties to the lower index): deterministic.

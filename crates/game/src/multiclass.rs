@@ -394,7 +394,7 @@ impl OvrRecorder {
         }
     }
 
-    /// The last iterate's model (None before any round).
+    /// The last iterate's model (None before the game ends).
     ///
     /// # Errors
     /// The model's own check (K coefficient vectors of one length, K biases).
@@ -423,19 +423,29 @@ impl Observer<MulticlassGame> for OvrRecorder {
     fn on_round(&mut self, rec: &MulticlassRecord<'_>) -> Result<Control, GameError> {
         self.relabelled.push(rec.relabelled);
         self.problems_touched.push(rec.problems_touched);
-        let coef: Vec<Vec<f64>> = (0..rec.problems.len()).map(|c| rec.coef(c)).collect();
         if rec.round + self.average_last > self.rounds {
-            let (sum, bias, m) = self
-                .sum
-                .get_or_insert_with(|| (coef.iter().map(|v| vec![0.0; v.len()]).collect(), vec![0.0; coef.len()], 0));
-            for (s, v) in sum.iter_mut().zip(&coef) {
-                s.iter_mut().zip(v).for_each(|(s, a)| *s += a);
+            let kc = rec.problems.len();
+            let (sum, bias, m) =
+                self.sum.get_or_insert_with(|| (vec![vec![0.0; rec.labels.len()]; kc], vec![0.0; kc], 0));
+            for (c, s) in sum.iter_mut().enumerate() {
+                s.iter_mut().zip(rec.coef(c)).for_each(|(s, a)| *s += a);
             }
             bias.iter_mut().zip(rec.biases).for_each(|(s, b)| *s += b);
             *m += 1;
         }
-        self.last = Some((coef, rec.biases.to_vec()));
         Ok(Control::Continue)
+    }
+
+    /// The last iterate, once, from the outcome: α_c = λ^T_c ∘ ỹ^{c,T}, b_c = b^T_c.
+    fn on_finish(&mut self, out: &MulticlassOutcome) -> Result<(), GameError> {
+        let coef = out
+            .lambdas
+            .iter()
+            .zip(&out.labels)
+            .map(|(lambda, y)| (0..lambda.nrows()).map(|i| lambda[i] * y.get(i)).collect())
+            .collect();
+        self.last = Some((coef, out.biases.clone()));
+        Ok(())
     }
 }
 
